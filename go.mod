@@ -1,0 +1,3 @@
+module github.com/greenroom-dev/greenroom
+
+go 1.24
