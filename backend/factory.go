@@ -1,0 +1,115 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/greenroom-dev/greenroom/core"
+)
+
+// ServiceFactory builds the instances of one service. Build it with
+// [NewRootServiceFactory], [NewPluginServiceFactory] or
+// [NewPluginServiceFactoryWithContext] and install it with [Backend.Add]
+// (or as a default with [WithDefaults]).
+//
+// A root service has one instance per backend. A plugin service has one
+// instance per plugin, created lazily when a plugin (or another service)
+// depends on it, unless the factory is [Eager]. A factory's dependencies are
+// declared, like a plugin's, as the fields of a struct type.
+type ServiceFactory struct {
+	ref   core.ServiceInfo
+	eager bool
+	// deps is the dependency struct type of create.
+	deps reflect.Type
+	// create builds an instance from a value of type deps and the root
+	// context (nil when the factory has none).
+	create func(ctx context.Context, deps reflect.Value, rootContext any) (any, error)
+	// rootDeps is the dependency struct type of createRootContext, or nil.
+	rootDeps          reflect.Type
+	createRootContext func(ctx context.Context, deps reflect.Value) (any, error)
+}
+
+// FactoryOption configures a [ServiceFactory].
+type FactoryOption func(*ServiceFactory)
+
+// Eager makes a plugin service factory create an instance for every plugin
+// when the plugin starts, even when nothing depends on it. The HTTP router
+// uses it so that every plugin is mounted. Root services are always eager.
+func Eager() FactoryOption { return func(f *ServiceFactory) { f.eager = true } }
+
+// Ref returns the ref the factory provides.
+func (f *ServiceFactory) Ref() core.ServiceInfo { return f.ref }
+
+// String describes the factory for error messages.
+func (f *ServiceFactory) String() string { return "factory of " + f.ref.String() }
+
+func (f *ServiceFactory) isFeature() {}
+
+// NewRootServiceFactory returns a factory for the root service ref. fn is
+// called once per backend with the dependencies declared by the fields of D,
+// which must all be root services.
+func NewRootServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx context.Context, deps D) (T, error), opts ...FactoryOption) *ServiceFactory {
+	if ref.Scope() != core.RootScope {
+		panic(fmt.Sprintf("greenroom: NewRootServiceFactory(%s): the ref is plugin scoped; use NewPluginServiceFactory", ref))
+	}
+	f := &ServiceFactory{
+		ref:   ref,
+		eager: true,
+		deps:  mustDepsType[D]("NewRootServiceFactory(" + ref.String() + ")"),
+		create: func(ctx context.Context, deps reflect.Value, _ any) (any, error) {
+			return fn(ctx, deps.Interface().(D))
+		},
+	}
+	for _, o := range opts {
+		o(f)
+	}
+	return f
+}
+
+// NewPluginServiceFactory returns a factory for the plugin service ref. fn
+// is called once per plugin with the dependencies declared by the fields of
+// D; depend on core.PluginMetadata to learn which plugin.
+func NewPluginServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx context.Context, deps D) (T, error), opts ...FactoryOption) *ServiceFactory {
+	if ref.Scope() != core.PluginScope {
+		panic(fmt.Sprintf("greenroom: NewPluginServiceFactory(%s): the ref is root scoped; use NewRootServiceFactory", ref))
+	}
+	f := &ServiceFactory{
+		ref:  ref,
+		deps: mustDepsType[D]("NewPluginServiceFactory(" + ref.String() + ")"),
+		create: func(ctx context.Context, deps reflect.Value, _ any) (any, error) {
+			return fn(ctx, deps.Interface().(D))
+		},
+	}
+	for _, o := range opts {
+		o(f)
+	}
+	return f
+}
+
+// NewPluginServiceFactoryWithContext returns a factory for the plugin
+// service ref with a root context: rootContext is called once per backend
+// with the root services declared by RD, and its result is passed to every
+// call of fn, which is called once per plugin. Use it to share a connection
+// pool or a cache between the plugin instances of a service.
+func NewPluginServiceFactoryWithContext[T, RD, C, D any](ref core.ServiceRef[T], rootContext func(ctx context.Context, deps RD) (C, error), fn func(ctx context.Context, rootContext C, deps D) (T, error), opts ...FactoryOption) *ServiceFactory {
+	f := NewPluginServiceFactory(ref, func(context.Context, D) (T, error) { var zero T; return zero, nil }, opts...)
+	f.rootDeps = mustDepsType[RD]("NewPluginServiceFactoryWithContext(" + ref.String() + ") root context")
+	f.createRootContext = func(ctx context.Context, deps reflect.Value) (any, error) {
+		return rootContext(ctx, deps.Interface().(RD))
+	}
+	f.create = func(ctx context.Context, deps reflect.Value, rc any) (any, error) {
+		return fn(ctx, rc.(C), deps.Interface().(D))
+	}
+	return f
+}
+
+// mustDepsType checks that D is a struct type and returns it. A non-struct
+// D is a programming error reported when the factory is declared.
+func mustDepsType[D any](where string) reflect.Type {
+	t := reflect.TypeFor[D]()
+	if t.Kind() != reflect.Struct {
+		panic(fmt.Sprintf("greenroom: %s: dependencies must be a struct type whose fields are the services, got %s", where, t))
+	}
+	return t
+}

@@ -1,0 +1,131 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"regexp"
+
+	"github.com/greenroom-dev/greenroom/core"
+)
+
+// Feature is something added to a [Backend]: a [*Plugin], a [*Module] or a
+// [*ServiceFactory].
+type Feature interface {
+	isFeature()
+}
+
+// idPattern is the pattern of plugin and module ids.
+var idPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+// Plugin is a backend plugin: an id, an init function with its declared
+// dependencies, and the extension points it offers to its modules.
+type Plugin struct {
+	id  string
+	reg registration
+}
+
+// Module extends a plugin: it inits before the plugin, and may consume the
+// plugin's extension points.
+type Module struct {
+	pluginID, moduleID string
+	reg                registration
+}
+
+// registration is what a plugin's or module's options declare.
+type registration struct {
+	init            *initFunc
+	extensionPoints []extensionPointImpl
+	// errs are declaration errors (such as Init given twice), reported with
+	// the other wiring problems when the backend starts.
+	errs []string
+}
+
+type initFunc struct {
+	deps reflect.Type
+	fn   func(ctx context.Context, deps reflect.Value) error
+}
+
+type extensionPointImpl struct {
+	ref  core.Ref
+	impl any
+}
+
+// Option declares part of a plugin or module: [Init] or
+// [ProvideExtensionPoint].
+type Option func(*registration)
+
+// Init declares the init function of a plugin or module. Its dependencies
+// are the exported fields of D: each field's type names a service (a core
+// service interface such as core.HTTPRouter, a service of your own declared
+// with core.NewServiceRef, []T for a multiton) or, for modules, an extension
+// point of its plugin. When two refs share a Go type, name the ref with a
+// struct tag: `greenroom:"<ref id>"`. Every dependency is resolved before
+// fn runs; fn never sees a missing service.
+//
+// A plugin or module must declare exactly one Init.
+func Init[D any](fn func(ctx context.Context, deps D) error) Option {
+	t := reflect.TypeFor[D]()
+	return func(r *registration) {
+		if t.Kind() != reflect.Struct {
+			r.errs = append(r.errs, fmt.Sprintf("Init: dependencies must be a struct type whose fields are the services, got %s", t))
+			return
+		}
+		if r.init != nil {
+			r.errs = append(r.errs, "Init was given more than once; declare exactly one init function")
+			return
+		}
+		r.init = &initFunc{deps: t, fn: func(ctx context.Context, deps reflect.Value) error {
+			return fn(ctx, deps.Interface().(D))
+		}}
+	}
+}
+
+// ProvideExtensionPoint registers impl as the implementation of the
+// extension point p, for the modules of the same plugin to consume.
+func ProvideExtensionPoint[T any](p core.ExtensionPoint[T], impl T) Option {
+	return func(r *registration) {
+		r.extensionPoints = append(r.extensionPoints, extensionPointImpl{ref: p, impl: impl})
+	}
+}
+
+// NewPlugin declares a plugin. Its id must match ^[a-z][a-z0-9]*(-[a-z0-9]+)*$;
+// its routes are served under /api/<id>. Problems with the declaration are
+// reported, with every other wiring problem, when the backend starts.
+func NewPlugin(id string, opts ...Option) *Plugin {
+	p := &Plugin{id: id}
+	for _, o := range opts {
+		o(&p.reg)
+	}
+	return p
+}
+
+// ID returns the plugin id.
+func (p *Plugin) ID() string { return p.id }
+
+func (p *Plugin) isFeature() {}
+
+// String returns "plugin '<id>'".
+func (p *Plugin) String() string { return fmt.Sprintf("plugin '%s'", p.id) }
+
+// NewModule declares a module of the plugin pluginID.
+func NewModule(pluginID, moduleID string, opts ...Option) *Module {
+	m := &Module{pluginID: pluginID, moduleID: moduleID}
+	for _, o := range opts {
+		o(&m.reg)
+	}
+	return m
+}
+
+// PluginID returns the id of the plugin the module extends.
+func (m *Module) PluginID() string { return m.pluginID }
+
+// ModuleID returns the module id.
+func (m *Module) ModuleID() string { return m.moduleID }
+
+func (m *Module) isFeature() {}
+
+// String returns "module '<moduleId>' for plugin '<pluginId>'".
+func (m *Module) String() string {
+	return fmt.Sprintf("module '%s' for plugin '%s'", m.moduleID, m.pluginID)
+}
