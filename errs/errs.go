@@ -17,6 +17,7 @@ const (
 	Authentication     Name = "AuthenticationError"     // 401
 	NotAllowed         Name = "NotAllowedError"         // 403
 	NotFound           Name = "NotFoundError"           // 404
+	MethodNotAllowed   Name = "MethodNotAllowedError"   // 405
 	Conflict           Name = "ConflictError"           // 409
 	PayloadTooLarge    Name = "PayloadTooLargeError"    // 413
 	NotImplemented     Name = "NotImplementedError"     // 501
@@ -30,6 +31,7 @@ var statusByName = map[Name]int{
 	Authentication:     http.StatusUnauthorized,
 	NotAllowed:         http.StatusForbidden,
 	NotFound:           http.StatusNotFound,
+	MethodNotAllowed:   http.StatusMethodNotAllowed,
 	Conflict:           http.StatusConflict,
 	PayloadTooLarge:    http.StatusRequestEntityTooLarge,
 	NotImplemented:     http.StatusNotImplemented,
@@ -156,8 +158,16 @@ type BodyResponse struct {
 
 // ToBody builds the JSON body for err answering r. Errors that are not
 // *Error become an InternalError with a generic message.
+//
+// The request URL is r.RequestURI, the target the client sent, when it is
+// set: a plugin handler sees r.URL relative to its /api/<pluginId> mount (as
+// with http.StripPrefix), but the body names the URL the caller used.
 func ToBody(r *http.Request, err error) Body {
-	b := Body{Request: BodyRequest{Method: r.Method, URL: r.URL.RequestURI()}}
+	url := r.RequestURI
+	if url == "" {
+		url = r.URL.RequestURI()
+	}
+	b := Body{Request: BodyRequest{Method: r.Method, URL: url}}
 	if e, ok := As(err); ok {
 		b.Error = BodyError{Name: e.Name, Message: e.Message, Details: e.Details}
 		b.Response.StatusCode = e.StatusCode()

@@ -21,6 +21,9 @@ type State struct {
 	LimitedAccess bool
 	// PluginID is the plugin whose mount the request entered.
 	PluginID string
+	// Logger is the plugin's logger, set by the router, for helpers that
+	// log the causes of 5xx errors (such as package httpjson). It may be nil.
+	Logger core.Logger
 
 	mu    sync.Mutex
 	creds *memo
