@@ -3,15 +3,82 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
 
 	"github.com/greenroom-dev/greenroom/core"
 )
 
 // Backend is a set of plugins, modules and service factories that starts and
-// stops together.
+// stops together. Its methods are safe for concurrent use.
 type Backend struct {
-	defaults []*ServiceFactory
-	features []Feature
+	mu sync.Mutex
+
+	defaults []*ServiceFactory // as given to WithDefaults, nils included
+	features []Feature         // as given to Add, nils included
+
+	// The installed factories by service id, in registration order.
+	added       map[string][]*ServiceFactory
+	defaultByID map[string][]*ServiceFactory
+	// refDefaults caches each ref's default factory: DefaultFactory is
+	// called at most once per backend.
+	refDefaults map[string]refDefault
+
+	specs        map[reflect.Type][]depField
+	instantiated map[string]bool // service ids resolved at least once
+	cells        map[cellKey]*cell
+	rootContexts map[*ServiceFactory]*cell
+
+	rootHooks   *hooks
+	pluginHooks map[string]*hooks
+
+	startCalled bool
+	startDone   chan struct{} // closed when Start returns
+	cancelStart context.CancelCauseFunc
+	stopCalled  bool
+	stopDone    chan struct{} // closed when Stop has run every hook
+}
+
+// refDefault is the cached result of a ref's DefaultFactory.
+type refDefault struct {
+	f       *ServiceFactory
+	problem string // why the default factory cannot be used
+}
+
+// cellKey identifies one instance: of a root factory (pluginID "") or of a
+// plugin factory for one plugin.
+type cellKey struct {
+	f        *ServiceFactory
+	pluginID string
+}
+
+// cell memoizes the creation of one instance or root context. Creation
+// runs once, outside the backend's lock; concurrent callers wait for it.
+type cell struct {
+	once sync.Once
+	done bool // set inside once, read under once's guarantee or by peek
+	v    reflect.Value
+	err  error
+	mu   sync.Mutex // guards done for peek
+}
+
+func (c *cell) get(create func() (reflect.Value, error)) (reflect.Value, error) {
+	c.once.Do(func() {
+		v, err := create()
+		c.mu.Lock()
+		c.v, c.err, c.done = v, err, true
+		c.mu.Unlock()
+	})
+	return c.v, c.err
+}
+
+// peek returns the instance if it has been created successfully.
+func (c *cell) peek() (reflect.Value, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.v, c.done && c.err == nil
 }
 
 // BackendOption configures a [Backend].
@@ -20,47 +87,381 @@ type BackendOption func(*Backend)
 // WithDefaults installs factories used for services that no added feature
 // provides. Package defaults passes the production factories, package
 // testbackend the fakes. A later default for the same singleton service
-// replaces an earlier one.
+// replaces an earlier one; defaults for a multiton service all contribute,
+// before the added ones.
 func WithDefaults(factories ...*ServiceFactory) BackendOption {
 	return func(b *Backend) { b.defaults = append(b.defaults, factories...) }
 }
 
 // New returns a backend with no features.
 func New(opts ...BackendOption) *Backend {
-	b := &Backend{}
+	b := &Backend{
+		added:        make(map[string][]*ServiceFactory),
+		defaultByID:  make(map[string][]*ServiceFactory),
+		refDefaults:  make(map[string]refDefault),
+		specs:        make(map[reflect.Type][]depField),
+		instantiated: make(map[string]bool),
+		cells:        make(map[cellKey]*cell),
+		rootContexts: make(map[*ServiceFactory]*cell),
+		rootHooks:    newHooks("to the root lifecycle"),
+		pluginHooks:  make(map[string]*hooks),
+	}
 	for _, o := range opts {
 		o(b)
+	}
+	for _, f := range b.defaults {
+		if f != nil && f.ref != nil {
+			b.defaultByID[f.ref.ID()] = append(b.defaultByID[f.ref.ID()], f)
+		}
 	}
 	return b
 }
 
 // Add adds features. A service factory replaces the default for its
 // service; two added factories for one singleton service are an error
-// reported by Start. Add after Start is an error.
+// reported by Start, with every other wiring problem.
+//
+// Add fails, adding nothing, after Start or Stop, and for a factory of a
+// service that [Resolve] has already instantiated.
 func (b *Backend) Add(features ...Feature) error {
-	b.features = append(b.features, features...)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, f := range features {
+		switch {
+		case b.stopCalled:
+			return fmt.Errorf("backend.Add: cannot add %s: the backend has stopped", describeFeature(f))
+		case b.startCalled:
+			return fmt.Errorf("backend.Add: cannot add %s after the backend has started; add every feature before Start", describeFeature(f))
+		}
+		if sf, ok := f.(*ServiceFactory); ok && sf != nil && sf.ref != nil && b.instantiated[sf.ref.ID()] {
+			return fmt.Errorf("backend.Add: cannot add %s: %s has already been instantiated by Resolve; add factories before resolving services", sf, sf.ref)
+		}
+	}
+	for _, f := range features {
+		b.features = append(b.features, f)
+		if sf, ok := f.(*ServiceFactory); ok && sf != nil && sf.ref != nil {
+			b.added[sf.ref.ID()] = append(b.added[sf.ref.ID()], sf)
+		}
+	}
 	return nil
 }
 
-// Start validates the wiring, reporting every problem at once, then starts
-// every plugin. It fails with an error naming the plugin and its cause when
-// an init fails. Start may be called once.
+func describeFeature(f Feature) string {
+	if s, ok := f.(fmt.Stringer); ok && !isNilFeature(f) {
+		return s.String()
+	}
+	return "a nil feature"
+}
+
+func isNilFeature(f Feature) bool {
+	if f == nil {
+		return true
+	}
+	v := reflect.ValueOf(f)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+// PluginIDs returns the ids of the added plugins, sorted.
+func (b *Backend) PluginIDs() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var ids []string
+	for _, f := range b.features {
+		if p, ok := f.(*Plugin); ok && p != nil && !slices.Contains(ids, p.id) {
+			ids = append(ids, p.id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// ModuleIDs returns the ids of the added modules of the plugin pluginID,
+// sorted, whether or not the plugin itself is added.
+func (b *Backend) ModuleIDs(pluginID string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var ids []string
+	for _, f := range b.features {
+		if m, ok := f.(*Module); ok && m != nil && m.pluginID == pluginID && !slices.Contains(ids, m.moduleID) {
+			ids = append(ids, m.moduleID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// errStopping is the cause of the cancellation of an in-flight Start by Stop.
+var errStopping = errors.New("the backend is stopping")
+
+// Start validates the wiring, then starts every plugin.
+//
+// Before any factory or init runs, Start checks the whole graph of plugins,
+// modules, extension points and services, and reports every problem at once
+// in a [*WiringError]. Then it creates the root services, and starts the
+// plugins concurrently: for each plugin, its eager services, its modules
+// (in extension point order, independent modules concurrently), its init
+// and its startup hooks. When every plugin has started, the root startup
+// hooks run.
+//
+// Start fails with an error naming each plugin or module that failed and
+// its cause ("Plugin 'todo' startup failed: ..."); causes are wrapped, so
+// errors.Is and errors.As see them. After a failed Start, call Stop to stop
+// what did start.
+//
+// ctx is passed to every factory, init and startup hook, and only for the
+// duration of the call: a service that outlives Start must not keep it.
+// Start may be called once.
 func (b *Backend) Start(ctx context.Context) error {
-	return errors.New("not implemented")
+	b.mu.Lock()
+	switch {
+	case b.stopCalled:
+		b.mu.Unlock()
+		return errors.New("backend.Start: the backend has already stopped; create a new one with backend.New")
+	case b.startCalled:
+		b.mu.Unlock()
+		return errors.New("backend has already started")
+	}
+	b.startCalled = true
+	b.startDone = make(chan struct{})
+	ctx, cancel := context.WithCancelCause(ctx)
+	b.cancelStart = cancel
+	p, problems := b.validate()
+	b.mu.Unlock()
+	defer close(b.startDone)
+	defer cancel(nil)
+
+	if len(problems) > 0 {
+		return &WiringError{Problems: problems}
+	}
+	if err := context.Cause(ctx); err != nil {
+		return fmt.Errorf("backend.Start: %w", err)
+	}
+	return b.run(ctx, p)
 }
 
-// Stop stops the backend: before-shutdown hooks (readiness goes down), then
-// every plugin's shutdown hooks, then root shutdown hooks. Stop is
-// idempotent.
+// run creates the root services and starts the plugins of a valid plan.
+func (b *Backend) run(ctx context.Context, p *plan) error {
+	for _, f := range p.rootFactories {
+		if _, err := b.instance(ctx, f, ""); err != nil {
+			return err
+		}
+	}
+	log := b.rootLogger()
+	if log != nil {
+		log.Info("Plugin initialization started", "plugins", p.pluginIDs())
+	}
+
+	errs := make([]error, len(p.plugins))
+	var wg sync.WaitGroup
+	for i, pp := range p.plugins {
+		wg.Go(func() {
+			errs[i] = b.startPlugin(ctx, p, pp)
+			if log != nil {
+				if errs[i] != nil {
+					log.Error("Plugin startup failed", "plugin", pp.plugin.id, "error", errs[i])
+				} else {
+					log.Info("Plugin started", "plugin", pp.plugin.id)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+
+	if err := b.rootHooks.runStartup(ctx); err != nil {
+		err = fmt.Errorf("Root startup hook failed: %w", err)
+		if log != nil {
+			log.Error("Backend startup failed", "error", err)
+		}
+		return err
+	}
+	if log != nil {
+		log.Info("Backend started")
+	}
+	return nil
+}
+
+// startPlugin starts one plugin: eager services, modules, init, startup
+// hooks.
+func (b *Backend) startPlugin(ctx context.Context, p *plan, pp *pluginPlan) error {
+	id := pp.plugin.id
+	fail := func(err error) error { return fmt.Errorf("Plugin '%s' startup failed: %w", id, err) }
+	for _, f := range p.eagerPluginFactories {
+		if _, err := b.instance(ctx, f, id); err != nil {
+			return fail(err)
+		}
+	}
+	if err := b.startModules(ctx, pp); err != nil {
+		return err
+	}
+	if err := context.Cause(ctx); err != nil {
+		return fail(err)
+	}
+	deps, err := b.buildDeps(ctx, pp.plugin.reg.init.deps, id, nil)
+	if err != nil {
+		return fail(err)
+	}
+	if err := safeCall(func() error { return pp.plugin.reg.init.fn(ctx, deps) }); err != nil {
+		return fail(err)
+	}
+	if err := b.hooksFor(id).runStartup(ctx); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// startModules inits the modules of a plugin in their topological order.
+// Each module runs in its own goroutine as soon as the modules it must
+// follow are done; a module after a failed one does not run.
+func (b *Backend) startModules(ctx context.Context, pp *pluginPlan) error {
+	n := len(pp.modules)
+	if n == 0 {
+		return nil
+	}
+	done := make([]chan struct{}, n)
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	failed := make([]bool, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, mp := range pp.modules {
+		wg.Go(func() {
+			defer close(done[i])
+			for _, j := range mp.after {
+				<-done[j]
+				if failed[j] {
+					failed[i] = true
+					return
+				}
+			}
+			if err := b.initModule(ctx, pp, mp); err != nil {
+				failed[i] = true
+				errs[i] = fmt.Errorf("Module '%s' for plugin '%s' startup failed: %w", mp.module.moduleID, mp.module.pluginID, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (b *Backend) initModule(ctx context.Context, pp *pluginPlan, mp *modulePlan) error {
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	deps, err := b.buildDeps(ctx, mp.module.reg.init.deps, pp.plugin.id, pp.extensionPoints)
+	if err != nil {
+		return err
+	}
+	return safeCall(func() error { return mp.module.reg.init.fn(ctx, deps) })
+}
+
+// Stop stops the backend: it runs the root before-shutdown hooks
+// (readiness goes down), then every plugin's shutdown hooks, the plugins
+// concurrently, then the root shutdown hooks. Hooks of each lifecycle run in
+// the reverse of the order they were added. Every hook runs; their errors
+// are logged and joined into Stop's error.
+//
+// Stop stops what started: it may be called after a failed Start, or
+// without Start to run the hooks of services built by [Resolve]. An
+// in-flight Start is cancelled and waited for. Stop is idempotent: a second
+// call waits for the first to finish and returns nil. After Stop the
+// backend cannot be started.
 func (b *Backend) Stop(ctx context.Context) error {
-	return errors.New("not implemented")
+	b.mu.Lock()
+	if b.stopCalled {
+		done := b.stopDone
+		b.mu.Unlock()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("backend.Stop: waiting for another Stop: %w", context.Cause(ctx))
+		}
+	}
+	b.stopCalled = true
+	b.stopDone = make(chan struct{})
+	startDone, cancelStart := b.startDone, b.cancelStart
+	b.mu.Unlock()
+	defer close(b.stopDone)
+
+	if startDone != nil {
+		cancelStart(errStopping)
+		<-startDone
+	}
+
+	log := b.rootLogger()
+	var errs []error
+	report := func(what string, hookErrs []error) {
+		for _, err := range hookErrs {
+			err = fmt.Errorf("%s failed: %w", what, err)
+			if log != nil {
+				log.Error("Shutdown hook failed", "error", err)
+			}
+			errs = append(errs, err)
+		}
+	}
+
+	report("Root before-shutdown hook", b.rootHooks.runBeforeShutdown(ctx))
+
+	b.mu.Lock()
+	ids := make([]string, 0, len(b.pluginHooks))
+	for id := range b.pluginHooks {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	pluginHooks := make([]*hooks, len(ids))
+	for i, id := range ids {
+		pluginHooks[i] = b.pluginHooks[id]
+	}
+	b.mu.Unlock()
+	pluginErrs := make([][]error, len(ids))
+	var wg sync.WaitGroup
+	for i, h := range pluginHooks {
+		wg.Go(func() { pluginErrs[i] = h.runShutdown(ctx) })
+	}
+	wg.Wait()
+	for i, id := range ids {
+		report(fmt.Sprintf("Plugin '%s' shutdown hook", id), pluginErrs[i])
+	}
+
+	report("Root shutdown hook", b.rootHooks.runShutdown(ctx))
+	if log != nil {
+		log.Info("Backend stopped")
+	}
+	return errors.Join(errs...)
 }
 
-// Resolve returns the instance of ref for pluginID (ignored for root
-// services), creating it and its dependencies if needed. Tests use it to
-// assert on services; it also works before Start, to build one service in
-// isolation.
-func Resolve[T any](ctx context.Context, b *Backend, ref core.ServiceRef[T], pluginID string) (T, error) {
-	var zero T
-	return zero, errors.New("not implemented")
+// rootLogger returns the root logger if it has been created, or nil.
+func (b *Backend) rootLogger() core.Logger {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fs := b.effective(core.RootLoggerRef)
+	if len(fs) == 0 {
+		return nil
+	}
+	c := b.cells[cellKey{f: fs[0]}]
+	if c == nil {
+		return nil
+	}
+	v, ok := c.peek()
+	if !ok {
+		return nil
+	}
+	l, _ := v.Interface().(core.Logger)
+	return l
+}
+
+// hooksFor returns the hooks of the lifecycle of a plugin, creating them.
+func (b *Backend) hooksFor(pluginID string) *hooks {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	h := b.pluginHooks[pluginID]
+	if h == nil {
+		h = newHooks(fmt.Sprintf("for plugin '%s'", pluginID))
+		b.pluginHooks[pluginID] = h
+	}
+	return h
 }

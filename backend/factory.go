@@ -99,7 +99,8 @@ func NewPluginServiceFactoryWithContext[T, RD, C, D any](ref core.ServiceRef[T],
 		return rootContext(ctx, deps.Interface().(RD))
 	}
 	f.create = func(ctx context.Context, deps reflect.Value, rc any) (any, error) {
-		return fn(ctx, rc.(C), deps.Interface().(D))
+		c, _ := rc.(C) // a nil root context is the zero C
+		return fn(ctx, c, deps.Interface().(D))
 	}
 	return f
 }

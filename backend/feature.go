@@ -35,6 +35,7 @@ type Module struct {
 // registration is what a plugin's or module's options declare.
 type registration struct {
 	init            *initFunc
+	initCalls       int
 	extensionPoints []extensionPointImpl
 	// errs are declaration errors (such as Init given twice), reported with
 	// the other wiring problems when the backend starts.
@@ -67,12 +68,17 @@ type Option func(*registration)
 func Init[D any](fn func(ctx context.Context, deps D) error) Option {
 	t := reflect.TypeFor[D]()
 	return func(r *registration) {
+		r.initCalls++
+		if r.initCalls > 1 {
+			r.errs = append(r.errs, "Init was given more than once; declare exactly one init function")
+			return
+		}
 		if t.Kind() != reflect.Struct {
 			r.errs = append(r.errs, fmt.Sprintf("Init: dependencies must be a struct type whose fields are the services, got %s", t))
 			return
 		}
-		if r.init != nil {
-			r.errs = append(r.errs, "Init was given more than once; declare exactly one init function")
+		if fn == nil {
+			r.errs = append(r.errs, "Init was given a nil function")
 			return
 		}
 		r.init = &initFunc{deps: t, fn: func(ctx context.Context, deps reflect.Value) error {
@@ -85,6 +91,10 @@ func Init[D any](fn func(ctx context.Context, deps D) error) Option {
 // extension point p, for the modules of the same plugin to consume.
 func ProvideExtensionPoint[T any](p core.ExtensionPoint[T], impl T) Option {
 	return func(r *registration) {
+		if isNil(impl) {
+			r.errs = append(r.errs, fmt.Sprintf("ProvideExtensionPoint(%s) was given a nil implementation", p))
+			return
+		}
 		r.extensionPoints = append(r.extensionPoints, extensionPointImpl{ref: p, impl: impl})
 	}
 }

@@ -1,0 +1,150 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/greenroom-dev/greenroom/core"
+)
+
+// The built-in services: core.pluginMetadata, core.lifecycle and
+// core.rootLifecycle are implemented here because the backend itself drives
+// them. They cannot be replaced by a factory.
+
+// isBuiltin reports whether id names a service built into the backend.
+func isBuiltin(id string) bool {
+	switch id {
+	case core.PluginMetadataRef.ID(), core.LifecycleRef.ID(), core.RootLifecycleRef.ID():
+		return true
+	}
+	return false
+}
+
+// pluginMetadata implements core.PluginMetadata.
+type pluginMetadata struct{ id string }
+
+func (m pluginMetadata) ID() string { return m.id }
+
+// hooks are the hooks of one lifecycle, the root one or a plugin's.
+type hooks struct {
+	// owner completes "Attempted to add startup hook ...", as in
+	// "for plugin 'todo'" or "to the root lifecycle".
+	owner string
+
+	mu                  sync.Mutex
+	startupBegan        bool
+	beforeShutdownBegan bool
+	shutdownBegan       bool
+	startup             []core.Hook
+	beforeShutdown      []core.Hook
+	shutdown            []core.Hook
+}
+
+func newHooks(owner string) *hooks { return &hooks{owner: owner} }
+
+func (h *hooks) addStartup(hook core.Hook) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case hook == nil:
+		return fmt.Errorf("AddStartupHook %s: the hook is nil", h.owner)
+	case h.shutdownBegan || h.beforeShutdownBegan:
+		return fmt.Errorf("Attempted to add startup hook %s after shutdown began", h.owner)
+	case h.startupBegan:
+		return fmt.Errorf("Attempted to add startup hook %s after startup; add startup hooks from init or from a service factory", h.owner)
+	}
+	h.startup = append(h.startup, hook)
+	return nil
+}
+
+func (h *hooks) addShutdown(hook core.Hook) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case hook == nil:
+		return fmt.Errorf("AddShutdownHook %s: the hook is nil", h.owner)
+	case h.shutdownBegan:
+		return fmt.Errorf("Attempted to add shutdown hook %s after shutdown", h.owner)
+	}
+	h.shutdown = append(h.shutdown, hook)
+	return nil
+}
+
+func (h *hooks) addBeforeShutdown(hook core.Hook) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case hook == nil:
+		return fmt.Errorf("AddBeforeShutdownHook %s: the hook is nil", h.owner)
+	case h.beforeShutdownBegan || h.shutdownBegan:
+		return fmt.Errorf("Attempted to add before-shutdown hook %s after shutdown has started", h.owner)
+	}
+	h.beforeShutdown = append(h.beforeShutdown, hook)
+	return nil
+}
+
+// runStartup runs the startup hooks in the order they were added. Every
+// hook runs; their errors are joined.
+func (h *hooks) runStartup(ctx context.Context) error {
+	h.mu.Lock()
+	h.startupBegan = true
+	hs := append([]core.Hook(nil), h.startup...)
+	h.mu.Unlock()
+	var errs []error
+	for _, hook := range hs {
+		if err := callHook(ctx, hook); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// runBeforeShutdown and runShutdown run their hooks in the reverse of the
+// order they were added, like deferred calls: what was set up last is torn
+// down first. Every hook runs; the errors are returned in run order.
+func (h *hooks) runBeforeShutdown(ctx context.Context) []error {
+	h.mu.Lock()
+	h.beforeShutdownBegan = true
+	hs := append([]core.Hook(nil), h.beforeShutdown...)
+	h.mu.Unlock()
+	return runReverse(ctx, hs)
+}
+
+func (h *hooks) runShutdown(ctx context.Context) []error {
+	h.mu.Lock()
+	h.shutdownBegan = true
+	hs := append([]core.Hook(nil), h.shutdown...)
+	h.mu.Unlock()
+	return runReverse(ctx, hs)
+}
+
+func runReverse(ctx context.Context, hs []core.Hook) []error {
+	var errs []error
+	for i := len(hs) - 1; i >= 0; i-- {
+		if err := callHook(ctx, hs[i]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+func callHook(ctx context.Context, hook core.Hook) error {
+	return safeCall(func() error { return hook(ctx) })
+}
+
+// pluginLifecycle implements core.Lifecycle for one plugin.
+type pluginLifecycle struct{ h *hooks }
+
+func (l *pluginLifecycle) AddStartupHook(hook core.Hook) error  { return l.h.addStartup(hook) }
+func (l *pluginLifecycle) AddShutdownHook(hook core.Hook) error { return l.h.addShutdown(hook) }
+
+// rootLifecycle implements core.RootLifecycle.
+type rootLifecycle struct{ h *hooks }
+
+func (l *rootLifecycle) AddStartupHook(hook core.Hook) error  { return l.h.addStartup(hook) }
+func (l *rootLifecycle) AddShutdownHook(hook core.Hook) error { return l.h.addShutdown(hook) }
+func (l *rootLifecycle) AddBeforeShutdownHook(hook core.Hook) error {
+	return l.h.addBeforeShutdown(hook)
+}

@@ -1,0 +1,588 @@
+package backend
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/greenroom-dev/greenroom/core"
+)
+
+// Problem is one problem in the wiring of a backend, found before anything
+// runs.
+type Problem struct {
+	// Plugin and Module are the ids of the plugin and module the problem
+	// is about, when it is about one.
+	Plugin, Module string
+	// Ref is the service ref or extension point involved, in the form
+	// "serviceRef{<id>}" or "extensionPoint{<id>}", when one is.
+	Ref string
+	// Message says what is wrong, where, and how to fix it.
+	Message string
+}
+
+// String returns the message.
+func (p Problem) String() string { return p.Message }
+
+// WiringError reports every problem in the wiring of a backend. Start
+// returns it before running any factory or init; Resolve returns it for
+// the part of the wiring it needs.
+type WiringError struct {
+	Problems []Problem
+}
+
+// Error lists the problems, one per line.
+func (e *WiringError) Error() string {
+	var sb strings.Builder
+	if len(e.Problems) == 1 {
+		sb.WriteString("backend wiring has 1 problem:")
+	} else {
+		fmt.Fprintf(&sb, "backend wiring has %d problems:", len(e.Problems))
+	}
+	for _, p := range e.Problems {
+		sb.WriteString("\n  - ")
+		sb.WriteString(strings.ReplaceAll(p.Message, "\n", "\n    "))
+	}
+	return sb.String()
+}
+
+// plan is the validated wiring that Start runs.
+type plan struct {
+	plugins []*pluginPlan // sorted by id
+	// rootFactories are created at Start, before any plugin, in order.
+	rootFactories []*ServiceFactory
+	// eagerPluginFactories are created for every plugin as it starts.
+	eagerPluginFactories []*ServiceFactory
+}
+
+func (p *plan) pluginIDs() []string {
+	ids := make([]string, len(p.plugins))
+	for i, pp := range p.plugins {
+		ids[i] = pp.plugin.id
+	}
+	return ids
+}
+
+type pluginPlan struct {
+	plugin  *Plugin
+	modules []*modulePlan // registration order
+	// extensionPoints are the implementations provided by the plugin and
+	// its modules, by extension point id.
+	extensionPoints map[string]any
+}
+
+type modulePlan struct {
+	module *Module
+	// after are the indexes of the modules that must init first: the
+	// consumers of the extension points this module provides.
+	after []int
+}
+
+// epOwner is the provider of an extension point.
+type epOwner struct {
+	pluginID string
+	owner    string // "plugin 'p'" or "module 'm' for plugin 'p'"
+	module   *Module
+	impl     any
+}
+
+// requester is what declares a dependency: a plugin, a module, a factory,
+// a factory's root context, or a call of Resolve.
+type requester struct {
+	name           string // starts a sentence: "Plugin 'todo'"
+	plugin, module string
+	isModule       bool
+	factory        *ServiceFactory
+	rootContext    bool // the root context of factory
+	root           bool // may depend only on root services
+}
+
+// validator collects the problems of a backend's wiring. b.mu is held
+// while it runs.
+type validator struct {
+	b        *Backend
+	problems []Problem
+	seen     map[string]bool
+	// visited are the factories whose dependencies were checked, in order.
+	visited map[*ServiceFactory]bool
+	order   []*ServiceFactory
+	// edges is the service graph over the visited factories: service id
+	// to the ids of the services its factories depend on.
+	edges map[string][]string
+	nodes []string
+}
+
+func newValidator(b *Backend) *validator {
+	return &validator{
+		b:       b,
+		seen:    make(map[string]bool),
+		visited: make(map[*ServiceFactory]bool),
+		edges:   make(map[string][]string),
+	}
+}
+
+func (v *validator) add(p Problem) {
+	if v.seen[p.Message] {
+		return
+	}
+	v.seen[p.Message] = true
+	v.problems = append(v.problems, p)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+const idRule = "^[a-z][a-z0-9]*(-[a-z0-9]+)*$ (lowercase letters and digits in words separated by single dashes, starting with a letter, such as \"todo\" or \"todo-list\")"
+
+// validate checks the whole wiring and returns the plan to run, or the
+// problems. b.mu must be held.
+func (b *Backend) validate() (*plan, []Problem) {
+	v := newValidator(b)
+	v.checkFactories()
+	plugins, modules := v.checkFeatures()
+	owners := v.checkExtensionPoints(plugins, modules)
+
+	p := &plan{}
+	// Root services are eager: every installed root factory is created.
+	for _, id := range b.installedIDs() {
+		svc := b.installedRef(id)
+		if svc.Scope() != core.RootScope || isBuiltin(id) {
+			continue
+		}
+		for _, f := range b.effective(svc) {
+			v.checkFactory(f)
+		}
+	}
+	if len(plugins) > 0 {
+		for _, id := range b.installedIDs() {
+			svc := b.installedRef(id)
+			if svc.Scope() != core.PluginScope || isBuiltin(id) {
+				continue
+			}
+			for _, f := range b.effective(svc) {
+				if f.eager {
+					v.checkFactory(f)
+					p.eagerPluginFactories = append(p.eagerPluginFactories, f)
+				}
+			}
+		}
+	}
+
+	byPlugin := make(map[string]*pluginPlan)
+	for _, pl := range plugins {
+		pp := &pluginPlan{plugin: pl, extensionPoints: make(map[string]any)}
+		byPlugin[pl.id] = pp
+		p.plugins = append(p.plugins, pp)
+		v.checkInitDeps(requester{name: capitalize(pl.String()), plugin: pl.id}, pl.reg.init, owners)
+	}
+	for _, m := range modules {
+		pp := byPlugin[m.pluginID]
+		if pp == nil {
+			continue // reported by checkFeatures
+		}
+		pp.modules = append(pp.modules, &modulePlan{module: m})
+		v.checkInitDeps(requester{name: capitalize(m.String()), plugin: m.pluginID, module: m.moduleID, isModule: true}, m.reg.init, owners)
+	}
+	for id, o := range owners {
+		if pp := byPlugin[o.pluginID]; pp != nil {
+			pp.extensionPoints[id] = o.impl
+		}
+	}
+	for _, pp := range p.plugins {
+		v.orderModules(pp, owners)
+	}
+	v.checkCycles()
+
+	for _, f := range v.order {
+		if f.ref.Scope() == core.RootScope {
+			p.rootFactories = append(p.rootFactories, f)
+		}
+	}
+	slices.SortFunc(p.plugins, func(a, b *pluginPlan) int { return strings.Compare(a.plugin.id, b.plugin.id) })
+	if len(v.problems) > 0 {
+		return nil, v.problems
+	}
+	return p, nil
+}
+
+// validateService checks the part of the wiring that resolving svc needs.
+// b.mu must be held.
+func (b *Backend) validateService(svc core.ServiceInfo) []Problem {
+	v := newValidator(b)
+	v.checkFactories()
+	v.checkServiceDep(requester{name: "Resolve"}, nil, svc)
+	v.checkCycles()
+	return v.problems
+}
+
+// installedIDs returns the ids of the services with a factory given to
+// WithDefaults or Add, in the order they were first given.
+func (b *Backend) installedIDs() []string {
+	var ids []string
+	seen := make(map[string]bool)
+	visit := func(f *ServiceFactory) {
+		if f != nil && f.ref != nil && !seen[f.ref.ID()] {
+			seen[f.ref.ID()] = true
+			ids = append(ids, f.ref.ID())
+		}
+	}
+	for _, f := range b.defaults {
+		visit(f)
+	}
+	for _, f := range b.features {
+		if sf, ok := f.(*ServiceFactory); ok {
+			visit(sf)
+		}
+	}
+	return ids
+}
+
+// installedRef returns the ref of an installed service id.
+func (b *Backend) installedRef(id string) core.ServiceInfo {
+	if fs := b.added[id]; len(fs) > 0 {
+		return fs[0].ref
+	}
+	return b.defaultByID[id][0].ref
+}
+
+// checkFactories reports invalid factories: nil ones, factories for
+// built-in services, and singleton services added twice.
+func (v *validator) checkFactories() {
+	b := v.b
+	for i, f := range b.defaults {
+		switch {
+		case f == nil || f.ref == nil:
+			v.add(Problem{Message: fmt.Sprintf("Factory #%d given to backend.WithDefaults is nil or was not built with a factory constructor such as backend.NewRootServiceFactory", i+1)})
+		case isBuiltin(f.ref.ID()):
+			v.add(Problem{Ref: f.ref.String(), Message: fmt.Sprintf("%s is built into the backend and cannot be replaced; remove its factory from backend.WithDefaults", f.ref)})
+		}
+	}
+	counted := make(map[string]bool)
+	for i, feat := range b.features {
+		f, ok := feat.(*ServiceFactory)
+		if !ok {
+			continue
+		}
+		switch {
+		case f == nil || f.ref == nil:
+			v.add(Problem{Message: fmt.Sprintf("Feature #%d given to backend.Add is a nil factory or was not built with a factory constructor such as backend.NewPluginServiceFactory", i+1)})
+		case isBuiltin(f.ref.ID()):
+			v.add(Problem{Ref: f.ref.String(), Message: fmt.Sprintf("%s is built into the backend and cannot be replaced; remove its factory from backend.Add", f.ref)})
+		case !f.ref.Multiton() && !counted[f.ref.ID()]:
+			counted[f.ref.ID()] = true
+			if n := len(b.added[f.ref.ID()]); n > 1 {
+				v.add(Problem{Ref: f.ref.String(), Message: fmt.Sprintf("%s has %d factories added with backend.Add, but it is a singleton service; add only one (a factory added with backend.Add already replaces the default)", f.ref, n)})
+			}
+		}
+	}
+}
+
+// checkFeatures reports invalid, duplicate and incomplete plugins and
+// modules, and returns the valid ones in registration order.
+func (v *validator) checkFeatures() ([]*Plugin, []*Module) {
+	var plugins []*Plugin
+	var modules []*Module
+	pluginIDs := make(map[string]bool)
+	type moduleKey struct{ plugin, module string }
+	moduleIDs := make(map[moduleKey]bool)
+	for i, feat := range v.b.features {
+		if _, ok := feat.(*ServiceFactory); ok {
+			continue
+		}
+		if isNilFeature(feat) {
+			v.add(Problem{Message: fmt.Sprintf("Feature #%d given to backend.Add is nil", i+1)})
+			continue
+		}
+		switch f := feat.(type) {
+		case *Plugin:
+			name := capitalize(f.String())
+			switch {
+			case !idPattern.MatchString(f.id):
+				v.add(Problem{Plugin: f.id, Message: fmt.Sprintf("Invalid plugin id '%s': plugin ids must match %s", f.id, idRule)})
+				continue
+			case pluginIDs[f.id]:
+				v.add(Problem{Plugin: f.id, Message: fmt.Sprintf("%s is added twice; add each plugin once", name)})
+				continue
+			}
+			pluginIDs[f.id] = true
+			if v.checkRegistration(name, f.id, "", &f.reg, "backend.NewPlugin") {
+				plugins = append(plugins, f)
+			}
+		case *Module:
+			name := capitalize(f.String())
+			switch {
+			case !idPattern.MatchString(f.pluginID):
+				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("Invalid plugin id '%s' for module '%s': plugin ids must match %s", f.pluginID, f.moduleID, idRule)})
+				continue
+			case !idPattern.MatchString(f.moduleID):
+				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("Invalid module id '%s' for plugin '%s': module ids must match %s", f.moduleID, f.pluginID, idRule)})
+				continue
+			case moduleIDs[moduleKey{f.pluginID, f.moduleID}]:
+				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("%s is added twice; add each module once", name)})
+				continue
+			}
+			moduleIDs[moduleKey{f.pluginID, f.moduleID}] = true
+			if v.checkRegistration(name, f.pluginID, f.moduleID, &f.reg, "backend.NewModule") {
+				modules = append(modules, f)
+			}
+		}
+	}
+	for _, m := range modules {
+		if !pluginIDs[m.pluginID] {
+			v.add(Problem{Plugin: m.pluginID, Module: m.moduleID, Message: fmt.Sprintf("%s extends plugin '%s', which is not added; add the plugin with backend.Add, or remove the module", capitalize(m.String()), m.pluginID)})
+		}
+	}
+	return plugins, modules
+}
+
+// checkRegistration reports the declaration errors of a plugin or module
+// and reports whether it can run.
+func (v *validator) checkRegistration(name, pluginID, moduleID string, reg *registration, constructor string) bool {
+	for _, e := range reg.errs {
+		v.add(Problem{Plugin: pluginID, Module: moduleID, Message: fmt.Sprintf("%s: %s", name, e)})
+	}
+	if reg.initCalls == 0 {
+		v.add(Problem{Plugin: pluginID, Module: moduleID, Message: fmt.Sprintf("%s has no init function; pass backend.Init(func(ctx context.Context, deps D) error { ... }) to %s", name, constructor)})
+	}
+	return len(reg.errs) == 0 && reg.init != nil
+}
+
+// checkExtensionPoints reports extension points provided twice and returns
+// the provider of each.
+func (v *validator) checkExtensionPoints(plugins []*Plugin, modules []*Module) map[string]epOwner {
+	owners := make(map[string]epOwner)
+	provide := func(o epOwner, eps []extensionPointImpl) {
+		for _, ep := range eps {
+			if prev, ok := owners[ep.ref.ID()]; ok {
+				v.add(Problem{Plugin: o.pluginID, Ref: ep.ref.String(), Message: fmt.Sprintf("%s is provided twice, by %s and by %s; an extension point has exactly one provider", ep.ref, prev.owner, o.owner)})
+				continue
+			}
+			o.impl = ep.impl
+			owners[ep.ref.ID()] = o
+		}
+	}
+	for _, p := range plugins {
+		provide(epOwner{pluginID: p.id, owner: p.String()}, p.reg.extensionPoints)
+	}
+	for _, m := range modules {
+		provide(epOwner{pluginID: m.pluginID, owner: m.String(), module: m}, m.reg.extensionPoints)
+	}
+	return owners
+}
+
+// checkInitDeps checks the dependencies of a plugin's or module's init.
+func (v *validator) checkInitDeps(req requester, init *initFunc, owners map[string]epOwner) {
+	for _, fd := range v.b.spec(init.deps) {
+		if fd.problem != "" {
+			v.add(Problem{Plugin: req.plugin, Module: req.module, Message: req.name + " " + fd.problem})
+			continue
+		}
+		if svc, ok := fd.ref.(core.ServiceInfo); ok {
+			v.checkServiceDep(req, &fd, svc)
+			continue
+		}
+		p := Problem{Plugin: req.plugin, Module: req.module, Ref: fd.ref.String()}
+		o, provided := owners[fd.ref.ID()]
+		switch {
+		case !req.isModule:
+			p.Message = fmt.Sprintf("%s depends on %s (%s), but only modules can depend on extension points; move the code that uses it into a module of plugin '%s' (backend.NewModule)", req.name, fd.ref, fd.describe(), req.plugin)
+		case !provided:
+			p.Message = fmt.Sprintf("%s depends on %s (%s), but no plugin or module provides it; provide it with backend.ProvideExtensionPoint in plugin '%s' or one of its modules", req.name, fd.ref, fd.describe(), req.plugin)
+		case o.pluginID != req.plugin:
+			p.Message = fmt.Sprintf("%s depends on %s (%s) of plugin '%s'; extension points can be used only by modules of the plugin that provides them", req.name, fd.ref, fd.describe(), o.pluginID)
+		default:
+			continue
+		}
+		v.add(p)
+	}
+}
+
+// checkServiceDep checks that svc, a dependency of req (through field fd,
+// nil for Resolve), can be provided, and checks its factories in turn.
+func (v *validator) checkServiceDep(req requester, fd *depField, svc core.ServiceInfo) {
+	b := v.b
+	via := ""
+	if fd != nil {
+		via = " (" + fd.describe() + ")"
+	}
+	p := Problem{Plugin: req.plugin, Module: req.module, Ref: svc.String()}
+	if req.root && svc.Scope() == core.PluginScope {
+		if req.rootContext {
+			p.Message = fmt.Sprintf("%s depends on %s%s, which is plugin scoped; a root context can depend only on root services", req.name, svc, via)
+		} else {
+			p.Message = fmt.Sprintf("%s depends on %s%s, which is plugin scoped; %s is a root service and can depend only on root services", req.name, svc, via, req.factory.ref)
+		}
+		v.add(p)
+		return
+	}
+	if isBuiltin(svc.ID()) {
+		return
+	}
+	fs := b.effective(svc)
+	if d := b.refDefaults[svc.ID()]; d.problem != "" {
+		v.add(Problem{Ref: svc.String(), Message: d.problem})
+	}
+	if len(fs) == 0 {
+		if svc.Multiton() {
+			return
+		}
+		if fd == nil {
+			p.Message = fmt.Sprintf("%s: no factory provides %s; add its factory with backend.Add", req.name, svc)
+		} else {
+			p.Message = fmt.Sprintf("%s depends on %s%s, but no factory provides it; add its factory with backend.Add", req.name, svc, via)
+		}
+		v.add(p)
+		return
+	}
+	for _, f := range fs {
+		v.checkFactory(f)
+	}
+}
+
+// checkFactory checks the dependencies of a factory once.
+func (v *validator) checkFactory(f *ServiceFactory) {
+	if v.visited[f] {
+		return
+	}
+	v.visited[f] = true
+	v.order = append(v.order, f)
+	id := f.ref.ID()
+	if _, ok := v.edges[id]; !ok {
+		v.edges[id] = nil
+		v.nodes = append(v.nodes, id)
+	}
+	req := requester{name: "The " + f.String(), factory: f, root: f.ref.Scope() == core.RootScope}
+	v.checkFactoryDeps(req, v.b.spec(f.deps))
+	if f.rootDeps != nil {
+		req := requester{name: "The root context of the " + f.String(), factory: f, root: true, rootContext: true}
+		v.checkFactoryDeps(req, v.b.spec(f.rootDeps))
+	}
+}
+
+func (v *validator) checkFactoryDeps(req requester, fields []depField) {
+	id := req.factory.ref.ID()
+	for _, fd := range fields {
+		if fd.problem != "" {
+			v.add(Problem{Ref: req.factory.ref.String(), Message: req.name + " " + fd.problem})
+			continue
+		}
+		svc, ok := fd.ref.(core.ServiceInfo)
+		if !ok {
+			v.add(Problem{Ref: fd.ref.String(), Message: fmt.Sprintf("%s depends on %s (%s), but only modules can depend on extension points", req.name, fd.ref, fd.describe())})
+			continue
+		}
+		if !isBuiltin(svc.ID()) && !slices.Contains(v.edges[id], svc.ID()) {
+			v.edges[id] = append(v.edges[id], svc.ID())
+		}
+		v.checkServiceDep(req, &fd, svc)
+	}
+}
+
+// checkCycles reports the cycles of the service graph.
+func (v *validator) checkCycles() {
+	for _, c := range findCycles(v.nodes, func(n string) []string { return v.edges[n] }) {
+		parts := make([]string, len(c))
+		for i, id := range c {
+			parts[i] = "serviceRef{" + id + "}"
+		}
+		v.add(Problem{Ref: parts[0], Message: fmt.Sprintf("Circular service dependency: %s; a service cannot depend on itself, even indirectly", strings.Join(parts, " -> "))})
+	}
+}
+
+// orderModules computes the init order of a plugin's modules: a module
+// that provides an extension point inits after the modules that consume
+// it. A cycle is a problem.
+func (v *validator) orderModules(pp *pluginPlan, owners map[string]epOwner) {
+	index := make(map[*Module]int)
+	for i, mp := range pp.modules {
+		index[mp.module] = i
+	}
+	// consumes[i] are the modules whose extension points module i uses.
+	consumes := make(map[string][]string)
+	var nodes []string
+	for i, mp := range pp.modules {
+		nodes = append(nodes, mp.module.moduleID)
+		for _, fd := range v.b.spec(mp.module.reg.init.deps) {
+			if fd.ref == nil {
+				continue
+			}
+			o, ok := owners[fd.ref.ID()]
+			if !ok || o.module == nil || o.pluginID != pp.plugin.id {
+				continue
+			}
+			j := index[o.module]
+			if j == i || slices.Contains(pp.modules[j].after, i) {
+				continue
+			}
+			pp.modules[j].after = append(pp.modules[j].after, i)
+			consumes[mp.module.moduleID] = append(consumes[mp.module.moduleID], o.module.moduleID)
+		}
+	}
+	for _, c := range findCycles(nodes, func(n string) []string { return consumes[n] }) {
+		parts := make([]string, len(c))
+		for i, id := range c {
+			parts[i] = "'" + id + "'"
+		}
+		v.add(Problem{Plugin: pp.plugin.id, Message: fmt.Sprintf("Circular dependency between the modules of plugin '%s': %s (each consumes an extension point provided by the next; a module that provides an extension point inits after the modules that consume it)", pp.plugin.id, strings.Join(parts, " -> "))})
+	}
+}
+
+// findCycles returns cycles of a directed graph, each as a path that
+// starts and ends with the same node, found by depth-first search from
+// the nodes in order. It reports at least one cycle for every strongly
+// connected part of the graph that has one, and each cycle once.
+func findCycles(nodes []string, next func(string) []string) [][]string {
+	const (
+		unvisited = iota
+		active
+		finished
+	)
+	state := make(map[string]int)
+	var stack []string
+	var cycles [][]string
+	seen := make(map[string]bool)
+	var visit func(n string)
+	visit = func(n string) {
+		state[n] = active
+		stack = append(stack, n)
+		for _, m := range next(n) {
+			switch state[m] {
+			case unvisited:
+				visit(m)
+			case active:
+				i := slices.Index(stack, m)
+				c := append(slices.Clone(stack[i:]), m)
+				key := canonicalCycle(c)
+				if !seen[key] {
+					seen[key] = true
+					cycles = append(cycles, c)
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[n] = finished
+	}
+	for _, n := range nodes {
+		if state[n] == unvisited {
+			visit(n)
+		}
+	}
+	return cycles
+}
+
+// canonicalCycle names a cycle independently of where it starts.
+func canonicalCycle(c []string) string {
+	ring := c[:len(c)-1]
+	start := 0
+	for i, n := range ring {
+		if n < ring[start] {
+			start = i
+		}
+	}
+	rotated := append(slices.Clone(ring[start:]), ring[:start]...)
+	return strings.Join(rotated, "\x00")
+}
