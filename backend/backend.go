@@ -31,8 +31,8 @@ type Backend struct {
 	cells        map[cellKey]*cell
 	rootContexts map[*ServiceFactory]*cell
 
-	rootHooks   *hooks
-	pluginHooks map[string]*hooks
+	rootLifecycle    *rootLifecycle
+	pluginLifecycles map[string]*pluginLifecycle
 
 	startCalled bool
 	startDone   chan struct{} // closed when Start returns
@@ -96,15 +96,15 @@ func WithDefaults(factories ...*ServiceFactory) BackendOption {
 // New returns a backend with no features.
 func New(opts ...BackendOption) *Backend {
 	b := &Backend{
-		added:        make(map[string][]*ServiceFactory),
-		defaultByID:  make(map[string][]*ServiceFactory),
-		refDefaults:  make(map[string]refDefault),
-		specs:        make(map[reflect.Type][]depField),
-		instantiated: make(map[string]bool),
-		cells:        make(map[cellKey]*cell),
-		rootContexts: make(map[*ServiceFactory]*cell),
-		rootHooks:    newHooks("to the root lifecycle"),
-		pluginHooks:  make(map[string]*hooks),
+		added:            make(map[string][]*ServiceFactory),
+		defaultByID:      make(map[string][]*ServiceFactory),
+		refDefaults:      make(map[string]refDefault),
+		specs:            make(map[reflect.Type][]depField),
+		instantiated:     make(map[string]bool),
+		cells:            make(map[cellKey]*cell),
+		rootContexts:     make(map[*ServiceFactory]*cell),
+		rootLifecycle:    &rootLifecycle{h: newHooks("to the root lifecycle")},
+		pluginLifecycles: make(map[string]*pluginLifecycle),
 	}
 	for _, o := range opts {
 		o(b)
@@ -270,7 +270,7 @@ func (b *Backend) run(ctx context.Context, p *plan) error {
 		return err
 	}
 
-	if err := b.rootHooks.runStartup(ctx); err != nil {
+	if err := b.rootLifecycle.h.runStartup(ctx); err != nil {
 		err = fmt.Errorf("Root startup hook failed: %w", err)
 		if log != nil {
 			log.Error("Backend startup failed", "error", err)
@@ -306,7 +306,7 @@ func (b *Backend) startPlugin(ctx context.Context, p *plan, pp *pluginPlan) erro
 	if err := safeCall(func() error { return pp.plugin.reg.init.fn(ctx, deps) }); err != nil {
 		return fail(err)
 	}
-	if err := b.hooksFor(id).runStartup(ctx); err != nil {
+	if err := b.lifecycleFor(id).h.runStartup(ctx); err != nil {
 		return fail(err)
 	}
 	return nil
@@ -404,17 +404,17 @@ func (b *Backend) Stop(ctx context.Context) error {
 		}
 	}
 
-	report("Root before-shutdown hook", b.rootHooks.runBeforeShutdown(ctx))
+	report("Root before-shutdown hook", b.rootLifecycle.h.runBeforeShutdown(ctx))
 
 	b.mu.Lock()
-	ids := make([]string, 0, len(b.pluginHooks))
-	for id := range b.pluginHooks {
+	ids := make([]string, 0, len(b.pluginLifecycles))
+	for id := range b.pluginLifecycles {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	pluginHooks := make([]*hooks, len(ids))
 	for i, id := range ids {
-		pluginHooks[i] = b.pluginHooks[id]
+		pluginHooks[i] = b.pluginLifecycles[id].h
 	}
 	b.mu.Unlock()
 	pluginErrs := make([][]error, len(ids))
@@ -427,7 +427,7 @@ func (b *Backend) Stop(ctx context.Context) error {
 		report(fmt.Sprintf("Plugin '%s' shutdown hook", id), pluginErrs[i])
 	}
 
-	report("Root shutdown hook", b.rootHooks.runShutdown(ctx))
+	report("Root shutdown hook", b.rootLifecycle.h.runShutdown(ctx))
 	if log != nil {
 		log.Info("Backend stopped")
 	}
@@ -454,14 +454,14 @@ func (b *Backend) rootLogger() core.Logger {
 	return l
 }
 
-// hooksFor returns the hooks of the lifecycle of a plugin, creating them.
-func (b *Backend) hooksFor(pluginID string) *hooks {
+// lifecycleFor returns the lifecycle of a plugin, creating it.
+func (b *Backend) lifecycleFor(pluginID string) *pluginLifecycle {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	h := b.pluginHooks[pluginID]
-	if h == nil {
-		h = newHooks(fmt.Sprintf("for plugin '%s'", pluginID))
-		b.pluginHooks[pluginID] = h
+	l := b.pluginLifecycles[pluginID]
+	if l == nil {
+		l = &pluginLifecycle{h: newHooks(fmt.Sprintf("for plugin '%s'", pluginID))}
+		b.pluginLifecycles[pluginID] = l
 	}
-	return h
+	return l
 }

@@ -118,6 +118,10 @@ func (p *Plugin) isFeature() {}
 // String returns "plugin '<id>'".
 func (p *Plugin) String() string { return fmt.Sprintf("plugin '%s'", p.id) }
 
+// Dependencies returns the refs of the plugin's init dependencies, in field
+// order. Fields that name no ref are left out; Start reports them.
+func (p *Plugin) Dependencies() []core.Ref { return p.reg.dependencies() }
+
 // NewModule declares a module of the plugin pluginID.
 func NewModule(pluginID, moduleID string, opts ...Option) *Module {
 	m := &Module{pluginID: pluginID, moduleID: moduleID}
@@ -135,7 +139,25 @@ func (m *Module) ModuleID() string { return m.moduleID }
 
 func (m *Module) isFeature() {}
 
+// Dependencies returns the refs of the module's init dependencies (services
+// and extension points), in field order. Fields that name no ref are left
+// out; Start reports them.
+func (m *Module) Dependencies() []core.Ref { return m.reg.dependencies() }
+
 // String returns "module '<moduleId>' for plugin '<pluginId>'".
 func (m *Module) String() string {
 	return fmt.Sprintf("module '%s' for plugin '%s'", m.moduleID, m.pluginID)
+}
+
+func (r *registration) dependencies() []core.Ref {
+	if r.init == nil {
+		return nil
+	}
+	var refs []core.Ref
+	for _, f := range analyzeDeps(r.init.deps) {
+		if f.ref != nil {
+			refs = append(refs, f.ref)
+		}
+	}
+	return refs
 }

@@ -109,9 +109,9 @@ func (b *Backend) resolve(ctx context.Context, svc core.ServiceInfo, pluginID st
 	case core.PluginMetadataRef.ID():
 		return convert(pluginMetadata{id: pluginID}, svc.Type()), nil
 	case core.LifecycleRef.ID():
-		return convert(&pluginLifecycle{h: b.hooksFor(pluginID)}, svc.Type()), nil
+		return convert(b.lifecycleFor(pluginID), svc.Type()), nil
 	case core.RootLifecycleRef.ID():
-		return convert(&rootLifecycle{h: b.rootHooks}, svc.Type()), nil
+		return convert(b.rootLifecycle, svc.Type()), nil
 	}
 	b.mu.Lock()
 	fs := b.effective(svc)
