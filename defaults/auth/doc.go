@@ -1,0 +1,128 @@
+// Package auth is the production implementation of the core.Auth,
+// core.HTTPAuth and core.UserInfo services: how Greenroom verifies tokens,
+// issues tokens for calls between plugins, and reads credentials from HTTP
+// requests. Install [AuthFactory], [HTTPAuthFactory] and [UserInfoFactory]
+// (package defaults does); plugin code depends on the core interfaces only.
+//
+// # Tokens
+//
+// Tokens are JWTs in compact form, signed and verified with go-jose
+// (github.com/go-jose/go-jose/v4), chosen over golang-jwt because it also
+// reads and writes JWKs and JWK sets, which the JWKS endpoints, the
+// configured user keys and the greenroom command need, and because its
+// parser takes the list of allowed algorithms up front. The JWT "typ"
+// header tells the three kinds apart:
+//
+//   - User tokens ([TokenTypeUser]) are issued by an identity provider (or
+//     a [UserTokenIssuer]). sub is a user entity ref such as
+//     "user:default/alice", ent the user's ownership entity refs; iat and
+//     exp are required. They are verified against the public keys of
+//     backend.auth.userTokens with ES256, RS256 or EdDSA.
+//   - Limited user tokens ([TokenTypeLimitedUser]) go in the auth cookie
+//     ([CookieName]). Auth.LimitedUserToken signs them with the issuing
+//     plugin's own service key: {iss: <pluginId>, sub, ent, iat, exp: the
+//     user's}. Any plugin verifies them like plugin tokens, with the key of
+//     the plugin named by iss. They give credentials with Limited set,
+//     which HTTPAuth accepts only on paths with a user-cookie auth policy.
+//     (Backstage instead reuses a signature carried in the user token;
+//     signing with the plugin key works with user tokens of any issuer.)
+//   - Plugin tokens ([TokenTypePlugin]) are issued by
+//     Auth.PluginRequestToken for a call to another plugin: {sub: <own
+//     pluginId>, aud: <target pluginId>, iat, exp: +1h}, ES256, with the
+//     plugin's kid. On behalf of a user, the obo claim carries the user's
+//     token and exp is at most the user's; the receiver verifies it too and
+//     sees the user (limited if the user's token was limited). On behalf of
+//     a service the receiver sees the service "plugin:<sub>".
+//
+// Every token is checked for: a known kind, an algorithm on the kind's
+// allow-list (never "none", never HMAC, whatever the header says), a valid
+// signature by a known key, iat and exp present, exp not past, nbf and iat
+// not in the future (30 seconds of clock skew are tolerated), and, for
+// plugin tokens, aud equal to the receiving plugin and a plugin id as sub.
+// Failures are AuthenticationErrors (401) whose message says what is wrong,
+// such as "Token has expired" or "Invalid token signature", without
+// revealing keys or configuration. Mock tokens of the test fakes are not
+// JWTs and are always rejected.
+//
+// # Service keys
+//
+// Each plugin's Auth generates an ES256 key pair in memory when it is
+// created; keys are not persisted and not rotated in this version, so
+// tokens issued by a backend stop verifying when it restarts (they live at
+// most an hour). The public keys of every plugin in a backend are held by
+// its [Keyring], so plugins of one backend verify each other's tokens
+// without network calls. A token from a plugin in another backend is
+// verified with the JWKS that plugin serves at
+// <discovery base URL>/.greenroom/auth/v1/jwks.json (Auth.PublicServiceKeys);
+// it is fetched with a 10 second timeout, cached for 10 minutes, and
+// fetched again (at most every 30 seconds) when a token names a kid it
+// does not hold. Several replicas of one plugin behind a load balancer do
+// not share keys in this version: a token issued by one replica verifies
+// only at replicas of other plugins whose cache holds that replica's key,
+// so run plugins that call each other in one backend.
+//
+// # Configuration
+//
+// The root context of [AuthFactory] reads, once per backend:
+//
+//	backend:
+//	  auth:
+//	    # Accept requests without credentials everywhere and ignore auth
+//	    # policies (the router reads it too). For local experiments only.
+//	    dangerouslyDisableDefaultAuthPolicy: false
+//
+//	    # Public keys that verify user tokens. Omit to accept no user tokens.
+//	    userTokens:
+//	      issuer: https://idp.example.com   # optional; when set, iss must equal it
+//	      publicKeys:                       # files, read at startup
+//	        - file: /etc/greenroom/user-keys.jwks.json  # a JWKS or a single JWK
+//	        - file: /etc/greenroom/user-key.pem         # PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE blocks
+//	      jwks:                             # an inline JWKS, e.g. printed by "greenroom keygen"
+//	        keys:
+//	          - {kty: EC, crv: P-256, x: "...", y: "...", kid: "...", alg: ES256, use: sig}
+//
+//	    # Static tokens for callers outside the backend (scripts, CI).
+//	    externalAccess:
+//	      - type: static                    # the only supported type
+//	        options:
+//	          token: ${CI_TOKEN}            # at least 8 characters, no whitespace, unique
+//	          subject: ci-bot               # the service principal's subject
+//	        accessRestrictions:             # optional: the plugins the token may call
+//	          - plugin: catalog
+//	            permission: [catalog.entity.read]      # optional
+//	            permissionAttribute: {action: [read]}  # optional
+//
+// Keys must be EC P-256 (ES256), RSA of at least 2048 bits (RS256) or
+// Ed25519 (EdDSA) public keys; a key's alg, if given, must match its type,
+// and keys without a kid get their RFC 7638 thumbprint as kid. A user token
+// with a kid is verified by the key with that kid only; one without a kid
+// by any key. Static tokens are compared in constant time; a request
+// with a restricted token to another plugin fails with NotAllowedError
+// (403) "This token's access is restricted to plugin(s) 'a', 'b'". Unknown
+// keys, bad values and duplicates fail the factory with an error naming the
+// key, such as backend.auth.externalAccess[1].options.token.
+//
+// HTTPAuthFactory reads the plugin's external base URL from core.Discovery
+// (backend.baseUrl, discovery.endpoints): the auth cookie is Secure and
+// SameSite=None when it is https, SameSite=Lax otherwise, HttpOnly, Path
+// "/", host-only (no Domain attribute).
+//
+// # HTTP
+//
+// HTTPAuth.Credentials reads "Authorization: Bearer <token>" (the scheme is
+// case-insensitive); on paths with a user-cookie policy (see
+// internal/reqctx) it falls back to the auth cookie. No token gives none
+// credentials. The result is verified once per request. With an allow list,
+// a disallowed none principal is a 401 "Missing credentials" and a
+// disallowed user or service principal a 403 "This endpoint does not
+// allow 'user' credentials". HTTPAuth.IssueUserCookie with none credentials
+// clears the cookie, for the DELETE route of the cookie endpoint.
+//
+// # Minting user tokens
+//
+// [UserTokenIssuer] holds a private key and issues user tokens, for tests
+// and development:
+//
+//	go run ./cmd/greenroom keygen -out dev-user-key.json   # prints the public JWKS for userTokens.jwks
+//	go run ./cmd/greenroom token -key dev-user-key.json -sub user:default/alice -ttl 1h
+package auth

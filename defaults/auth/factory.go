@@ -1,0 +1,60 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/greenroom-dev/greenroom/backend"
+	"github.com/greenroom-dev/greenroom/core"
+)
+
+// authRootDeps are the dependencies of the root context of [AuthFactory].
+type authRootDeps struct {
+	Config core.RootConfig
+}
+
+// authDeps are the per-plugin dependencies of [AuthFactory].
+type authDeps struct {
+	Logger    core.Logger
+	Discovery core.Discovery
+	Plugin    core.PluginMetadata
+}
+
+// AuthFactory provides core.Auth. Its root context is the backend's
+// [Keyring], built once from backend.auth; every plugin gets its own
+// service key pair.
+var AuthFactory = backend.NewPluginServiceFactoryWithContext(core.AuthRef,
+	func(ctx context.Context, d authRootDeps) (*Keyring, error) {
+		return NewKeyring(d.Config)
+	},
+	func(ctx context.Context, k *Keyring, d authDeps) (core.Auth, error) {
+		return NewAuth(k, d.Plugin.ID(), d.Discovery, d.Logger)
+	})
+
+// httpAuthDeps are the dependencies of [HTTPAuthFactory].
+type httpAuthDeps struct {
+	Auth      core.Auth
+	Discovery core.Discovery
+	Plugin    core.PluginMetadata
+}
+
+// HTTPAuthFactory provides core.HTTPAuth, on top of the plugin's core.Auth.
+// The plugin's external base URL (from core.Discovery) decides whether the
+// auth cookie is Secure.
+var HTTPAuthFactory = backend.NewPluginServiceFactory(core.HTTPAuthRef,
+	func(ctx context.Context, d httpAuthDeps) (core.HTTPAuth, error) {
+		u, err := d.Discovery.ExternalBaseURL(ctx, d.Plugin.ID())
+		if err != nil {
+			return nil, fmt.Errorf("auth: plugin '%s': resolving its external base URL for the auth cookie: %w", d.Plugin.ID(), err)
+		}
+		return NewHTTPAuth(d.Auth, u)
+	})
+
+// userInfoDeps are the dependencies of [UserInfoFactory]: none.
+type userInfoDeps struct{}
+
+// UserInfoFactory provides core.UserInfo.
+var UserInfoFactory = backend.NewPluginServiceFactory(core.UserInfoRef,
+	func(ctx context.Context, _ userInfoDeps) (core.UserInfo, error) {
+		return NewUserInfo(), nil
+	})

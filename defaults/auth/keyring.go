@@ -1,0 +1,488 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/greenroom-dev/greenroom/core"
+)
+
+// Defaults of the remote JWKS cache.
+const (
+	// jwksCacheTTL is how long the public keys of a plugin in another
+	// backend are trusted before they are fetched again.
+	jwksCacheTTL = 10 * time.Minute
+	// jwksMinRefresh is the shortest interval between two fetches of the
+	// same JWKS. A token with an unknown kid triggers a refetch (the other
+	// backend may have restarted with new keys) at most this often, and a
+	// failed fetch is remembered this long, so that forged tokens cannot
+	// make the backend hammer another one.
+	jwksMinRefresh = 30 * time.Second
+	// jwksFetchTimeout bounds one JWKS fetch.
+	jwksFetchTimeout = 10 * time.Second
+	// jwksMaxEntries bounds the number of cached JWKS; the oldest entry is
+	// dropped first. Subjects of plugin tokens are chosen by callers, so
+	// the cache must not grow with them.
+	jwksMaxEntries = 256
+	// jwksMaxBytes bounds the size of a fetched JWKS document.
+	jwksMaxBytes = 1 << 20
+)
+
+// Keyring is the state that the Auth services of all plugins in one backend
+// share (the root context of [AuthFactory]): the parsed backend.auth
+// configuration, the public service keys of every plugin in this backend,
+// and a cache of the public keys of plugins in other backends.
+//
+// Build one per backend with [NewKeyring]; a Keyring is safe for concurrent
+// use.
+type Keyring struct {
+	disableDefaultAuthPolicy bool
+	userIssuer               string
+	userKeys                 []jose.JSONWebKey
+	static                   []staticToken
+
+	mu    sync.RWMutex
+	local map[string][]jose.JSONWebKey // pluginID → public service keys
+
+	remote remoteKeys
+	now    func() time.Time
+}
+
+// staticToken is one configured external access token.
+type staticToken struct {
+	key     string // config key, for messages
+	hash    [sha256.Size]byte
+	subject string
+	// plugins lists the plugins the token is restricted to, in config
+	// order; empty means unrestricted.
+	plugins      []string
+	restrictions map[string]*core.AccessRestrictions
+}
+
+// NewKeyring reads the backend.auth configuration (see the package
+// documentation) and returns an empty registry of plugin keys. A nil cfg is
+// an empty configuration. Configuration errors name the offending key.
+func NewKeyring(cfg core.Config) (*Keyring, error) {
+	k := &Keyring{
+		local: make(map[string][]jose.JSONWebKey),
+		now:   time.Now,
+		remote: remoteKeys{
+			client:     &http.Client{Timeout: jwksFetchTimeout},
+			ttl:        jwksCacheTTL,
+			minRefresh: jwksMinRefresh,
+			maxEntries: jwksMaxEntries,
+			entries:    make(map[string]*remoteEntry),
+		},
+	}
+	if cfg == nil {
+		return k, nil
+	}
+	disable, _, err := cfg.OptionalBool("backend.auth.dangerouslyDisableDefaultAuthPolicy")
+	if err != nil {
+		return nil, fmt.Errorf("invalid config backend.auth.dangerouslyDisableDefaultAuthPolicy: %w", err)
+	}
+	k.disableDefaultAuthPolicy = disable
+	if k.static, err = readExternalAccess(cfg); err != nil {
+		return nil, err
+	}
+	if k.userIssuer, k.userKeys, err = readUserTokens(cfg); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// DangerouslyDisableDefaultAuthPolicy reports the value of
+// backend.auth.dangerouslyDisableDefaultAuthPolicy.
+func (k *Keyring) DangerouslyDisableDefaultAuthPolicy() bool { return k.disableDefaultAuthPolicy }
+
+func (k *Keyring) addLocal(pluginID string, pub jose.JSONWebKey) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.local[pluginID] = append(k.local[pluginID], pub)
+}
+
+// localKeys returns the public keys of a plugin of this backend; ok is
+// false when the plugin has no Auth service here.
+func (k *Keyring) localKeys(pluginID string) (keys []jose.JSONWebKey, ok bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	keys, ok = k.local[pluginID]
+	return keys, ok
+}
+
+// matchStatic returns the configured static token equal to token. Every
+// configured token is compared, in constant time, on SHA-256 digests so
+// that neither the position of a difference nor the length of the
+// configured tokens shows in the timing.
+func (k *Keyring) matchStatic(token string) (staticToken, bool) {
+	h := sha256.Sum256([]byte(token))
+	found := -1
+	for i := range k.static {
+		if subtle.ConstantTimeCompare(h[:], k.static[i].hash[:]) == 1 {
+			found = i
+		}
+	}
+	if found < 0 {
+		return staticToken{}, false
+	}
+	return k.static[found], true
+}
+
+var externalAccessKeys = []string{"type", "options", "accessRestrictions"}
+
+// readExternalAccess reads backend.auth.externalAccess.
+func readExternalAccess(cfg core.Config) ([]staticToken, error) {
+	const base = "backend.auth.externalAccess"
+	if !cfg.Has(base) {
+		return nil, nil
+	}
+	entries, err := cfg.SubList(base)
+	if err != nil {
+		return nil, fmt.Errorf("invalid config %s: %w; expected a list of {type: static, options: {token, subject}}", base, err)
+	}
+	var out []staticToken
+	seen := make(map[[sha256.Size]byte]string)
+	for i, e := range entries {
+		key := fmt.Sprintf("%s[%d]", base, i)
+		if err := checkKeys(e, key, externalAccessKeys); err != nil {
+			return nil, err
+		}
+		typ, err := e.String("type")
+		if err != nil {
+			return nil, fmt.Errorf("invalid config %s.type: %w; set it to 'static'", key, err)
+		}
+		if typ != "static" {
+			return nil, fmt.Errorf("invalid config %s.type: unknown type '%s', expected 'static' (the only external access type Greenroom supports)", key, typ)
+		}
+		st, err := readStatic(e, key)
+		if err != nil {
+			return nil, err
+		}
+		if prev, dup := seen[st.hash]; dup {
+			return nil, fmt.Errorf("invalid config %s.options.token: the same static token is already declared at %s.options.token; give every caller its own token", key, prev)
+		}
+		seen[st.hash] = key
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func readStatic(e core.Config, key string) (staticToken, error) {
+	opts, err := e.Sub("options")
+	if err != nil {
+		return staticToken{}, fmt.Errorf("invalid config %s.options: %w; a static token needs options {token, subject}", key, err)
+	}
+	if err := checkKeys(opts, key+".options", []string{"token", "subject"}); err != nil {
+		return staticToken{}, err
+	}
+	token, err := opts.String("token")
+	if err != nil {
+		return staticToken{}, fmt.Errorf("invalid config %s.options.token: %w", key, err)
+	}
+	if len(token) < 8 {
+		return staticToken{}, fmt.Errorf("invalid config %s.options.token: the token must be at least 8 characters long; use a long random string, for example the output of 'openssl rand -base64 24'", key)
+	}
+	if strings.ContainsFunc(token, unicode.IsSpace) {
+		return staticToken{}, fmt.Errorf("invalid config %s.options.token: the token must not contain whitespace", key)
+	}
+	subject, err := opts.String("subject")
+	if err != nil {
+		return staticToken{}, fmt.Errorf("invalid config %s.options.subject: %w; name the caller, for example 'ci-bot'", key, err)
+	}
+	if strings.TrimSpace(subject) == "" {
+		return staticToken{}, fmt.Errorf("invalid config %s.options.subject: the subject must not be empty; name the caller, for example 'ci-bot'", key)
+	}
+	st := staticToken{key: key, hash: sha256.Sum256([]byte(token)), subject: subject}
+	if !e.Has("accessRestrictions") {
+		return st, nil
+	}
+	rs, err := e.SubList("accessRestrictions")
+	if err != nil {
+		return staticToken{}, fmt.Errorf("invalid config %s.accessRestrictions: %w; expected a list of {plugin: <pluginId>}", key, err)
+	}
+	st.restrictions = make(map[string]*core.AccessRestrictions)
+	for j, r := range rs {
+		rkey := fmt.Sprintf("%s.accessRestrictions[%d]", key, j)
+		if err := checkKeys(r, rkey, []string{"plugin", "permission", "permissionAttribute"}); err != nil {
+			return staticToken{}, err
+		}
+		plugin, err := r.String("plugin")
+		if err != nil {
+			return staticToken{}, fmt.Errorf("invalid config %s.plugin: %w; name the plugin id the token may call", rkey, err)
+		}
+		if !pluginIDPattern.MatchString(plugin) {
+			return staticToken{}, fmt.Errorf("invalid config %s.plugin: %q is not a plugin id (letters, digits, '-' and '_')", rkey, plugin)
+		}
+		if _, dup := st.restrictions[plugin]; dup {
+			return staticToken{}, fmt.Errorf("invalid config %s.plugin: plugin '%s' is listed twice; merge the entries", rkey, plugin)
+		}
+		var ar core.AccessRestrictions
+		if ar.PermissionNames, err = optionalStrings(r, "permission"); err != nil {
+			return staticToken{}, fmt.Errorf("invalid config %s.permission: %w", rkey, err)
+		}
+		if r.Has("permissionAttribute") {
+			pa, err := r.Sub("permissionAttribute")
+			if err != nil {
+				return staticToken{}, fmt.Errorf("invalid config %s.permissionAttribute: %w", rkey, err)
+			}
+			if err := checkKeys(pa, rkey+".permissionAttribute", []string{"action"}); err != nil {
+				return staticToken{}, err
+			}
+			if ar.PermissionActions, err = optionalStrings(pa, "action"); err != nil {
+				return staticToken{}, fmt.Errorf("invalid config %s.permissionAttribute.action: %w", rkey, err)
+			}
+			for _, a := range ar.PermissionActions {
+				if !slices.Contains([]string{"create", "read", "update", "delete"}, a) {
+					return staticToken{}, fmt.Errorf("invalid config %s.permissionAttribute.action: unknown action %q, expected create, read, update or delete", rkey, a)
+				}
+			}
+		}
+		st.plugins = append(st.plugins, plugin)
+		if ar.PermissionNames != nil || ar.PermissionActions != nil {
+			st.restrictions[plugin] = &ar
+		} else {
+			st.restrictions[plugin] = nil
+		}
+	}
+	return st, nil
+}
+
+var userTokensKeys = []string{"issuer", "publicKeys", "jwks"}
+
+// readUserTokens reads backend.auth.userTokens.
+func readUserTokens(cfg core.Config) (issuer string, keys []jose.JSONWebKey, err error) {
+	const base = "backend.auth.userTokens"
+	ut, ok, err := cfg.OptionalSub(base)
+	if err != nil {
+		return "", nil, fmt.Errorf("invalid config %s: %w; expected {issuer?, publicKeys?: [{file}], jwks?: {keys: [...]}}", base, err)
+	}
+	if !ok {
+		return "", nil, nil
+	}
+	if err := checkKeys(ut, base, userTokensKeys); err != nil {
+		return "", nil, err
+	}
+	issuer, _, err = ut.OptionalString("issuer")
+	if err != nil {
+		return "", nil, fmt.Errorf("invalid config %s.issuer: %w", base, err)
+	}
+	kidAt := make(map[string]string)
+	add := func(where string, ks []jose.JSONWebKey) error {
+		for _, k := range ks {
+			if prev, dup := kidAt[k.KeyID]; dup {
+				return fmt.Errorf("invalid config %s: key id %q is also used by a key from %s; key ids must be unique", where, k.KeyID, prev)
+			}
+			kidAt[k.KeyID] = where
+			keys = append(keys, k)
+		}
+		return nil
+	}
+	if ut.Has("publicKeys") {
+		pks, err := ut.SubList("publicKeys")
+		if err != nil {
+			return "", nil, fmt.Errorf("invalid config %s.publicKeys: %w; expected a list of {file: <path to a JWKS or PEM file>}", base, err)
+		}
+		for i, pk := range pks {
+			key := fmt.Sprintf("%s.publicKeys[%d]", base, i)
+			if err := checkKeys(pk, key, []string{"file"}); err != nil {
+				return "", nil, err
+			}
+			file, err := pk.String("file")
+			if err != nil {
+				return "", nil, fmt.Errorf("invalid config %s.file: %w; give the path of a JWKS or PEM file", key, err)
+			}
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return "", nil, fmt.Errorf("invalid config %s.file: reading the key file: %w", key, err)
+			}
+			ks, err := parsePublicKeys(data)
+			if err != nil {
+				return "", nil, fmt.Errorf("invalid config %s.file: %s: %w", key, file, err)
+			}
+			if err := add(key+".file", ks); err != nil {
+				return "", nil, err
+			}
+		}
+	}
+	if ut.Has("jwks") {
+		var m map[string]any
+		if err := cfg.Decode(base+".jwks", &m); err != nil {
+			return "", nil, fmt.Errorf("invalid config %s.jwks: %w; expected an object {keys: [<JWK>, ...]}", base, err)
+		}
+		data, err := json.Marshal(m)
+		if err != nil {
+			return "", nil, fmt.Errorf("invalid config %s.jwks: %w", base, err)
+		}
+		ks, err := parsePublicKeys(data)
+		if err != nil {
+			return "", nil, fmt.Errorf("invalid config %s.jwks: %w", base, err)
+		}
+		if err := add(base+".jwks", ks); err != nil {
+			return "", nil, err
+		}
+	}
+	if len(keys) == 0 {
+		return "", nil, fmt.Errorf("invalid config %s: no public keys; set %s.publicKeys or %s.jwks, or remove %s to accept no user tokens", base, base, base, base)
+	}
+	return issuer, keys, nil
+}
+
+// checkKeys reports keys of c that are not in allowed, so that a typo does
+// not silently leave a setting at its default.
+func checkKeys(c core.Config, key string, allowed []string) error {
+	for _, k := range c.Keys() {
+		if !slices.Contains(allowed, k) {
+			return fmt.Errorf("invalid config %s.%s: unknown key, expected one of %s", key, k, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
+// optionalStrings reads a string or a list of strings.
+func optionalStrings(c core.Config, key string) ([]string, error) {
+	if !c.Has(key) {
+		return nil, nil
+	}
+	if s, err := c.Strings(key); err == nil {
+		return s, nil
+	}
+	s, err := c.String(key)
+	if err != nil {
+		return nil, fmt.Errorf("expected a string or a list of strings: %w", err)
+	}
+	return []string{s}, nil
+}
+
+// remoteKeys caches the public service keys of plugins in other backends,
+// fetched from their JWKS endpoints.
+type remoteKeys struct {
+	client     *http.Client
+	ttl        time.Duration
+	minRefresh time.Duration
+	maxEntries int
+
+	group   singleflight.Group
+	mu      sync.Mutex
+	entries map[string]*remoteEntry // by JWKS URL
+}
+
+type remoteEntry struct {
+	keys      []jose.JSONWebKey
+	err       error
+	fetchedAt time.Time
+}
+
+var errUnknownKey = errors.New("no key with the token's kid")
+
+// key returns the key with the given kid from the JWKS at url, fetching it
+// when it is not cached, is older than the TTL, or (at most once per
+// minRefresh) lacks the kid.
+func (r *remoteKeys) key(ctx context.Context, now time.Time, url, kid string) (jose.JSONWebKey, error) {
+	r.mu.Lock()
+	e := r.entries[url]
+	r.mu.Unlock()
+	if e != nil {
+		age := now.Sub(e.fetchedAt)
+		if e.err == nil && age < r.ttl {
+			if k, ok := findKID(e.keys, kid); ok {
+				return k, nil
+			}
+			if age < r.minRefresh {
+				return jose.JSONWebKey{}, errUnknownKey
+			}
+		} else if e.err != nil && age < r.minRefresh {
+			return jose.JSONWebKey{}, e.err
+		}
+	}
+	v, _, _ := r.group.Do(url, func() (any, error) {
+		keys, err := r.fetch(ctx, url)
+		e := &remoteEntry{keys: keys, err: err, fetchedAt: now}
+		r.store(url, e)
+		return e, nil
+	})
+	e = v.(*remoteEntry)
+	if e.err != nil {
+		return jose.JSONWebKey{}, e.err
+	}
+	if k, ok := findKID(e.keys, kid); ok {
+		return k, nil
+	}
+	return jose.JSONWebKey{}, errUnknownKey
+}
+
+func (r *remoteKeys) store(url string, e *remoteEntry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.entries[url] = e
+	for len(r.entries) > r.maxEntries {
+		oldest := ""
+		for u, x := range r.entries {
+			if oldest == "" || x.fetchedAt.Before(r.entries[oldest].fetchedAt) {
+				oldest = u
+			}
+		}
+		delete(r.entries, oldest)
+	}
+}
+
+func (r *remoteKeys) fetch(ctx context.Context, url string) ([]jose.JSONWebKey, error) {
+	// The fetch is shared by every request waiting for this JWKS, so it
+	// must not end when the first of them is cancelled; the client's
+	// timeout bounds it.
+	ctx = context.WithoutCancel(ctx)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetching JWKS %s: %w", url, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetching JWKS: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, jwksMaxBytes))
+		return nil, fmt.Errorf("fetching JWKS %s: unexpected status %s", url, resp.Status)
+	}
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(io.LimitReader(resp.Body, jwksMaxBytes)).Decode(&set); err != nil {
+		return nil, fmt.Errorf("fetching JWKS %s: decoding: %w", url, err)
+	}
+	var keys []jose.JSONWebKey
+	for _, k := range set.Keys {
+		// Only public ES256 keys with a kid can verify service tokens;
+		// anything else in the set is ignored.
+		if k.KeyID == "" || !k.Valid() || !k.IsPublic() {
+			continue
+		}
+		if alg, err := keyAlgorithm(k.Key); err != nil || alg != jose.ES256 {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+func findKID(keys []jose.JSONWebKey, kid string) (jose.JSONWebKey, bool) {
+	for _, k := range keys {
+		if k.KeyID == kid {
+			return k, true
+		}
+	}
+	return jose.JSONWebKey{}, false
+}
