@@ -28,7 +28,7 @@ type router struct {
 }
 
 func (r *router) Use(string, http.Handler) error { return nil }
-func (r *router) Handler() http.Handler           { return http.NotFoundHandler() }
+func (r *router) Handler() http.Handler          { return http.NotFoundHandler() }
 func (r *router) Addr() net.Addr {
 	if a := r.addr.Load(); a != nil {
 		return *a
@@ -41,7 +41,7 @@ func (r *router) bind(a net.Addr) { r.addr.Store(&a) }
 type plainRouter struct{}
 
 func (plainRouter) Use(string, http.Handler) error { return nil }
-func (plainRouter) Handler() http.Handler           { return http.NotFoundHandler() }
+func (plainRouter) Handler() http.Handler          { return http.NotFoundHandler() }
 
 type stringAddr string
 
