@@ -16,10 +16,66 @@
 //		return nil
 //	}))
 //
-// [Backend.Start] validates the whole wiring before any init runs and
-// reports every problem at once; then it creates root services, inits the
-// plugins concurrently (each plugin's modules first) and runs the startup
-// hooks. [Backend.Stop] runs the shutdown hooks in reverse.
+// # Dependencies
+//
+// Every exported field of a dependency struct names a service (or, for a
+// module, an extension point) by its Go type, through the ref declared with
+// core.NewServiceRef for that type. A multiton service is received as []T,
+// with the instances of every factory in registration order (empty when
+// there is none). When two refs share a Go type, the field names its ref
+// with a struct tag: `greenroom:"<ref id>"`. Unexported fields are an error.
+//
+// # Services
+//
+// A service is provided by a [ServiceFactory]. The factory used for a
+// singleton service is, in order of precedence, the one added with
+// [Backend.Add], the last one given to [WithDefaults], or the default factory
+// declared on the ref (core.WithDefaultFactory).
+//
+// A root service has one instance per backend, created when the backend
+// starts, before any plugin; it may depend only on root services. A plugin
+// service has one instance per plugin, created when first needed (or for
+// every plugin as it starts, with [Eager]); the root context of
+// [NewPluginServiceFactoryWithContext] is created once per backend. Creation
+// is memoized: plugins resolving a service concurrently share one instance.
+//
+// Three services are built into the backend and cannot be replaced:
+// core.PluginMetadataRef (the id of the plugin), core.LifecycleRef (a
+// plugin's startup and shutdown hooks) and core.RootLifecycleRef.
+//
+// # Modules and extension points
+//
+// A [Module] extends a plugin. A plugin or one of its modules may provide
+// extension points ([ProvideExtensionPoint]); only modules of the same
+// plugin may depend on them. Modules init before their plugin, and a module
+// that provides an extension point inits after the modules that consume
+// it, so that it sees what they registered. Independent modules init
+// concurrently, as do plugins.
+//
+// # Start and Stop
+//
+// [Backend.Start] first validates the whole wiring and reports every
+// problem at once in a [*WiringError]: missing services, fields that name
+// no service, cycles, duplicate ids, scope violations, misused extension
+// points. No factory or init runs until the wiring is valid. Then it creates
+// the root services and starts the plugins concurrently: for each plugin,
+// its eager services, its modules, its init and its startup hooks. When
+// every plugin has started, the root startup hooks run. A failure names the
+// plugin or module and wraps its cause.
+//
+// [Backend.Stop] runs the root before-shutdown hooks, then every plugin's
+// shutdown hooks (the plugins concurrently), then the root shutdown hooks.
+// The hooks of one lifecycle run in the reverse of the order they were
+// added. Every hook runs, and their errors are joined.
+//
+// When a root logger (core.RootLoggerRef) is installed, the backend logs
+// its progress and the failures of plugins and hooks through it.
+//
+// # Testing
+//
+// [Resolve] returns the instance of a service, building it and its
+// dependencies on demand when the backend has not started: a unit test of
+// one factory needs no plugin. Package testbackend builds on it.
 //
 // Package backend holds no default implementations: a production backend
 // comes from package defaults, a test backend from package testbackend.
