@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -13,7 +14,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"bytes"
 
 	jose "github.com/go-jose/go-jose/v4"
 
