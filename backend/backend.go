@@ -12,7 +12,8 @@ import (
 )
 
 // Backend is a set of plugins, modules and service factories that starts and
-// stops together. Its methods are safe for concurrent use.
+// stops together. Create one with [New]; its methods are safe for
+// concurrent use.
 type Backend struct {
 	mu sync.Mutex
 
@@ -66,7 +67,11 @@ type cell struct {
 
 func (c *cell) get(create func() (reflect.Value, error)) (reflect.Value, error) {
 	c.once.Do(func() {
-		v, err := create()
+		var v reflect.Value
+		err := safeCall(func() (err error) {
+			v, err = create()
+			return err
+		})
 		c.mu.Lock()
 		c.v, c.err, c.done = v, err, true
 		c.mu.Unlock()
@@ -242,6 +247,9 @@ func (b *Backend) Start(ctx context.Context) error {
 // run creates the root services and starts the plugins of a valid plan.
 func (b *Backend) run(ctx context.Context, p *plan) error {
 	for _, f := range p.rootFactories {
+		if err := context.Cause(ctx); err != nil {
+			return fmt.Errorf("backend.Start: %w", err)
+		}
 		if _, err := b.instance(ctx, f, ""); err != nil {
 			return err
 		}

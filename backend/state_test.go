@@ -310,3 +310,28 @@ func TestDependencies(t *testing.T) {
 		t.Errorf("Dependencies of a plugin without init = %v", deps)
 	}
 }
+
+func TestStartHonoursCancellation(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var createdB, inits counter
+	b := backend.New(backend.WithDefaults(
+		backend.NewRootServiceFactory(rootARef, func(context.Context, struct{}) (rootA, error) {
+			cancel() // the caller gives up while root services are being created
+			return named("a"), nil
+		}),
+		countingFactory(rootBRef, &createdB),
+	))
+	if err := b.Add(backend.NewPlugin("todo", backend.Init(func(context.Context, struct{}) error { inits.Add(); return nil }))); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Start(ctx)
+	if !errors.Is(err, context.Canceled) || err.Error() != "backend.Start: context canceled" {
+		t.Errorf("Start() = %v, want backend.Start: context canceled", err)
+	}
+	if createdB.Get() != 0 || inits.Get() != 0 {
+		t.Errorf("after cancellation, %d root services were created and %d plugins inited; want none", createdB.Get(), inits.Get())
+	}
+	if err := b.Stop(t.Context()); err != nil {
+		t.Error(err)
+	}
+}
