@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -304,6 +306,68 @@ func TestPluginRequestTokenOnBehalfOfUser(t *testing.T) {
 	}
 }
 
+// TestOBOExpiryIsEnforcedByTheReceiver checks that the receiver caps the
+// credentials at the user's expiry even when the plugin token outlives it.
+func TestOBOExpiryIsEnforcedByTheReceiver(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, "")
+	catalog, search := e.auth("catalog"), e.auth("search")
+	userTok := e.userToken("user:default/alice", nil, 20*time.Minute)
+	tok := signJWS(t, search.key, jose.ES256, TokenTypePlugin, with(pluginClaims("search", "catalog"), "obo", userTok))
+	creds, err := catalog.Authenticate(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !creds.ExpiresAt.Equal(testNow.Add(20 * time.Minute)) {
+		t.Errorf("ExpiresAt = %v, want the user's %v", creds.ExpiresAt, testNow.Add(20*time.Minute))
+	}
+}
+
+// TestRemoteJWKSIsFiltered checks that only public ES256 keys with a kid
+// are taken from a fetched JWKS.
+func TestRemoteJWKSIsFiltered(t *testing.T) {
+	ctx := context.Background()
+	remote := newEnv(t, "")
+	scaffolder := remote.auth("scaffolder")
+	good, _ := scaffolder.PublicServiceKeys(ctx)
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	rsaJWK := jose.JSONWebKey{Key: &rsaKey.PublicKey, KeyID: "rsa"}
+	noKid := scaffolder.key.Public()
+	noKid.KeyID = ""
+	private := scaffolder.key // a private key under another kid
+	private.KeyID = "private"
+	var set struct {
+		Keys []any `json:"keys"`
+	}
+	for _, k := range []jose.JSONWebKey{rsaJWK, noKid, private} {
+		set.Keys = append(set.Keys, k)
+	}
+	set.Keys = append(set.Keys, map[string]any{"kty": "EC", "kid": "broken"}, good.Keys[0])
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(set)
+	}))
+	t.Cleanup(srv.Close)
+
+	local := newEnv(t, "")
+	local.disc.set("scaffolder", srv.URL)
+	catalog := local.auth("catalog")
+	keys, err := local.k.remote.fetch(ctx, srv.URL+jwksPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0].KeyID != scaffolder.key.KeyID {
+		t.Fatalf("kept keys = %v, want only %s", keys, scaffolder.key.KeyID)
+	}
+	tok := mustToken(t)(scaffolder.PluginRequestToken(ctx, scaffolder.OwnServiceCredentials(), "catalog"))
+	if _, err := catalog.Authenticate(ctx, tok); err != nil {
+		t.Errorf("Authenticate: %v", err)
+	}
+	priv := scaffolder.key
+	priv.KeyID = "private"
+	_, err = catalog.Authenticate(ctx, signJWS(t, priv, jose.ES256, TokenTypePlugin, pluginClaims("scaffolder", "catalog")))
+	wantErr(t, err, errs.Authentication, msgUnknownKey)
+}
+
 func TestPluginRequestTokenErrors(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, "")
@@ -437,6 +501,11 @@ func TestStaticTokens(t *testing.T) {
         permission: [catalog.entity.read]
         permissionAttribute: {action: [read]}
       - plugin: search
+  - type: static
+    options: {token: todo-token-1, subject: todo-writer}
+    accessRestrictions:
+      - plugin: todo
+        permission: todo.create
 `)
 	catalog, search, todo := e.auth("catalog"), e.auth("search"), e.auth("todo")
 
@@ -452,6 +521,7 @@ func TestStaticTokens(t *testing.T) {
 		{"restricted, allowed plugin with permissions", catalog, "catalog.only.token", "catalog-reader", &core.AccessRestrictions{PermissionNames: []string{"catalog.entity.read"}, PermissionActions: []string{"read"}}, ""},
 		{"restricted, allowed plugin without permissions", search, "catalog.only.token", "catalog-reader", nil, ""},
 		{"restricted, other plugin", todo, "catalog.only.token", "", nil, "This token's access is restricted to plugin(s) 'catalog', 'search'"},
+		{"single permission", todo, "todo-token-1", "todo-writer", &core.AccessRestrictions{PermissionNames: []string{"todo.create"}}, ""},
 		{"prefix of a token", todo, "open-sesame-", "", nil, msgIllegalToken},
 		{"token with a suffix", todo, "open-sesame-12", "", nil, msgIllegalToken},
 		{"different case", todo, "OPEN-SESAME-1", "", nil, msgIllegalToken},

@@ -459,12 +459,20 @@ func (r *remoteKeys) fetch(ctx context.Context, url string) ([]jose.JSONWebKey, 
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, jwksMaxBytes))
 		return nil, fmt.Errorf("fetching JWKS %s: unexpected status %s", url, resp.Status)
 	}
-	var set jose.JSONWebKeySet
+	// Keys are decoded one by one: a key this backend cannot read (a new
+	// key type, say) is skipped rather than failing the whole set.
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, jwksMaxBytes)).Decode(&set); err != nil {
 		return nil, fmt.Errorf("fetching JWKS %s: decoding: %w", url, err)
 	}
 	var keys []jose.JSONWebKey
-	for _, k := range set.Keys {
+	for _, raw := range set.Keys {
+		var k jose.JSONWebKey
+		if err := json.Unmarshal(raw, &k); err != nil {
+			continue
+		}
 		// Only public ES256 keys with a kid can verify service tokens;
 		// anything else in the set is ignored.
 		if k.KeyID == "" || !k.Valid() || !k.IsPublic() {
