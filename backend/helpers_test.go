@@ -51,32 +51,25 @@ var (
 	multiEmptyRef = core.NewServiceRef[multiEmpty]("test.multiEmpty", core.Multiton())
 	shared1Ref    = core.NewServiceRef[sharedType]("test.shared1")
 	shared2Ref    = core.NewServiceRef[sharedType]("test.shared2")
-	// A default factory function cannot name the ref being declared (that
-	// is an initialization cycle), so it returns a variable set in init.
-	withDefRef = core.NewServiceRef[withDef]("test.withDef", core.WithDefaultFactory(func() any { return withDefFactory }))
-	rootDefRef = core.NewServiceRef[rootDef]("test.rootDef", core.WithScope(core.RootScope), core.WithDefaultFactory(func() any {
-		rootDefCalls.Add()
-		return rootDefFactory
+	withDefRef    = core.NewServiceRef[withDef]("test.withDef", core.WithDefaultFactory(func(ref core.ServiceRef[withDef]) any {
+		return backend.NewPluginServiceFactory(ref, func(_ context.Context, d struct{ M core.PluginMetadata }) (withDef, error) {
+			return named("ref-default:" + d.M.ID()), nil
+		})
 	}))
-	badDefRef   = core.NewServiceRef[badDef]("test.badDef", core.WithDefaultFactory(func() any { return "not a factory" }))
-	wrongDefRef = core.NewServiceRef[wrongDef]("test.wrongDef", core.WithDefaultFactory(func() any {
+	rootDefRef = core.NewServiceRef[rootDef]("test.rootDef", core.WithScope(core.RootScope), core.WithDefaultFactory(func(ref core.ServiceRef[rootDef]) any {
+		rootDefCalls.Add()
+		return backend.NewRootServiceFactory(ref, func(context.Context, struct{}) (rootDef, error) {
+			return named("root-default"), nil
+		})
+	}))
+	badDefRef   = core.NewServiceRef[badDef]("test.badDef", core.WithDefaultFactory(func(core.ServiceRef[badDef]) any { return "not a factory" }))
+	wrongDefRef = core.NewServiceRef[wrongDef]("test.wrongDef", core.WithDefaultFactory(func(core.ServiceRef[wrongDef]) any {
 		return valueFactory(plugARef, "wrong")
 	}))
 	epARef = core.NewExtensionPoint[epA]("test.epA")
 	epBRef = core.NewExtensionPoint[epB]("test.epB")
 	epCRef = core.NewExtensionPoint[epC]("test.epC")
 )
-
-var withDefFactory, rootDefFactory *backend.ServiceFactory
-
-func init() {
-	withDefFactory = backend.NewPluginServiceFactory(withDefRef, func(_ context.Context, d struct{ M core.PluginMetadata }) (withDef, error) {
-		return named("ref-default:" + d.M.ID()), nil
-	})
-	rootDefFactory = backend.NewRootServiceFactory(rootDefRef, func(context.Context, struct{}) (rootDef, error) {
-		return named("root-default"), nil
-	})
-}
 
 // rootDefCalls counts the calls of rootDefRef's DefaultFactory function,
 // which must be called at most once per backend.

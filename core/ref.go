@@ -57,7 +57,7 @@ type ServiceRef[T any] struct {
 	id             string
 	scope          Scope
 	multiton       bool
-	defaultFactory func() any
+	defaultFactory func(ref any) any
 }
 
 // RefOption configures a [ServiceRef].
@@ -66,7 +66,7 @@ type RefOption func(*refOptions)
 type refOptions struct {
 	scope          Scope
 	multiton       bool
-	defaultFactory func() any
+	defaultFactory func(ref any) any
 }
 
 // WithScope sets the scope of the ref. The default is [PluginScope].
@@ -78,11 +78,20 @@ func WithScope(s Scope) RefOption { return func(o *refOptions) { o.scope = s } }
 func Multiton() RefOption { return func(o *refOptions) { o.multiton = true } }
 
 // WithDefaultFactory sets the factory used when the backend has no factory
-// for the ref. fn is called at most once per backend and must return a
-// service factory built by package backend; it is a function so that a ref
-// can be declared before its factory without an initialization cycle.
-func WithDefaultFactory(fn func() any) RefOption {
-	return func(o *refOptions) { o.defaultFactory = fn }
+// for the ref. fn receives the ref being declared, so the factory can name
+// it without an initialization cycle, and must return a service factory
+// built by package backend for that ref:
+//
+//	var ClockRef = core.NewServiceRef[Clock]("example.clock",
+//		core.WithDefaultFactory(func(ref core.ServiceRef[Clock]) any {
+//			return backend.NewPluginServiceFactory(ref, newClock)
+//		}))
+//
+// The backend calls fn at most once.
+func WithDefaultFactory[T any](fn func(ref ServiceRef[T]) any) RefOption {
+	return func(o *refOptions) {
+		o.defaultFactory = func(r any) any { return fn(r.(ServiceRef[T])) }
+	}
 }
 
 var idPattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9]*([._-][a-zA-Z0-9]+)*$`)
@@ -133,7 +142,7 @@ func (r ServiceRef[T]) DefaultFactory() any {
 	if r.defaultFactory == nil {
 		return nil
 	}
-	return r.defaultFactory()
+	return r.defaultFactory(r)
 }
 
 // String returns "serviceRef{<id>}".
@@ -186,6 +195,13 @@ func register(r Ref) {
 	if old, ok := refIndex.byID[r.ID()]; ok {
 		if old.Type() != r.Type() || reflect.TypeOf(old) != reflect.TypeOf(r) {
 			panic(fmt.Sprintf("greenroom: %s is declared twice, as %s and as %s; ref ids must be unique", r, old.Type(), r.Type()))
+		}
+		if o, ok := old.(ServiceInfo); ok {
+			n := r.(ServiceInfo)
+			if o.Scope() != n.Scope() || o.Multiton() != n.Multiton() {
+				panic(fmt.Sprintf("greenroom: %s is declared twice with different options (scope %s, multiton %t vs scope %s, multiton %t); ref ids must be unique",
+					r, o.Scope(), o.Multiton(), n.Scope(), n.Multiton()))
+			}
 		}
 		return
 	}
