@@ -53,11 +53,15 @@ type ServiceInfo interface {
 // ServiceRef identifies a service of Go type T. Declare one per service at
 // package level with [NewServiceRef]; plugins depend on it by declaring a
 // field of type T (or []T for a multiton) in their dependency struct.
+//
+// ServiceRef values are comparable; refs declared with the same id compare
+// equal unless they carry a default factory.
 type ServiceRef[T any] struct {
-	id             string
-	scope          Scope
-	multiton       bool
-	defaultFactory func(ref any) any
+	id       string
+	scope    Scope
+	multiton bool
+	// defaultFactory is a pointer so that ServiceRef stays comparable.
+	defaultFactory *func(ref any) any
 }
 
 // RefOption configures a [ServiceRef].
@@ -112,7 +116,10 @@ func NewServiceRef[T any](id string, opts ...RefOption) ServiceRef[T] {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	r := ServiceRef[T]{id: id, scope: o.scope, multiton: o.multiton, defaultFactory: o.defaultFactory}
+	r := ServiceRef[T]{id: id, scope: o.scope, multiton: o.multiton}
+	if o.defaultFactory != nil {
+		r.defaultFactory = &o.defaultFactory
+	}
 	register(r)
 	return r
 }
@@ -142,7 +149,7 @@ func (r ServiceRef[T]) DefaultFactory() any {
 	if r.defaultFactory == nil {
 		return nil
 	}
-	return r.defaultFactory(r)
+	return (*r.defaultFactory)(r)
 }
 
 // String returns "serviceRef{<id>}".

@@ -1,0 +1,109 @@
+package core_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/greenroom-dev/greenroom/core"
+)
+
+func TestCredentials(t *testing.T) {
+	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name                string
+		creds               core.Credentials
+		typ                 core.PrincipalType
+		user, service, none bool
+		str, token          string
+		wantExpiry          time.Time
+	}{
+		{"zero value is none", core.Credentials{}, core.PrincipalNone, false, false, true, "credentials{none}", "", time.Time{}},
+		{"empty type is none", core.NewCredentials(core.Principal{}, time.Time{}, ""), core.PrincipalNone, false, false, true, "credentials{none}", "", time.Time{}},
+		{"user", core.NewCredentials(core.Principal{Type: core.PrincipalUser, UserEntityRef: "user:default/alice"}, exp, "tok"),
+			core.PrincipalUser, true, false, false, "credentials{user user:default/alice}", "tok", exp},
+		{"service", core.NewCredentials(core.Principal{Type: core.PrincipalService, Subject: "plugin:catalog"}, time.Time{}, "svc"),
+			core.PrincipalService, false, true, false, "credentials{service plugin:catalog}", "svc", time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.creds
+			if c.Type() != tt.typ || c.IsUser() != tt.user || c.IsService() != tt.service || c.IsNone() != tt.none {
+				t.Errorf("Type()=%q IsUser=%v IsService=%v IsNone=%v, want %q %v %v %v",
+					c.Type(), c.IsUser(), c.IsService(), c.IsNone(), tt.typ, tt.user, tt.service, tt.none)
+			}
+			if got := c.String(); got != tt.str {
+				t.Errorf("String() = %q, want %q", got, tt.str)
+			}
+			if strings.Contains(c.String(), "tok") || strings.Contains(c.String(), "svc") {
+				t.Errorf("String() = %q reveals the token", c.String())
+			}
+			if got := c.Token(); got != tt.token {
+				t.Errorf("Token() = %q, want %q", got, tt.token)
+			}
+			if !c.ExpiresAt.Equal(tt.wantExpiry) {
+				t.Errorf("ExpiresAt = %v, want %v", c.ExpiresAt, tt.wantExpiry)
+			}
+		})
+	}
+}
+
+func TestParseEntityRef(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    core.EntityRef
+		wantErr string
+	}{
+		{in: "user:default/alice", want: core.EntityRef{Kind: "user", Namespace: "default", Name: "alice"}},
+		{in: "User:default/alice", want: core.EntityRef{Kind: "user", Namespace: "default", Name: "alice"}},
+		{in: "group:team-a/platform.eng", want: core.EntityRef{Kind: "group", Namespace: "team-a", Name: "platform.eng"}},
+		{in: "user:default/jane.doe@example.com", want: core.EntityRef{Kind: "user", Namespace: "default", Name: "jane.doe@example.com"}},
+		{in: "alice", wantErr: `invalid entity reference "alice", expected <kind>:<namespace>/<name>`},
+		{in: "user:alice", wantErr: "invalid entity reference"},
+		{in: "user:/alice", wantErr: "invalid entity reference"},
+		{in: ":default/alice", wantErr: "invalid entity reference"},
+		{in: "user:default/", wantErr: "invalid entity reference"},
+		{in: "user:default/a/b", wantErr: "invalid entity reference"},
+		{in: "", wantErr: "invalid entity reference"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := core.ParseEntityRef(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseEntityRef(%q) error = %v, want it to contain %q", tt.in, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseEntityRef(%q): %v", tt.in, err)
+			}
+			if got != tt.want {
+				t.Errorf("ParseEntityRef(%q) = %+v, want %+v", tt.in, got, tt.want)
+			}
+			if got.String() != strings.Replace(tt.in, "User:", "user:", 1) {
+				t.Errorf("String() = %q, want %q", got.String(), tt.in)
+			}
+		})
+	}
+}
+
+func TestParseUserEntityRef(t *testing.T) {
+	if r, err := core.ParseUserEntityRef("user:default/alice"); err != nil || r.Name != "alice" {
+		t.Fatalf("ParseUserEntityRef(user:default/alice) = %+v, %v", r, err)
+	}
+	for in, want := range map[string]string{
+		"group:default/team": `kind is "group", expected "user"`,
+		"alice":              `invalid user entity reference "alice", expected user:<namespace>/<name>`,
+	} {
+		if _, err := core.ParseUserEntityRef(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseUserEntityRef(%q) error = %v, want it to contain %q", in, err, want)
+		}
+	}
+}
+
+func TestHealthStatusOK(t *testing.T) {
+	if !(core.HealthStatus{Status: "ok"}).OK() || (core.HealthStatus{Status: "error"}).OK() {
+		t.Error("HealthStatus.OK() is wrong")
+	}
+}

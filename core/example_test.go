@@ -1,0 +1,66 @@
+package core_test
+
+import (
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/greenroom-dev/greenroom/core"
+)
+
+// Clock is a service of your own: an interface, so tests can fake it.
+type Clock interface{ Now() string }
+
+// ClockRef is how plugins ask for the Clock: by a field of type Clock.
+var ClockRef = core.NewServiceRef[Clock]("example.clock", core.WithScope(core.RootScope))
+
+func ExampleNewServiceRef() {
+	fmt.Println(ClockRef, ClockRef.Scope(), ClockRef.Type())
+	// Output: serviceRef{example.clock} root core_test.Clock
+}
+
+// Processor is what modules of the "catalog" plugin add to it.
+type Processor interface{ Process(entity string) string }
+
+func ExampleNewExtensionPoint() {
+	processors := core.NewExtensionPoint[Processor]("catalog.processors")
+	fmt.Println(processors)
+	// Output: extensionPoint{catalog.processors}
+}
+
+func ExampleMultiton() {
+	type Check interface{ Run() error }
+	checks := core.NewServiceRef[Check]("example.checks", core.Multiton())
+	// A dependent declares a field of type []Check and receives every
+	// installed Check, or an empty slice.
+	fmt.Println(checks.Type())
+	// Output: []core_test.Check
+}
+
+func ExampleParseEntityRef() {
+	ref, err := core.ParseEntityRef("user:default/alice")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(ref.Kind, ref.Namespace, ref.Name)
+	_, err = core.ParseEntityRef("alice")
+	fmt.Println(err)
+	// Output:
+	// user default alice
+	// invalid entity reference "alice", expected <kind>:<namespace>/<name> such as "user:default/alice"
+}
+
+func ExampleNewCredentials() {
+	creds := core.NewCredentials(core.Principal{Type: core.PrincipalUser, UserEntityRef: "user:default/alice"}, time.Time{}, "")
+	fmt.Println(creds, creds.IsUser())
+	fmt.Println(core.Credentials{}.IsNone())
+	// Output:
+	// credentials{user user:default/alice} true
+	// true
+}
+
+func ExampleLookupRef() {
+	refs := core.LookupRef(reflect.TypeFor[core.HTTPRouter]())
+	fmt.Println(refs)
+	// Output: [serviceRef{core.httpRouter}]
+}
