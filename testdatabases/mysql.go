@@ -1,0 +1,632 @@
+package testdatabases
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/greenroom-dev/greenroom/testdatabases/internal/txmux"
+)
+
+type mysqlServer struct {
+	id      ID
+	rawURL  *url.URL
+	cfg     *mysql.Config
+	mariadb bool
+	adminMu sync.Mutex
+	adminDB *sql.DB
+	admin   *sql.Conn
+	marker  string
+}
+
+type myTable struct {
+	name    string
+	create  string
+	cols    string // non-generated columns, quoted, for copying rows
+	rows    bool   // the template has rows to copy
+	autoInc sql.NullInt64
+}
+
+type myTemplate struct {
+	h       string
+	name    string
+	charset string
+	collate string
+	tables  []myTable
+	views   []string
+	others  []string // routines and triggers
+}
+
+func (t *myTemplate) hash() string { return t.h }
+
+func myIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+// parseMySQLURL turns mysql://user:pass@host:port/db?params into a driver
+// config. The database segment is ignored (every test gets its own).
+func parseMySQLURL(raw string) (*url.URL, *mysql.Config, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "mysql" && u.Scheme != "mariadb") || u.Host == "" {
+		return nil, nil, fmt.Errorf("connection string must look like mysql://user:password@host:3306/db (got %q)", redact(raw))
+	}
+	cfg := mysql.NewConfig()
+	cfg.Net = "tcp"
+	cfg.Addr = u.Host
+	if u.Port() == "" {
+		cfg.Addr = u.Host + ":3306"
+	}
+	if u.User != nil {
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+	}
+	if q := u.RawQuery; q != "" {
+		// Accept the driver's own DSN parameters (parseTime=true, loc=...).
+		parsed, err := mysql.ParseDSN("x@tcp(h)/d?" + q)
+		if err != nil {
+			return nil, nil, fmt.Errorf("connection string parameters %q: %w", q, err)
+		}
+		parsed.User, parsed.Passwd, parsed.Net, parsed.Addr = cfg.User, cfg.Passwd, cfg.Net, cfg.Addr
+		cfg = parsed
+	}
+	cfg.DBName = ""
+	cfg.MultiStatements = true
+	cfg.InterpolateParams = true
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	return u, cfg, nil
+}
+
+func newMySQLServer(ctx context.Context, id ID, raw string, m *manager) (*mysqlServer, error) {
+	u, cfg, err := parseMySQLURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	s := &mysqlServer{id: id, rawURL: u, cfg: cfg, marker: m.runMarker()}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.adminDB = sql.OpenDB(conn)
+	s.adminDB.SetMaxOpenConns(1)
+	s.admin, err = s.adminDB.Conn(ctx)
+	if err != nil {
+		s.adminDB.Close()
+		return nil, fmt.Errorf("connecting to %s: %w (is the server running and the connection string right?)", redact(raw), err)
+	}
+	var ver string
+	if err := s.admin.QueryRowContext(ctx, "SELECT VERSION()").Scan(&ver); err != nil {
+		s.adminDB.Close()
+		return nil, fmt.Errorf("reading server version: %w", err)
+	}
+	s.mariadb = strings.Contains(strings.ToLower(ver), "mariadb")
+	var got sql.NullInt64
+	if err := s.admin.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", "greenroom_run_"+s.marker).Scan(&got); err != nil || got.Int64 != 1 {
+		s.adminDB.Close()
+		return nil, fmt.Errorf("taking the run lock: %v", err)
+	}
+	m.registerServer("mysql", raw)
+	s.reapDead(ctx)
+	return s, nil
+}
+
+func (s *mysqlServer) lockedAdmin(f func(c *sql.Conn) error) error {
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	return f(s.admin)
+}
+
+func (s *mysqlServer) isLive(ctx context.Context, c *sql.Conn, marker string) bool {
+	if marker == s.marker {
+		return true
+	}
+	var free sql.NullInt64
+	if err := c.QueryRowContext(ctx, "SELECT IS_FREE_LOCK(?)", "greenroom_run_"+marker).Scan(&free); err != nil {
+		return true // unknown: never reap
+	}
+	return free.Int64 != 1
+}
+
+func (s *mysqlServer) schemas(ctx context.Context, c *sql.Conn, like string) ([]string, error) {
+	rows, err := c.QueryContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? ORDER BY SCHEMA_NAME", like)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+func (s *mysqlServer) hasTable(ctx context.Context, c *sql.Conn, schema, table string) bool {
+	var n int
+	err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", schema, table).Scan(&n)
+	return err == nil && n > 0
+}
+
+// reapDead drops per-test databases of runs that are no longer alive.
+func (s *mysqlServer) reapDead(ctx context.Context) {
+	_ = s.lockedAdmin(func(c *sql.Conn) error {
+		names, err := s.schemas(ctx, c, `greenroom\_test\_%`)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			m := markerOf(n)
+			if m == "" || s.isLive(ctx, c, m) || s.hasTable(ctx, c, n, keptTable) {
+				continue
+			}
+			_, _ = c.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(n))
+		}
+		return nil
+	})
+}
+
+const (
+	keptTable     = "greenroom_kept"
+	completeTable = "greenroom_template_complete"
+)
+
+func (s *mysqlServer) template(ctx context.Context, hash string, mig Migrator) (tmpl, error) {
+	var t *myTemplate
+	err := s.lockedAdmin(func(c *sql.Conn) error {
+		lock := "greenroom_tpl_" + hash
+		var got sql.NullInt64
+		if err := c.QueryRowContext(ctx, "SELECT GET_LOCK(?, 600)", lock).Scan(&got); err != nil || got.Int64 != 1 {
+			return fmt.Errorf("waiting for the template lock %s: %v", lock, err)
+		}
+		defer c.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", lock)
+		names, err := s.schemas(ctx, c, `greenroom\_tpl\_`+hash+`\_%`)
+		if err != nil {
+			return err
+		}
+		name := ""
+		for _, n := range names {
+			if s.hasTable(ctx, c, n, completeTable) {
+				name = n
+			} else if _, err := c.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(n)); err != nil {
+				return err
+			}
+		}
+		if name == "" {
+			name = fmt.Sprintf("greenroom_tpl_%s_%d", hash, time.Now().Unix())
+			if _, err := c.ExecContext(ctx, "CREATE DATABASE "+myIdent(name)); err != nil {
+				return err
+			}
+			if err := s.migrate(ctx, name, mig); err != nil {
+				_, _ = c.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+myIdent(name))
+				return err
+			}
+			if _, err := c.ExecContext(ctx, "CREATE TABLE "+myIdent(name)+"."+myIdent(completeTable)+" (id int)"); err != nil {
+				return err
+			}
+			s.reapTemplates(ctx, c, name)
+		}
+		t, err = s.describe(ctx, c, hash, name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (s *mysqlServer) migrate(ctx context.Context, dbname string, mig Migrator) error {
+	if mig == nil {
+		return nil
+	}
+	cfg := s.cfg.Clone()
+	cfg.DBName = dbname
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	db.SetMaxOpenConns(4)
+	if err := mig.Migrate(ctx, db, DialectMySQL); err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	return nil
+}
+
+// reapTemplates drops templates beyond the bound whose hash no live run has
+// clones of.
+func (s *mysqlServer) reapTemplates(ctx context.Context, c *sql.Conn, keep string) {
+	names, err := s.schemas(ctx, c, `greenroom\_tpl\_%`)
+	if err != nil {
+		return
+	}
+	type tp struct {
+		name, hash string
+		ts         int64
+	}
+	var tps []tp
+	for _, n := range names {
+		p := strings.Split(n, "_")
+		if len(p) != 4 {
+			continue
+		}
+		ts, _ := strconv.ParseInt(p[3], 10, 64)
+		tps = append(tps, tp{n, p[2], ts})
+	}
+	if len(tps) <= maxTemplates {
+		return
+	}
+	// newest first
+	for i := 1; i < len(tps); i++ {
+		for j := i; j > 0 && tps[j].ts > tps[j-1].ts; j-- {
+			tps[j], tps[j-1] = tps[j-1], tps[j]
+		}
+	}
+	clones, _ := s.schemas(ctx, c, `greenroom\_test\_%`)
+	inUse := map[string]bool{}
+	for _, cl := range clones {
+		p := strings.Split(strings.TrimPrefix(cl, "greenroom_test_"), "_")
+		if len(p) >= 2 && s.isLive(ctx, c, p[0]) {
+			inUse[p[1]] = true
+		}
+	}
+	for i, t := range tps {
+		if i < maxTemplates || t.name == keep || inUse[t.hash[:8]] {
+			continue
+		}
+		_, _ = c.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(t.name))
+	}
+}
+
+// describe reads what a clone needs from the template.
+func (s *mysqlServer) describe(ctx context.Context, c *sql.Conn, hash, name string) (*myTemplate, error) {
+	t := &myTemplate{h: hash, name: name}
+	if err := c.QueryRowContext(ctx, "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", name).Scan(&t.charset, &t.collate); err != nil {
+		return nil, err
+	}
+	if !s.mariadb {
+		if _, err := c.ExecContext(ctx, "SET SESSION information_schema_stats_expiry = 0"); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := c.QueryContext(ctx, "SELECT TABLE_NAME, TABLE_TYPE, AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME", name)
+	if err != nil {
+		return nil, err
+	}
+	var views []string
+	for rows.Next() {
+		var tb myTable
+		var typ string
+		if err := rows.Scan(&tb.name, &typ, &tb.autoInc); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if tb.name == completeTable {
+			continue
+		}
+		if typ == "VIEW" {
+			views = append(views, tb.name)
+		} else {
+			t.tables = append(t.tables, tb)
+		}
+	}
+	rows.Close()
+	q := myIdent(name) + "."
+	for i := range t.tables {
+		tb := &t.tables[i]
+		var n string
+		if err := c.QueryRowContext(ctx, "SHOW CREATE TABLE "+q+myIdent(tb.name)).Scan(&n, &tb.create); err != nil {
+			return nil, err
+		}
+		var cols sql.NullString
+		if err := c.QueryRowContext(ctx, "SELECT GROUP_CONCAT(CONCAT('`', REPLACE(COLUMN_NAME, '`', '``'), '`') ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%'", name, tb.name).Scan(&cols); err != nil {
+			return nil, err
+		}
+		tb.cols = cols.String
+		var one int
+		err := c.QueryRowContext(ctx, "SELECT 1 FROM "+q+myIdent(tb.name)+" LIMIT 1").Scan(&one)
+		tb.rows = err == nil
+	}
+	for _, v := range views {
+		var n, def, cs, coll string
+		if err := c.QueryRowContext(ctx, "SHOW CREATE VIEW "+q+myIdent(v)).Scan(&n, &def, &cs, &coll); err != nil {
+			return nil, err
+		}
+		t.views = append(t.views, strings.ReplaceAll(def, q, ""))
+	}
+	// Routines and triggers, created after the data is copied.
+	rr, err := c.QueryContext(ctx, "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?", name)
+	if err != nil {
+		return nil, err
+	}
+	var routines [][2]string
+	for rr.Next() {
+		var typ, n string
+		if err := rr.Scan(&typ, &n); err != nil {
+			rr.Close()
+			return nil, err
+		}
+		routines = append(routines, [2]string{typ, n})
+	}
+	rr.Close()
+	for _, r := range routines {
+		rows, err := c.QueryContext(ctx, "SHOW CREATE "+r[0]+" "+q+myIdent(r[1]))
+		if err != nil {
+			return nil, err
+		}
+		def, err := column(rows, "Create "+strings.ToLower(r[0])[:1]+strings.ToLower(r[0])[1:])
+		if err != nil {
+			return nil, err
+		}
+		t.others = append(t.others, def)
+	}
+	tr, err := c.QueryContext(ctx, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY ACTION_ORDER", name)
+	if err != nil {
+		return nil, err
+	}
+	var trigs []string
+	for tr.Next() {
+		var n string
+		if err := tr.Scan(&n); err != nil {
+			tr.Close()
+			return nil, err
+		}
+		trigs = append(trigs, n)
+	}
+	tr.Close()
+	for _, n := range trigs {
+		rows, err := c.QueryContext(ctx, "SHOW CREATE TRIGGER "+q+myIdent(n))
+		if err != nil {
+			return nil, err
+		}
+		def, err := column(rows, "SQL Original Statement")
+		if err != nil {
+			return nil, err
+		}
+		t.others = append(t.others, def)
+	}
+	return t, nil
+}
+
+// column reads one named column of the single row of rows.
+func column(rows *sql.Rows, name string) (string, error) {
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", err
+	}
+	if !rows.Next() {
+		return "", fmt.Errorf("no row for %s", name)
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return "", err
+	}
+	for i, c := range cols {
+		if strings.EqualFold(c, name) {
+			return vals[i].String, nil
+		}
+	}
+	return "", fmt.Errorf("no column %s in %v", name, cols)
+}
+
+func (s *mysqlServer) create(ctx context.Context, t tmpl, name string) (*slot, error) {
+	tp := t.(*myTemplate)
+	err := s.lockedAdmin(func(c *sql.Conn) error {
+		_, err := c.ExecContext(ctx, "CREATE DATABASE "+myIdent(name)+" CHARACTER SET "+tp.charset+" COLLATE "+tp.collate)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating %s: %w", name, err)
+	}
+	phys, err := s.connect(ctx, name)
+	if err != nil {
+		s.dropName(ctx, name)
+		return nil, err
+	}
+	sl := &slot{name: name, phys: phys, t: tp}
+	ex := phys.(driver.ExecerContext)
+	run := func(q string) error {
+		if _, err := ex.ExecContext(ctx, q, nil); err != nil {
+			return fmt.Errorf("cloning template %s into %s: %w", tp.name, name, err)
+		}
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("SET FOREIGN_KEY_CHECKS = 0")
+	for _, tb := range tp.tables {
+		b.WriteString(";\n" + tb.create)
+	}
+	for _, tb := range tp.tables {
+		if tb.rows {
+			fmt.Fprintf(&b, ";\nINSERT INTO %s (%s) SELECT %s FROM %s.%s", myIdent(tb.name), tb.cols, tb.cols, myIdent(tp.name), myIdent(tb.name))
+		}
+	}
+	b.WriteString(";\nSET FOREIGN_KEY_CHECKS = 1")
+	err = run(b.String())
+	// Views may depend on views: create them in passes.
+	pending := tp.views
+	for err == nil && len(pending) > 0 {
+		var next []string
+		var lastErr error
+		for _, v := range pending {
+			if e := run(v); e != nil {
+				next, lastErr = append(next, v), e
+			}
+		}
+		if len(next) == len(pending) {
+			err = lastErr
+		}
+		pending = next
+	}
+	for _, o := range tp.others {
+		if err == nil {
+			err = run(o)
+		}
+	}
+	if err == nil {
+		err = run("START TRANSACTION")
+	}
+	if err != nil {
+		s.drop(ctx, sl)
+		return nil, err
+	}
+	return sl, nil
+}
+
+func (s *mysqlServer) connect(ctx context.Context, dbname string) (driver.Conn, error) {
+	cfg := s.cfg.Clone()
+	cfg.DBName = dbname
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c, err := conn.Connect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to database %s: %w", dbname, err)
+	}
+	if !s.mariadb {
+		if _, err := c.(driver.ExecerContext).ExecContext(ctx, "SET SESSION information_schema_stats_expiry = 0", nil); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (s *mysqlServer) recycle(ctx context.Context, sl *slot, st txmux.State) error {
+	if st.Broken != nil {
+		return st.Broken
+	}
+	if st.Taint != "" {
+		return errors.New(st.Taint)
+	}
+	if !st.Used {
+		return nil
+	}
+	tp := sl.t.(*myTemplate)
+	ex := sl.phys.(driver.ExecerContext)
+	if _, err := ex.ExecContext(ctx, "ROLLBACK; DO RELEASE_ALL_LOCKS()", nil); err != nil {
+		return err
+	}
+	if st.SessionDirty {
+		_ = sl.phys.Close()
+		phys, err := s.connect(ctx, sl.name)
+		if err != nil {
+			sl.phys = nil
+			return err
+		}
+		sl.phys = phys
+		ex = phys.(driver.ExecerContext)
+	}
+	// AUTO_INCREMENT counters survive ROLLBACK; put back those that moved.
+	rows, err := sl.phys.(driver.QueryerContext).QueryContext(ctx,
+		"SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND AUTO_INCREMENT IS NOT NULL", nil)
+	if err != nil {
+		return err
+	}
+	now := map[string]int64{}
+	vals := make([]driver.Value, 2)
+	for rows.Next(vals) == nil {
+		n, _ := asString(vals[0])
+		v, _ := strconv.ParseInt(fmt.Sprint(asAny(vals[1])), 10, 64)
+		now[n] = v
+	}
+	rows.Close()
+	var b strings.Builder
+	for _, tb := range tp.tables {
+		if !tb.autoInc.Valid {
+			continue
+		}
+		if v, ok := now[tb.name]; ok && v != tb.autoInc.Int64 {
+			fmt.Fprintf(&b, "ALTER TABLE %s AUTO_INCREMENT = %d;\n", myIdent(tb.name), tb.autoInc.Int64)
+		}
+	}
+	b.WriteString("START TRANSACTION")
+	if _, err := ex.ExecContext(ctx, b.String(), nil); err != nil {
+		return fmt.Errorf("resetting AUTO_INCREMENT counters of %s: %w", sl.name, err)
+	}
+	return nil
+}
+
+func asString(v driver.Value) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case []byte:
+		return string(x), true
+	}
+	return "", false
+}
+
+func asAny(v driver.Value) any {
+	if b, ok := v.([]byte); ok {
+		return string(b)
+	}
+	return v
+}
+
+func (s *mysqlServer) drop(ctx context.Context, sl *slot) {
+	if sl.phys != nil {
+		_ = sl.phys.Close()
+	}
+	s.dropName(ctx, sl.name)
+}
+
+func (s *mysqlServer) dropName(ctx context.Context, name string) {
+	_ = s.lockedAdmin(func(c *sql.Conn) error {
+		_, err := c.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(name))
+		return err
+	})
+}
+
+func (s *mysqlServer) keep(ctx context.Context, sl *slot, st txmux.State) (string, error) {
+	ex := sl.phys.(driver.ExecerContext)
+	if _, err := ex.ExecContext(ctx, "COMMIT; CREATE TABLE IF NOT EXISTS "+myIdent(keptTable)+" (kept_at timestamp)", nil); err != nil {
+		return "", err
+	}
+	_ = sl.phys.Close()
+	theManager.keepName(sl.name)
+	return s.url(sl) + " (drop it with: DROP DATABASE " + sl.name + ")", nil
+}
+
+func (s *mysqlServer) url(sl *slot) string {
+	u := *s.rawURL
+	u.Path = "/" + sl.name
+	return u.String()
+}
+
+func (s *mysqlServer) driverDSN(sl *slot) (string, string) {
+	cfg := s.cfg.Clone()
+	cfg.DBName = sl.name
+	cfg.MultiStatements = false
+	cfg.InterpolateParams = false
+	return "mysql", cfg.FormatDSN()
+}
+
+func (s *mysqlServer) driver() driver.Driver { return &mysql.MySQLDriver{} }
+
+func (s *mysqlServer) hooks() txmux.Hooks {
+	return txmux.Hooks{TxLost: func(err error) bool {
+		var me *mysql.MySQLError
+		return errors.As(err, &me) && me.Number == 1213 // deadlock: transaction rolled back
+	}}
+}
+
+func (s *mysqlServer) outerStarted() bool { return true }
+func (s *mysqlServer) poolSize() int      { return envInt("GREENROOM_TEST_DATABASE_POOL_SIZE", 6) }

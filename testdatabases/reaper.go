@@ -1,0 +1,179 @@
+package testdatabases
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+)
+
+// The reaper is a child process (this test binary re-executed) that outlives
+// the test process just long enough to drop the run's databases. It reads
+// registrations from a pipe; end-of-file means the test process has exited
+// or was killed, and then it drops every greenroom_test_<marker>_* database
+// the run created (except kept ones) and removes the run's directories.
+//
+// It inherits the test process's stdout and stderr, so `go test` waits for
+// it to finish before reporting the package: when `go test` returns, the
+// run's databases are gone.
+//
+// Runs whose reaper could not do its work (machine crash, server down) are
+// reaped by the next run, which drops databases whose run lock is free.
+
+const reaperEnv = "GREENROOM_TESTDATABASES_REAPER"
+
+func init() {
+	if marker := os.Getenv(reaperEnv); marker != "" {
+		os.Exit(runReaper(marker, os.Stdin))
+	}
+}
+
+type reaperClient struct {
+	w io.WriteCloser
+}
+
+func (m *manager) send(line string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.reaper == nil {
+		m.reaper = startReaper(m.marker)
+	}
+	if m.reaper != nil {
+		fmt.Fprintln(m.reaper.w, line)
+	}
+}
+
+func (m *manager) registerServer(kind, url string) {
+	m.runMarker()
+	m.send("server\t" + kind + "\t" + url)
+}
+func (m *manager) registerDir(dir string) { m.runMarker(); m.send("dir\t" + dir) }
+func (m *manager) keepName(name string)   { m.send("keep\t" + name) }
+
+func startReaper(marker string) *reaperClient {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), reaperEnv+"="+marker)
+	cmd.Stdin = r
+	cmd.Stdout = os.Stdout
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = reaperSysProcAttr()
+	if err := cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
+		return nil
+	}
+	r.Close()
+	go cmd.Wait() //nolint:errcheck // reaped on exit; the child outlives us
+	return &reaperClient{w: w}
+}
+
+func runReaper(marker string, in io.Reader) int {
+	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	type srv struct{ kind, url string }
+	var servers []srv
+	var dirs []string
+	kept := map[string]bool{}
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		switch {
+		case len(f) == 3 && f[0] == "server":
+			servers = append(servers, srv{f[1], f[2]})
+		case len(f) == 2 && f[0] == "dir":
+			dirs = append(dirs, f[1])
+		case len(f) == 2 && f[0] == "keep":
+			kept[f[1]] = true
+		}
+	}
+	// The test process is gone.
+	status := 0
+	for _, s := range servers {
+		if err := dropRun(s.kind, s.url, marker, kept); err != nil {
+			fmt.Fprintf(os.Stderr, "testdatabases reaper: dropping databases of run %s: %v (the next run will retry)\n", marker, err)
+			status = 1
+		}
+	}
+	for _, d := range dirs {
+		os.RemoveAll(d)
+	}
+	return status
+}
+
+// dropRun drops the databases named greenroom_test_<marker>_* on a server.
+func dropRun(kind, rawURL, marker string, kept map[string]bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	prefix := "greenroom_test_" + marker + "_"
+	switch kind {
+	case "postgres":
+		c, err := pgx.Connect(ctx, rawURL)
+		if err != nil {
+			return err
+		}
+		defer c.Close(ctx)
+		rows, err := c.Query(ctx, "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", prefix)
+		if err != nil {
+			return err
+		}
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			if !kept[n] {
+				if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(n)+" WITH (FORCE)"); err != nil {
+					return err
+				}
+			}
+		}
+	case "mysql":
+		_, cfg, err := parseMySQLURL(rawURL)
+		if err != nil {
+			return err
+		}
+		conn, err := mysql.NewConnector(cfg)
+		if err != nil {
+			return err
+		}
+		db := sql.OpenDB(conn)
+		defer db.Close()
+		rows, err := db.QueryContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ?", len(prefix), prefix)
+		if err != nil {
+			return err
+		}
+		var names []string
+		for rows.Next() {
+			var n string
+			if rows.Scan(&n) == nil {
+				names = append(names, n)
+			}
+		}
+		rows.Close()
+		for _, n := range names {
+			if !kept[n] {
+				if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(n)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}

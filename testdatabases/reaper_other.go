@@ -1,0 +1,7 @@
+//go:build !unix
+
+package testdatabases
+
+import "syscall"
+
+func reaperSysProcAttr() *syscall.SysProcAttr { return nil }
