@@ -123,7 +123,7 @@ func (l *bufLogger) String() string {
 // env is one test backend's auth state: a keyring with a fixed clock whose
 // user tokens come from issuer.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	k      *Keyring
 	issuer *UserTokenIssuer
 	disc   *fakeDiscovery
@@ -132,7 +132,7 @@ type env struct {
 
 // newEnv builds a keyring from the YAML under backend.auth (extra is
 // indented into it) plus a userTokens.jwks entry for a fresh issuer.
-func newEnv(t *testing.T, extra string) *env {
+func newEnv(t testing.TB, extra string) *env {
 	t.Helper()
 	iss, err := NewUserTokenIssuer()
 	if err != nil {
