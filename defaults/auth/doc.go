@@ -56,10 +56,17 @@
 // <discovery base URL>/.greenroom/auth/v1/jwks.json (Auth.PublicServiceKeys);
 // it is fetched with a 10 second timeout, cached for 10 minutes, and
 // fetched again (at most every 30 seconds) when a token names a kid it
-// does not hold. Several replicas of one plugin behind a load balancer do
-// not share keys in this version: a token issued by one replica verifies
-// only at replicas of other plugins whose cache holds that replica's key,
-// so run plugins that call each other in one backend.
+// does not hold (subjects must be plugin ids, and at most 256 key sets
+// are cached).
+//
+// Keys belong to one process, and a backend that runs plugin P verifies
+// P's tokens with its own P keys only. So with several replicas of one
+// backend, a plugin token or an auth cookie issued by P on one replica
+// fails with "Token signing key is unknown" on another replica. Calls
+// between plugins stay in the process with the default discovery
+// (http://localhost:<port>/api/<pluginId>); the auth cookie needs sticky
+// sessions in such deployments in this version. Persisted, shared keys
+// would lift this limit.
 //
 // # Configuration
 //
