@@ -10,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/greenroom-dev/greenroom/testdatabases/internal/txmux"
@@ -36,7 +35,7 @@ type engineEntry struct {
 
 // engine hands out isolated databases of one engine.
 type engine interface {
-	acquire(t testing.TB, cfg config) (*DB, error)
+	open(ctx context.Context, cfg config) (*DB, error)
 }
 
 // errUnavailable reports an engine that cannot be used here; tests skip
@@ -159,13 +158,13 @@ func (e *serverEngine) pool(hash string, m Migrator) *pool {
 	return p
 }
 
-func (e *serverEngine) acquire(t testing.TB, cfg config) (*DB, error) {
+func (e *serverEngine) open(ctx context.Context, cfg config) (*DB, error) {
 	hash, err := migrationHash(cfg.migrator)
 	if err != nil {
 		return nil, err
 	}
 	p := e.pool(hash, cfg.migrator)
-	s, err := p.acquire(t.Context())
+	s, err := p.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -174,22 +173,22 @@ func (e *serverEngine) acquire(t testing.TB, cfg config) (*DB, error) {
 	db.SetMaxIdleConns(16)
 	l := &serverLease{e: e, s: s, sess: sess}
 	d := &DB{DB: db, ID: e.id, Dialect: e.id.Dialect(), Name: s.name, lease: l}
-	t.Cleanup(func() {
+	d.release = func(keep bool, logf func(string, ...any)) {
 		_ = db.Close()
 		st := sess.Close()
-		if t.Failed() && cfg.keepFailed && st.Broken == nil {
+		if keep && st.Broken == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			u, err := e.ops.keep(ctx, s, st)
 			if err == nil {
-				t.Logf("testdatabases: kept the %s database of failed test %s; connect with: %s", e.id, t.Name(), u)
+				logf("testdatabases: kept the %s database; connect with: %s", e.id, u)
 				p.discard()
 				return
 			}
-			t.Logf("testdatabases: could not keep the database of failed test %s: %v", t.Name(), err)
+			logf("testdatabases: could not keep the %s database %s: %v", e.id, s.name, err)
 		}
 		p.release(s, st)
-	})
+	}
 	return d, nil
 }
 

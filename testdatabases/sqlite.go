@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 
 	_ "modernc.org/sqlite" // registers database/sql driver "sqlite"
 )
@@ -91,7 +90,7 @@ func (e *sqliteEngine) image(hash string, mig Migrator) ([]byte, error) {
 	return im.data, im.err
 }
 
-func (e *sqliteEngine) acquire(t testing.TB, cfg config) (*DB, error) {
+func (e *sqliteEngine) open(_ context.Context, cfg config) (*DB, error) {
 	hash, err := migrationHash(cfg.migrator)
 	if err != nil {
 		return nil, err
@@ -110,20 +109,26 @@ func (e *sqliteEngine) acquire(t testing.TB, cfg config) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.Cleanup(func() {
+	d := &DB{DB: db, ID: SQLite3, Dialect: DialectSQLite, Name: path, lease: l}
+	d.release = func(keep bool, logf func(string, ...any)) {
 		_ = db.Close()
-		if t.Failed() && cfg.keepFailed {
+		if keep {
+			// Checkpoint the WAL into the file so the copy is complete.
+			if c, err := sql.Open("sqlite", l.dsn()); err == nil {
+				_, _ = c.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+				c.Close()
+			}
 			kept := filepath.Join(os.TempDir(), "greenroom_kept_"+name)
 			if err := os.Rename(path, kept); err == nil {
 				removeSidecars(path)
-				t.Logf("testdatabases: kept the sqlite database of failed test %s; open it with: sqlite3 %s", t.Name(), kept)
+				logf("testdatabases: kept the sqlite database; open it with: sqlite3 %s", kept)
 				return
 			}
 		}
 		os.Remove(path)
 		removeSidecars(path)
-	})
-	return &DB{DB: db, ID: SQLite3, Dialect: DialectSQLite, Name: path, lease: l}, nil
+	}
+	return d, nil
 }
 
 func removeSidecars(path string) {

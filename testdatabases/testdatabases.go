@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -184,11 +185,30 @@ func (s *Set) Init(t testing.TB, id ID) *DB {
 		unavailable(t, id, err)
 		return nil
 	}
-	db, err := e.acquire(t, s.cfg)
+	db, err := e.open(t.Context(), s.cfg)
 	if err != nil {
 		t.Fatalf("testdatabases: %s: %v", id, err)
 	}
+	t.Cleanup(func() { db.close(t.Failed() && s.cfg.keepFailed, t.Logf) })
 	return db
+}
+
+// Open is Init without a test: it returns a fresh isolated database that
+// the caller must Close. It suits benchmarks that need one database per
+// iteration, and TestMain. An unavailable engine is an error.
+func (s *Set) Open(ctx context.Context, id ID) (*DB, error) {
+	if !id.known() {
+		return nil, fmt.Errorf("testdatabases: unknown engine %q; known engines are %v", id, allIDs)
+	}
+	e, err := theManager.engine(id, s.cfg.provider)
+	if err != nil {
+		return nil, fmt.Errorf("testdatabases: %s is not available: %w", id, err)
+	}
+	db, err := e.open(ctx, s.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("testdatabases: %s: %w", id, err)
+	}
+	return db, nil
 }
 
 func unavailable(t testing.TB, id ID, err error) {
@@ -218,7 +238,26 @@ type DB struct {
 	// Name is the database name on the server (the file path for SQLite).
 	Name string
 
-	lease lease
+	lease   lease
+	release func(keep bool, logf func(string, ...any))
+	once    sync.Once
+}
+
+// Close closes the *sql.DB and gives the database back: everything written
+// to it is undone and it is reused or dropped. Init's databases are closed
+// when the test ends; calling Close earlier is allowed.
+func (db *DB) Close() error {
+	db.close(false, nil)
+	return nil
+}
+
+func (db *DB) close(keep bool, logf func(string, ...any)) {
+	db.once.Do(func() {
+		if logf == nil {
+			logf = func(string, ...any) {}
+		}
+		db.release(keep, logf)
+	})
 }
 
 // ConnectionString returns a URL for the database (postgres://...,
