@@ -1,0 +1,175 @@
+package mockservices
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/errs"
+)
+
+// AuthService is a fake [core.Auth] for one plugin that accepts only mock
+// tokens (see [Caller]) and records its calls. It needs no keys: a mock
+// service token names its target plugin in clear, and the fake checks it,
+// so tests can verify plugin-to-plugin token scoping without crypto.
+type AuthService struct {
+	recorder
+	pluginID string
+	// disableDefaultAuthPolicy makes PluginRequestToken answer "" for none
+	// credentials (config backend.auth.dangerouslyDisableDefaultAuthPolicy).
+	disableDefaultAuthPolicy bool
+}
+
+var _ core.Auth = (*AuthService)(nil)
+
+// Auth returns a fake auth service for the plugin pluginID.
+//
+// Authenticate accepts "mock-user-token", `mock-user-token:{"sub":...,
+// "ent":[...]}`, `mock-limited-user-token:{"sub":...}` (credentials with
+// Limited set), "mock-service-token" and `mock-service-token:{"sub":...,
+// "target":...,"obo":...}`. Everything else is an [errs.Authentication]
+// error: "Token is empty", "User token is invalid", "Limited user token is
+// invalid", "Service token is invalid", "Invalid mock token target plugin
+// ID, got '<t>' but expected '<pluginId>'" and, for any other token
+// (including a real JWT), "Unknown mock token '<token>'".
+//
+// PluginRequestToken issues a mock service token with subject
+// "plugin:<pluginId>" and the target plugin, carrying the user for user
+// credentials; PublicServiceKeys is an empty set.
+func Auth(pluginID string) *AuthService {
+	return &AuthService{pluginID: pluginID}
+}
+
+// Authenticate implements [core.Auth].
+func (a *AuthService) Authenticate(ctx context.Context, token string) (core.Credentials, error) {
+	c, err := a.authenticate(token)
+	a.record(err, "Authenticate", token)
+	return c, err
+}
+
+func (a *AuthService) authenticate(token string) (core.Credentials, error) {
+	user := func(ref string) core.Credentials {
+		return core.NewCredentials(core.Principal{Type: core.PrincipalUser, UserEntityRef: ref}, noExpiry, token)
+	}
+	switch token {
+	case "":
+		return core.Credentials{}, errs.NewAuthentication("Token is empty")
+	case userTokenPrefix:
+		return user(DefaultUserEntityRef), nil
+	case serviceTokenPrefix:
+		return Service(ServiceOptions{}).Credentials(), nil
+	case InvalidUserToken:
+		return core.Credentials{}, errs.NewAuthentication("User token is invalid")
+	case InvalidLimitedUserToken:
+		return core.Credentials{}, errs.NewAuthentication("Limited user token is invalid")
+	case InvalidServiceToken:
+		return core.Credentials{}, errs.NewAuthentication("Service token is invalid")
+	}
+	prefix, claims, err := decodeToken(token)
+	switch {
+	case err != nil:
+		return core.Credentials{}, err
+	case prefix == userTokenPrefix || prefix == limitedTokenPrefix:
+		if _, err := core.ParseUserEntityRef(claims.Sub); err != nil {
+			return core.Credentials{}, errs.Wrap(errs.Authentication, err, "Mock user token has an invalid sub claim %q", claims.Sub)
+		}
+		c := user(claims.Sub)
+		c.Limited = prefix == limitedTokenPrefix
+		return c, nil
+	default: // serviceTokenPrefix
+		if claims.Target != "" && claims.Target != a.pluginID {
+			return core.Credentials{}, errs.NewAuthentication("Invalid mock token target plugin ID, got '%s' but expected '%s'", claims.Target, a.pluginID)
+		}
+		if claims.OBO != "" {
+			if _, err := core.ParseUserEntityRef(claims.OBO); err != nil {
+				return core.Credentials{}, errs.Wrap(errs.Authentication, err, "Mock service token has an invalid obo claim %q", claims.OBO)
+			}
+			return user(claims.OBO), nil
+		}
+		sub := claims.Sub
+		if sub == "" {
+			sub = DefaultServiceSubject
+		}
+		return core.NewCredentials(core.Principal{Type: core.PrincipalService, Subject: sub}, noExpiry, token), nil
+	}
+}
+
+// decodeToken splits a "<prefix>:<json>" mock token.
+func decodeToken(token string) (string, mockClaims, error) {
+	var c mockClaims
+	prefix, payload, ok := strings.Cut(token, ":")
+	if !ok || (prefix != userTokenPrefix && prefix != limitedTokenPrefix && prefix != serviceTokenPrefix) {
+		return "", c, errs.NewAuthentication("Unknown mock token '%s'", token)
+	}
+	dec := json.NewDecoder(strings.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return "", c, errs.Wrap(errs.Authentication, err, "Mock token '%s' has an invalid JSON payload", token)
+	}
+	return prefix, c, nil
+}
+
+// NoneCredentials implements [core.Auth].
+func (a *AuthService) NoneCredentials() core.Credentials { return None().Credentials() }
+
+// OwnServiceCredentials implements [core.Auth]: subject "plugin:<pluginId>".
+func (a *AuthService) OwnServiceCredentials() core.Credentials {
+	sub := "plugin:" + a.pluginID
+	return core.NewCredentials(core.Principal{Type: core.PrincipalService, Subject: sub}, noExpiry,
+		encodeToken(serviceTokenPrefix, mockClaims{Sub: sub}))
+}
+
+// PluginRequestToken implements [core.Auth]. For user credentials the
+// token carries the user (and the ownership refs of its token); for service
+// credentials its subject is "plugin:<pluginId>", as in production.
+func (a *AuthService) PluginRequestToken(ctx context.Context, onBehalfOf core.Credentials, targetPluginID string) (string, error) {
+	token, err := a.pluginRequestToken(onBehalfOf, targetPluginID)
+	a.record(err, "PluginRequestToken", onBehalfOf, targetPluginID)
+	return token, err
+}
+
+func (a *AuthService) pluginRequestToken(onBehalfOf core.Credentials, target string) (string, error) {
+	if target == "" {
+		return "", errs.NewInput("PluginRequestToken of plugin '%s': the target plugin ID is empty", a.pluginID)
+	}
+	c := mockClaims{Sub: "plugin:" + a.pluginID, Target: target}
+	switch onBehalfOf.Type() {
+	case core.PrincipalUser:
+		c.OBO = onBehalfOf.Principal.UserEntityRef
+		if _, claims, err := decodeToken(onBehalfOf.Token()); err == nil {
+			c.Ent = claims.Ent
+		}
+	case core.PrincipalService:
+	default:
+		if a.disableDefaultAuthPolicy {
+			return "", nil
+		}
+		return "", errs.NewNotAllowed("Refused to issue service token for credential type '%s'", onBehalfOf.Type())
+	}
+	return encodeToken(serviceTokenPrefix, c), nil
+}
+
+// LimitedUserToken implements [core.Auth]; the token expires in an hour.
+func (a *AuthService) LimitedUserToken(ctx context.Context, user core.Credentials) (string, time.Time, error) {
+	var (
+		token string
+		exp   time.Time
+		err   error
+	)
+	if user.IsUser() {
+		token = encodeToken(limitedTokenPrefix, mockClaims{Sub: user.Principal.UserEntityRef})
+		exp = time.Now().Add(time.Hour)
+	} else {
+		err = errs.NewNotAllowed("Refused to issue limited user token for credential type '%s'", user.Type())
+	}
+	a.record(err, "LimitedUserToken", user)
+	return token, exp, err
+}
+
+// PublicServiceKeys implements [core.Auth]: mock tokens are not signed, so
+// the set is empty.
+func (a *AuthService) PublicServiceKeys(ctx context.Context) (core.JSONWebKeySet, error) {
+	return core.JSONWebKeySet{Keys: []map[string]any{}}, nil
+}

@@ -1,0 +1,54 @@
+package mockservices
+
+import (
+	"context"
+	"strings"
+
+	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/errs"
+)
+
+// DefaultDiscoveryBaseURL is the base URL of [Discovery] when none is given.
+// Port 0 cannot be connected to, so a request that a test forgot to serve
+// fails at once instead of reaching a real server.
+const DefaultDiscoveryBaseURL = "http://localhost:0"
+
+// DiscoveryService is a fake [core.Discovery] that records its calls.
+type DiscoveryService struct {
+	recorder
+	baseURL string
+}
+
+var _ core.Discovery = (*DiscoveryService)(nil)
+
+// Discovery returns a fake discovery service that places every plugin at
+// <baseURL>/api/<pluginId>, for internal and external callers alike. An
+// empty baseURL means [DefaultDiscoveryBaseURL]; a trailing slash is
+// dropped.
+func Discovery(baseURL string) *DiscoveryService {
+	if baseURL == "" {
+		baseURL = DefaultDiscoveryBaseURL
+	}
+	return &DiscoveryService{baseURL: strings.TrimRight(baseURL, "/")}
+}
+
+// BaseURL implements [core.Discovery].
+func (d *DiscoveryService) BaseURL(ctx context.Context, pluginID string) (string, error) {
+	u, err := d.url(pluginID)
+	d.record(err, "BaseURL", pluginID)
+	return u, err
+}
+
+// ExternalBaseURL implements [core.Discovery].
+func (d *DiscoveryService) ExternalBaseURL(ctx context.Context, pluginID string) (string, error) {
+	u, err := d.url(pluginID)
+	d.record(err, "ExternalBaseURL", pluginID)
+	return u, err
+}
+
+func (d *DiscoveryService) url(pluginID string) (string, error) {
+	if pluginID == "" || strings.ContainsAny(pluginID, "/?#") {
+		return "", errs.NewInput("invalid plugin ID %q for discovery: use the plugin's id, such as \"catalog\"", pluginID)
+	}
+	return d.baseURL + "/api/" + pluginID, nil
+}

@@ -1,0 +1,210 @@
+package mockservices
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/greenroom-dev/greenroom/core"
+)
+
+// LogRecord is one captured log record.
+type LogRecord struct {
+	Time    time.Time
+	Level   slog.Level
+	Message string
+	// Attrs are the record's attributes and those added by With, such as
+	// "plugin", keyed by name; attributes inside groups are keyed by the
+	// dotted path ("req.method"). Values are as slog resolves them, so
+	// integers are int64 and floats float64.
+	Attrs map[string]any
+}
+
+// String formats the record as "LEVEL message key=value ...", keys sorted.
+func (r LogRecord) String() string {
+	var b strings.Builder
+	b.WriteString(r.Level.String())
+	b.WriteByte(' ')
+	b.WriteString(r.Message)
+	keys := make([]string, 0, len(r.Attrs))
+	for k := range r.Attrs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := fmt.Sprint(r.Attrs[k])
+		if v == "" || strings.ContainsAny(v, " =\"\n") {
+			v = strconv.Quote(v)
+		}
+		fmt.Fprintf(&b, " %s=%s", k, v)
+	}
+	return b.String()
+}
+
+// LoggerService is a fake [core.RootLogger] that captures every record, at
+// every level, for assertions. It prints nothing while the test passes; if
+// the test fails, it prints the records with t.Log when the test ends.
+// Loggers derived with With share the records of the logger they came from.
+type LoggerService struct {
+	logger *slog.Logger
+	store  *logStore
+}
+
+var _ core.RootLogger = (*LoggerService)(nil)
+
+type logStore struct {
+	mu      sync.Mutex
+	records []LogRecord
+}
+
+// Logger returns a capturing root logger for the test t.
+func Logger(t testing.TB) *LoggerService {
+	t.Helper()
+	s := &logStore{}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		recs := s.snapshot()
+		t.Logf("mockservices.Logger: %d records captured during the failed test:", len(recs))
+		for _, r := range recs {
+			t.Log(r.String())
+		}
+	})
+	return &LoggerService{logger: slog.New(&captureHandler{store: s}), store: s}
+}
+
+func (s *logStore) snapshot() []LogRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.records)
+}
+
+// Debug implements [core.Logger].
+func (l *LoggerService) Debug(msg string, args ...any) { l.logger.Debug(msg, args...) }
+
+// Info implements [core.Logger].
+func (l *LoggerService) Info(msg string, args ...any) { l.logger.Info(msg, args...) }
+
+// Warn implements [core.Logger].
+func (l *LoggerService) Warn(msg string, args ...any) { l.logger.Warn(msg, args...) }
+
+// Error implements [core.Logger].
+func (l *LoggerService) Error(msg string, args ...any) { l.logger.Error(msg, args...) }
+
+// With implements [core.Logger]; the child shares the records.
+func (l *LoggerService) With(args ...any) core.Logger {
+	return &LoggerService{logger: l.logger.With(args...), store: l.store}
+}
+
+// Handler implements [core.Logger]; records logged through it are captured.
+func (l *LoggerService) Handler() slog.Handler { return l.logger.Handler() }
+
+// Records returns every record captured so far, by this logger and every
+// logger sharing its records, in order.
+func (l *LoggerService) Records() []LogRecord { return l.store.snapshot() }
+
+// Filter returns the captured records for which keep returns true.
+func (l *LoggerService) Filter(keep func(LogRecord) bool) []LogRecord {
+	return slices.DeleteFunc(l.Records(), func(r LogRecord) bool { return !keep(r) })
+}
+
+// Contains reports whether a record with message msg was captured that has
+// every attribute given by args, as slog key-value pairs or slog.Attr
+// values (compared like slog.Value.Equal, so 42 matches int64(42)):
+//
+//	log.Contains("todo created", "plugin", "todo", "id", 42)
+func (l *LoggerService) Contains(msg string, args ...any) bool {
+	var want slog.Record
+	want.Add(args...)
+	for _, r := range l.Records() {
+		if r.Message != msg {
+			continue
+		}
+		ok := true
+		want.Attrs(func(a slog.Attr) bool {
+			got, found := r.Attrs[a.Key]
+			ok = found && slog.AnyValue(got).Equal(a.Value.Resolve())
+			return ok
+		})
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// captureHandler is a slog.Handler that stores records with their values
+// kept as Go values. log/slog has handlers that write text or JSON, and
+// testing/slogtest checks handlers, but none keeps records for assertions;
+// it is a few lines.
+type captureHandler struct {
+	store  *logStore
+	attrs  map[string]any // attributes from WithAttrs, keys with group prefix
+	prefix string         // open groups from WithGroup, "a.b."
+}
+
+func (h *captureHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
+	rec := LogRecord{Time: r.Time, Level: r.Level, Message: r.Message, Attrs: make(map[string]any, len(h.attrs)+r.NumAttrs())}
+	for k, v := range h.attrs {
+		rec.Attrs[k] = v
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		addAttr(rec.Attrs, h.prefix, a)
+		return true
+	})
+	h.store.mu.Lock()
+	h.store.records = append(h.store.records, rec)
+	h.store.mu.Unlock()
+	return nil
+}
+
+func (h *captureHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	h2 := *h
+	h2.attrs = make(map[string]any, len(h.attrs)+len(as))
+	for k, v := range h.attrs {
+		h2.attrs[k] = v
+	}
+	for _, a := range as {
+		addAttr(h2.attrs, h.prefix, a)
+	}
+	return &h2
+}
+
+func (h *captureHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	h2 := *h
+	h2.prefix = h.prefix + name + "."
+	return &h2
+}
+
+// addAttr adds a to m under prefix, following slog's handler rules: values
+// are resolved, empty attributes are dropped, groups are flattened and a
+// group with an empty key is inlined.
+func addAttr(m map[string]any, prefix string, a slog.Attr) {
+	a.Value = a.Value.Resolve()
+	if a.Equal(slog.Attr{}) {
+		return
+	}
+	if a.Value.Kind() == slog.KindGroup {
+		p := prefix
+		if a.Key != "" {
+			p += a.Key + "."
+		}
+		for _, g := range a.Value.Group() {
+			addAttr(m, p, g)
+		}
+		return
+	}
+	m[prefix+a.Key] = a.Value.Any()
+}
