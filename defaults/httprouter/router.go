@@ -125,7 +125,8 @@ var (
 // Mistakes in the use of the router (a second Use, an unknown auth policy,
 // an invalid pattern) are logged when they happen and make the plugin's
 // startup fail with an error naming the plugin and the fix, so they cannot
-// go unnoticed. Until then the router stays closed.
+// go unnoticed; the router then stays closed. Mistakes made after startup
+// are only logged.
 func New(opts Options) (*Router, error) {
 	switch {
 	case opts.PluginID == "":
@@ -343,6 +344,16 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if rel == "" {
 		rel = "/"
+	}
+	// Auth policies match clean paths only. The root router redirects
+	// unclean paths already; this covers a router served on its own.
+	if clean := cleanPath(rel); clean != rel && r.Method != http.MethodConnect {
+		u := rt.mount + clean
+		if r.URL.RawQuery != "" {
+			u += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, u, http.StatusTemporaryRedirect)
+		return
 	}
 
 	// 2. The public service keys, before the gate and the barrier.

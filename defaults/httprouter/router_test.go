@@ -656,6 +656,24 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
+func TestRouterRedirectsUncleanPaths(t *testing.T) {
+	// Served on its own, without the root router that cleans paths first.
+	tr := startedRouter(t, Options{}, func(rt *Router) {
+		rt.AddAuthPolicy("/public", core.AllowUnauthenticated)
+		rt.Use(echo("fallback"))
+	})
+	for path, want := range map[string]string{
+		"/api/todo/public/../admin?x=1": "/api/todo/admin?x=1",
+		"/api/todo//admin":              "/api/todo/admin",
+		"/api/todo/./public/":           "/api/todo/public/",
+	} {
+		rec := serve(tr, req{path: path})
+		if rec.Code != http.StatusTemporaryRedirect || rec.Header().Get("Location") != want {
+			t.Errorf("%s: %d Location %q, want 307 to %s", path, rec.Code, rec.Header().Get("Location"), want)
+		}
+	}
+}
+
 func TestServeOutsideTheMount(t *testing.T) {
 	tr := startedRouter(t, Options{}, nil)
 	for _, path := range []string{"/api/other", "/api/todos"} {
