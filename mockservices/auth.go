@@ -3,6 +3,7 @@ package mockservices
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"time"
 
@@ -23,6 +24,9 @@ type AuthService struct {
 }
 
 var _ core.Auth = (*AuthService)(nil)
+
+// pluginIDPattern is what production accepts as a target plugin id.
+var pluginIDPattern = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 
 // Auth returns a fake auth service for the plugin pluginID.
 //
@@ -116,9 +120,7 @@ func (a *AuthService) NoneCredentials() core.Credentials { return None().Credent
 
 // OwnServiceCredentials implements [core.Auth]: subject "plugin:<pluginId>".
 func (a *AuthService) OwnServiceCredentials() core.Credentials {
-	sub := "plugin:" + a.pluginID
-	return core.NewCredentials(core.Principal{Type: core.PrincipalService, Subject: sub}, noExpiry,
-		encodeToken(serviceTokenPrefix, mockClaims{Sub: sub}))
+	return core.NewCredentials(core.Principal{Type: core.PrincipalService, Subject: "plugin:" + a.pluginID}, noExpiry, "")
 }
 
 // PluginRequestToken implements [core.Auth]. For user credentials the
@@ -131,12 +133,15 @@ func (a *AuthService) PluginRequestToken(ctx context.Context, onBehalfOf core.Cr
 }
 
 func (a *AuthService) pluginRequestToken(onBehalfOf core.Credentials, target string) (string, error) {
-	if target == "" {
-		return "", errs.NewInput("PluginRequestToken of plugin '%s': the target plugin ID is empty", a.pluginID)
+	if !pluginIDPattern.MatchString(target) {
+		return "", errs.NewInput("Refused to issue service token for target plugin %q: not a plugin id", target)
 	}
 	c := mockClaims{Sub: "plugin:" + a.pluginID, Target: target}
 	switch onBehalfOf.Type() {
 	case core.PrincipalUser:
+		if err := checkUserToken("service token", onBehalfOf); err != nil {
+			return "", err
+		}
 		c.OBO = onBehalfOf.Principal.UserEntityRef
 		if _, claims, err := decodeToken(onBehalfOf.Token()); err == nil {
 			c.Ent = claims.Ent
@@ -146,26 +151,48 @@ func (a *AuthService) pluginRequestToken(onBehalfOf core.Credentials, target str
 		if a.disableDefaultAuthPolicy {
 			return "", nil
 		}
-		return "", errs.NewNotAllowed("Refused to issue service token for credential type '%s'", onBehalfOf.Type())
+		return "", errs.NewAuthentication("Refused to issue service token for credential type '%s'", onBehalfOf.Type())
 	}
 	return encodeToken(serviceTokenPrefix, c), nil
 }
 
-// LimitedUserToken implements [core.Auth]; the token expires in an hour.
-func (a *AuthService) LimitedUserToken(ctx context.Context, user core.Credentials) (string, time.Time, error) {
-	var (
-		token string
-		exp   time.Time
-		err   error
-	)
-	if user.IsUser() {
-		token = encodeToken(limitedTokenPrefix, mockClaims{Sub: user.Principal.UserEntityRef})
-		exp = time.Now().Add(time.Hour)
-	} else {
-		err = errs.NewNotAllowed("Refused to issue limited user token for credential type '%s'", user.Type())
+// checkUserToken refuses, as production does, user credentials that were
+// not verified from a token or that have expired.
+func checkUserToken(what string, user core.Credentials) error {
+	ref := user.Principal.UserEntityRef
+	if user.Token() == "" {
+		return errs.NewAuthentication("Refused to issue %s for user '%s': the credentials carry no token; use credentials from HTTPAuth.Credentials or Auth.Authenticate", what, ref)
 	}
+	if !user.ExpiresAt.IsZero() && !user.ExpiresAt.After(time.Now()) {
+		return errs.NewAuthentication("Refused to issue %s for user '%s': the user credentials have expired", what, ref)
+	}
+	return nil
+}
+
+// LimitedUserToken implements [core.Auth]; the token expires in an hour,
+// or when the user's credentials do if that is sooner. Limited credentials
+// are passed through unchanged.
+func (a *AuthService) LimitedUserToken(ctx context.Context, user core.Credentials) (string, time.Time, error) {
+	token, exp, err := limitedUserToken(user)
 	a.record(err, "LimitedUserToken", user)
 	return token, exp, err
+}
+
+func limitedUserToken(user core.Credentials) (string, time.Time, error) {
+	switch {
+	case !user.IsUser():
+		return "", time.Time{}, errs.NewNotAllowed("Refused to issue limited user token for non-user principal '%s'", user.Type())
+	case user.Limited:
+		return user.Token(), user.ExpiresAt, nil
+	}
+	if err := checkUserToken("limited user token", user); err != nil {
+		return "", time.Time{}, err
+	}
+	exp := time.Now().Add(time.Hour)
+	if !user.ExpiresAt.IsZero() && user.ExpiresAt.Before(exp) {
+		exp = user.ExpiresAt
+	}
+	return encodeToken(limitedTokenPrefix, mockClaims{Sub: user.Principal.UserEntityRef}), exp, nil
 }
 
 // PublicServiceKeys implements [core.Auth]: mock tokens are not signed, so

@@ -13,6 +13,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver of the default fake database
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
 // DatabaseOption configures [Database] and [DatabaseFactory].
@@ -134,3 +135,12 @@ func (d *database) DB(ctx context.Context) (*sql.DB, error) {
 func (d *database) Dialect() core.Dialect { return d.dialect }
 
 func (d *database) MigrationsSkipped() bool { return d.skipMigrations }
+
+// FromTestDatabase makes the database service hand out the test database
+// db of package testdatabases, with its dialect, as [WithSQLDB] does:
+//
+//	db := testdatabases.New(t).Init(t, testdatabases.Postgres15)
+//	tb := testbackend.Start(t, todo.Plugin, mockservices.DatabaseFactory(t, mockservices.FromTestDatabase(db)))
+func FromTestDatabase(db *testdatabases.DB) DatabaseOption {
+	return WithSQLDB(db.DB, core.Dialect(db.Dialect))
+}

@@ -16,7 +16,7 @@ const DefaultDiscoveryBaseURL = "http://localhost:0"
 // DiscoveryService is a fake [core.Discovery] that records its calls.
 type DiscoveryService struct {
 	recorder
-	baseURL string
+	baseURL func() string
 }
 
 var _ core.Discovery = (*DiscoveryService)(nil)
@@ -26,10 +26,7 @@ var _ core.Discovery = (*DiscoveryService)(nil)
 // empty baseURL means [DefaultDiscoveryBaseURL]; a trailing slash is
 // dropped.
 func Discovery(baseURL string) *DiscoveryService {
-	if baseURL == "" {
-		baseURL = DefaultDiscoveryBaseURL
-	}
-	return &DiscoveryService{baseURL: strings.TrimRight(baseURL, "/")}
+	return &DiscoveryService{baseURL: func() string { return baseURL }}
 }
 
 // BaseURL implements [core.Discovery].
@@ -50,5 +47,9 @@ func (d *DiscoveryService) url(pluginID string) (string, error) {
 	if pluginID == "" || strings.ContainsAny(pluginID, "/?#") {
 		return "", errs.NewInput("invalid plugin ID %q for discovery: use the plugin's id, such as \"catalog\"", pluginID)
 	}
-	return d.baseURL + "/api/" + pluginID, nil
+	base := d.baseURL()
+	if base == "" {
+		base = DefaultDiscoveryBaseURL
+	}
+	return strings.TrimRight(base, "/") + "/api/" + pluginID, nil
 }

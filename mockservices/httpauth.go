@@ -89,7 +89,7 @@ func (h *HTTPAuthService) authenticate(r *http.Request, st *reqctx.State) (core.
 		return core.Credentials{}, err
 	}
 	if c.Limited && !limitedAccess {
-		return core.Credentials{}, errs.NewAuthentication("Limited user token is not allowed on this path; add a user-cookie auth policy for it")
+		return core.Credentials{}, errs.NewAuthentication("Limited user token is not allowed here")
 	}
 	return c, nil
 }
@@ -126,6 +126,6 @@ func (h *HTTPAuthService) issueUserCookie(w http.ResponseWriter, r *http.Request
 		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/", Expires: exp, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		return exp, nil
 	default:
-		return time.Time{}, errs.NewNotAllowed("Refused to issue cookie for non-user principal '%s'", creds.Principal.Subject)
+		return time.Time{}, errs.NewNotAllowed("Refused to issue cookie for non-user principal '%s'", creds.Type())
 	}
 }

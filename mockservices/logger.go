@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/defaults/logger"
 )
 
 // LogRecord is one captured log record.
@@ -52,7 +53,7 @@ func (r LogRecord) String() string {
 // the test fails, it prints the records with t.Log when the test ends.
 // Loggers derived with With share the records of the logger they came from.
 type LoggerService struct {
-	logger *slog.Logger
+	logger core.Logger
 	store  *logStore
 }
 
@@ -77,7 +78,9 @@ func Logger(t testing.TB) *LoggerService {
 			t.Log(r.String())
 		}
 	})
-	return &LoggerService{logger: slog.New(&captureHandler{store: s}), store: s}
+	// The production logger over a capturing handler: the records are
+	// built exactly as in production.
+	return &LoggerService{logger: logger.New(&captureHandler{store: s}), store: s}
 }
 
 func (s *logStore) snapshot() []LogRecord {

@@ -29,7 +29,7 @@ func (u *UserInfoService) Get(ctx context.Context, creds core.Credentials) (core
 
 func userDetails(creds core.Credentials) (core.UserDetails, error) {
 	if !creds.IsUser() {
-		return core.UserDetails{}, errs.NewInput("User info is only available for user credentials, got principal type '%s'", creds.Type())
+		return core.UserDetails{}, errs.NewInput("Only user credentials are supported")
 	}
 	ref := creds.Principal.UserEntityRef
 	d := core.UserDetails{UserEntityRef: ref, OwnershipEntityRefs: []string{ref}}
