@@ -3,6 +3,7 @@ package httprouter
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/config"
+	"github.com/greenroom-dev/greenroom/errs"
 )
 
 func TestOptionsFromConfig(t *testing.T) {
@@ -286,5 +288,33 @@ func TestSlogLoggerWith(t *testing.T) {
 	logger.With("plugin", "todo").Info("hello")
 	if !hasLine(log.String(), "msg=hello", "plugin=todo") {
 		t.Errorf("log = %s", log)
+	}
+}
+
+func TestBodyLimitClosesTheConnection(t *testing.T) {
+	// A body over the limit that the handler reads leaves the rest of it
+	// unread: the server must close the connection rather than reuse it.
+	tr := startedRouter(t, Options{MaxRequestBodyBytes: 8, DangerouslyDisableDefaultAuthPolicy: true}, func(rt *Router) {
+		rt.HandleFunc("POST /upload", func(w http.ResponseWriter, r *http.Request) {
+			if _, err := io.ReadAll(r.Body); err != nil {
+				errs.WriteJSON(w, r, errs.New(errs.PayloadTooLarge, "too large"))
+			}
+		})
+	})
+	root := NewRoot(RootOptions{})
+	if err := root.Use(tr.MountPath(), tr); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(root.Handler())
+	t.Cleanup(srv.Close)
+	r, _ := http.NewRequest("POST", srv.URL+"/api/todo/upload", io.NopCloser(strings.NewReader(strings.Repeat("x", 64))))
+	r.ContentLength = -1 // chunked: only reading finds out
+	resp, err := srv.Client().Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 || !resp.Close {
+		t.Errorf("got %d, Connection: close %v; want 413 and the connection closed", resp.StatusCode, resp.Close)
 	}
 }

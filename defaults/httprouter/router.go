@@ -394,11 +394,24 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(w, r.Body, rt.maxBody)
+		r.Body = http.MaxBytesReader(innermost(w), r.Body, rt.maxBody)
 	}
 
 	// 7. The plugin's routes.
 	rt.serveRoutes(w, r, rel)
+}
+
+// innermost returns the writer of the server under the wrappers that
+// unwrap for http.ResponseController. http.MaxBytesReader tells it (and
+// only it) to close the connection after a body that is too large.
+func innermost(w http.ResponseWriter) http.ResponseWriter {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
+	}
 }
 
 func (rt *Router) tooLarge() error {
@@ -416,7 +429,7 @@ func (rt *Router) writeError(w http.ResponseWriter, r *http.Request, err error) 
 func (rt *Router) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		errs.WriteJSON(w, r, errs.New(errs.MethodNotAllowed, "%s allows GET only", r.URL.Path))
+		errs.WriteJSON(w, r, errs.New(errs.MethodNotAllowed, "%s allows GET and HEAD only", r.URL.Path))
 		return
 	}
 	keys, err := rt.auth.PublicServiceKeys(r.Context())
