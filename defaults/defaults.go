@@ -27,6 +27,13 @@ func ConfigFiles(paths ...string) Option {
 	return func(o *options) { o.config = append(o.config, config.Files(paths...)) }
 }
 
+// ConfigYAML loads a YAML document into the root config, in order with the
+// files given by ConfigFiles; name identifies it in error messages. Use it
+// for configuration built into a binary, before the files that override it.
+func ConfigYAML(name, doc string) Option {
+	return func(o *options) { o.config = append(o.config, config.YAML(name, doc)) }
+}
+
 // Env sets the environment ("NAME=value" entries) used for ${NAME}
 // substitution and GREENROOM_CONFIG_* overrides, instead of os.Environ.
 func Env(env []string) Option {

@@ -13,8 +13,8 @@ import (
 type Option func(*options)
 
 type options struct {
-	files []string
-	env   []string
+	sources []source
+	env     []string
 	// envSet distinguishes Env() (no variables) from no Env option.
 	envSet bool
 }
@@ -23,7 +23,19 @@ type options struct {
 // earlier ones. The example backend passes the values of its --config
 // flags. Files may be given more than once; the lists are appended.
 func Files(paths ...string) Option {
-	return func(o *options) { o.files = append(o.files, paths...) }
+	return func(o *options) {
+		for _, p := range paths {
+			o.sources = append(o.sources, source{path: p})
+		}
+	}
+}
+
+// YAML adds a YAML document to load, in order with the files given by
+// [Files]; name identifies it in error messages. A program uses it for a
+// configuration built into its binary, loaded before the files that
+// override it.
+func YAML(name, doc string) Option {
+	return func(o *options) { o.sources = append(o.sources, source{name: name, data: []byte(doc)}) }
 }
 
 // Env sets the environment ("NAME=value" entries) used for ${NAME}
@@ -45,6 +57,6 @@ func Factory(opts ...Option) *backend.ServiceFactory {
 		if !o.envSet {
 			env = os.Environ()
 		}
-		return Load(o.files, env)
+		return load(o.sources, env)
 	})
 }

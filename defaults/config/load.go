@@ -27,12 +27,31 @@ const EnvPrefix = "GREENROOM_CONFIG_"
 //
 // Errors name the file and the key.
 func Load(files []string, env []string) (*Config, error) {
+	sources := make([]source, len(files))
+	for i, f := range files {
+		sources[i] = source{path: f}
+	}
+	return load(sources, env)
+}
+
+// source is a YAML document to load: a file, or inline data with a name.
+type source struct {
+	path string
+	name string
+	data []byte
+}
+
+func load(sources []source, env []string) (*Config, error) {
 	vars := envMap(env)
 	var data map[string]any
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("config file %q: %w", name, err)
+	for _, src := range sources {
+		name, b := src.name, src.data
+		if src.path != "" {
+			name = src.path
+			var err error
+			if b, err = os.ReadFile(src.path); err != nil {
+				return nil, fmt.Errorf("config file %q: %w", name, err)
+			}
 		}
 		m, err := parseYAML(b)
 		if err != nil {
