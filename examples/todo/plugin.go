@@ -1,0 +1,185 @@
+package todo
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/greenroom-dev/greenroom/backend"
+	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/errs"
+	"github.com/greenroom-dev/greenroom/httpjson"
+	"github.com/greenroom-dev/greenroom/migrate"
+)
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+// PluginID is the id the plugin is mounted under: /api/todo.
+const PluginID = "todo"
+
+// Plugin is the todo plugin. Add it to a backend with backend.Add or
+// testbackend.Start.
+var Plugin = backend.NewPlugin(PluginID, backend.Init(initPlugin))
+
+type deps struct {
+	Router   core.HTTPRouter
+	Logger   core.Logger
+	Database core.Database
+	HTTPAuth core.HTTPAuth
+	UserInfo core.UserInfo
+}
+
+func initPlugin(ctx context.Context, d deps) error {
+	if err := migrate.Up(ctx, d.Database, migrationFiles, migrate.Dir("migrations")); err != nil {
+		return fmt.Errorf("migrate the todo database: %w", err)
+	}
+	db, err := d.Database.DB(ctx)
+	if err != nil {
+		return err
+	}
+	h := &handlers{
+		store:    &store{db: db, dialect: d.Database.Dialect(), now: time.Now},
+		logger:   d.Logger,
+		httpAuth: d.HTTPAuth,
+		userInfo: d.UserInfo,
+	}
+	d.Router.Handle("GET /health", httpjson.Handler(h.health))
+	d.Router.Handle("GET /todos", httpjson.Handler(h.list))
+	d.Router.Handle("POST /todos", httpjson.Handler(h.create))
+	d.Router.Handle("GET /todos/{id}", httpjson.Handler(h.get))
+	d.Router.Handle("PATCH /todos/{id}", httpjson.Handler(h.update))
+	d.Router.Handle("DELETE /todos/{id}", httpjson.Handler(h.delete))
+	d.Router.AddAuthPolicy("/health", core.AllowUnauthenticated)
+	return nil
+}
+
+type handlers struct {
+	store    *store
+	logger   core.Logger
+	httpAuth core.HTTPAuth
+	userInfo core.UserInfo
+}
+
+// createRequest is the body of POST /todos.
+type createRequest struct {
+	Title string `json:"title" validate:"required,min=1,max=200"`
+	Done  bool   `json:"done"`
+}
+
+// updateRequest is the body of PATCH /todos/{id}; absent fields are kept.
+type updateRequest struct {
+	Title *string `json:"title" validate:"omitnil,min=1,max=200"`
+	Done  *bool   `json:"done"`
+}
+
+func (h *handlers) health(w http.ResponseWriter, r *http.Request) error {
+	return httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// owner returns the entity ref of the calling user. Only users have todos:
+// a service caller is refused with 403.
+func (h *handlers) owner(r *http.Request) (string, error) {
+	creds, err := h.httpAuth.Credentials(r, core.PrincipalUser)
+	if err != nil {
+		return "", err
+	}
+	info, err := h.userInfo.Get(r.Context(), creds)
+	if err != nil {
+		return "", err
+	}
+	return info.UserEntityRef, nil
+}
+
+func todoID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.NewInput("invalid todo id %q, expected a positive integer", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+func (h *handlers) list(w http.ResponseWriter, r *http.Request) error {
+	owner, err := h.owner(r)
+	if err != nil {
+		return err
+	}
+	todos, err := h.store.list(r.Context(), owner)
+	if err != nil {
+		return err
+	}
+	return httpjson.Write(w, http.StatusOK, map[string][]Todo{"items": todos})
+}
+
+func (h *handlers) create(w http.ResponseWriter, r *http.Request) error {
+	owner, err := h.owner(r)
+	if err != nil {
+		return err
+	}
+	var req createRequest
+	if err := httpjson.Decode(r, &req); err != nil {
+		return err
+	}
+	t, err := h.store.create(r.Context(), owner, req.Title, req.Done)
+	if err != nil {
+		return err
+	}
+	h.logger.Info("todo created", "id", t.ID, "owner", owner)
+	return httpjson.Write(w, http.StatusCreated, t)
+}
+
+func (h *handlers) get(w http.ResponseWriter, r *http.Request) error {
+	owner, err := h.owner(r)
+	if err != nil {
+		return err
+	}
+	id, err := todoID(r)
+	if err != nil {
+		return err
+	}
+	t, err := h.store.get(r.Context(), owner, id)
+	if err != nil {
+		return err
+	}
+	return httpjson.Write(w, http.StatusOK, t)
+}
+
+func (h *handlers) update(w http.ResponseWriter, r *http.Request) error {
+	owner, err := h.owner(r)
+	if err != nil {
+		return err
+	}
+	id, err := todoID(r)
+	if err != nil {
+		return err
+	}
+	var req updateRequest
+	if err := httpjson.Decode(r, &req); err != nil {
+		return err
+	}
+	t, err := h.store.update(r.Context(), owner, id, req.Title, req.Done)
+	if err != nil {
+		return err
+	}
+	return httpjson.Write(w, http.StatusOK, t)
+}
+
+func (h *handlers) delete(w http.ResponseWriter, r *http.Request) error {
+	owner, err := h.owner(r)
+	if err != nil {
+		return err
+	}
+	id, err := todoID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.store.delete(r.Context(), owner, id); err != nil {
+		return err
+	}
+	h.logger.Info("todo deleted", "id", id, "owner", owner)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

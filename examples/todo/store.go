@@ -1,0 +1,158 @@
+package todo
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/errs"
+)
+
+// Todo is one item of a user's list.
+type Todo struct {
+	ID        int64     `json:"id"`
+	Title     string    `json:"title"`
+	Done      bool      `json:"done"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// store keeps todos in the plugin's database. Every query is scoped to an
+// owner, so one user can never read or change another's todos.
+type store struct {
+	db      *sql.DB
+	dialect core.Dialect
+	now     func() time.Time
+}
+
+// q rewrites ? placeholders to $n for PostgreSQL. The queries below contain
+// no literal question marks, so a plain scan is enough.
+func (s *store) q(query string) string {
+	if s.dialect != core.DialectPostgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+const todoColumns = "id, title, done, created_at, updated_at"
+
+func scanTodo(row interface{ Scan(...any) error }) (Todo, error) {
+	var t Todo
+	err := row.Scan(&t.ID, &t.Title, &t.Done, &t.CreatedAt, &t.UpdatedAt)
+	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
+	return t, err
+}
+
+func (s *store) list(ctx context.Context, owner string) ([]Todo, error) {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+todoColumns+" FROM todos WHERE owner = ? ORDER BY id"), owner)
+	if err != nil {
+		return nil, fmt.Errorf("list todos: %w", err)
+	}
+	defer rows.Close()
+	todos := []Todo{}
+	for rows.Next() {
+		t, err := scanTodo(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list todos: %w", err)
+		}
+		todos = append(todos, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list todos: %w", err)
+	}
+	return todos, nil
+}
+
+func (s *store) get(ctx context.Context, owner string, id int64) (Todo, error) {
+	t, err := scanTodo(s.db.QueryRowContext(ctx, s.q("SELECT "+todoColumns+" FROM todos WHERE owner = ? AND id = ?"), owner, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Todo{}, errs.NewNotFound("todo %d not found", id)
+	}
+	if err != nil {
+		return Todo{}, fmt.Errorf("get todo %d: %w", id, err)
+	}
+	return t, nil
+}
+
+func (s *store) create(ctx context.Context, owner, title string, done bool) (Todo, error) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	const insert = "INSERT INTO todos (owner, title, done, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
+	var id int64
+	if s.dialect == core.DialectPostgres {
+		err := s.db.QueryRowContext(ctx, s.q(insert+" RETURNING id"), owner, title, done, now, now).Scan(&id)
+		if err != nil {
+			return Todo{}, fmt.Errorf("create todo: %w", err)
+		}
+	} else {
+		res, err := s.db.ExecContext(ctx, insert, owner, title, done, now, now)
+		if err != nil {
+			return Todo{}, fmt.Errorf("create todo: %w", err)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return Todo{}, fmt.Errorf("create todo: %w", err)
+		}
+	}
+	return Todo{ID: id, Title: title, Done: done, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// update changes the fields that are not nil, in one transaction so that
+// the returned todo is the one stored.
+func (s *store) update(ctx context.Context, owner string, id int64, title *string, done *bool) (Todo, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Todo{}, fmt.Errorf("update todo %d: %w", id, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	t, err := scanTodo(tx.QueryRowContext(ctx, s.q("SELECT "+todoColumns+" FROM todos WHERE owner = ? AND id = ?"), owner, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Todo{}, errs.NewNotFound("todo %d not found", id)
+	}
+	if err != nil {
+		return Todo{}, fmt.Errorf("update todo %d: %w", id, err)
+	}
+	if title != nil {
+		t.Title = *title
+	}
+	if done != nil {
+		t.Done = *done
+	}
+	t.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
+	if _, err := tx.ExecContext(ctx, s.q("UPDATE todos SET title = ?, done = ?, updated_at = ? WHERE owner = ? AND id = ?"),
+		t.Title, t.Done, t.UpdatedAt, owner, id); err != nil {
+		return Todo{}, fmt.Errorf("update todo %d: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Todo{}, fmt.Errorf("update todo %d: %w", id, err)
+	}
+	return t, nil
+}
+
+func (s *store) delete(ctx context.Context, owner string, id int64) error {
+	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM todos WHERE owner = ? AND id = ?"), owner, id)
+	if err != nil {
+		return fmt.Errorf("delete todo %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("delete todo %d: %w", id, err)
+	}
+	if n == 0 {
+		return errs.NewNotFound("todo %d not found", id)
+	}
+	return nil
+}
