@@ -1,0 +1,275 @@
+package migrate
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/greenroom-dev/greenroom/core"
+)
+
+// DefaultTable is the table that records applied migrations unless [Table]
+// names another.
+const DefaultTable = "greenroom_migrations"
+
+// dialects are the dialects and their goose names.
+var dialects = map[string]goose.Dialect{
+	string(core.DialectSQLite):   goose.DialectSQLite3,
+	string(core.DialectPostgres): goose.DialectPostgres,
+	string(core.DialectMySQL):    goose.DialectMySQL,
+}
+
+// Option configures [Up] and [Migrator].
+type Option func(*options)
+
+type options struct {
+	dir    string
+	table  string
+	logger core.Logger
+}
+
+// Dir names the directory of fsys that holds the migrations (and the
+// per-dialect directories). The default is ".", the root of fsys.
+func Dir(dir string) Option { return func(o *options) { o.dir = dir } }
+
+// Table names the table that records applied migrations, instead of
+// [DefaultTable]. Subsystems that keep their own migrations in a plugin's
+// database use a table of their own.
+func Table(name string) Option { return func(o *options) { o.table = name } }
+
+// Logger logs each applied migration at info level.
+func Logger(l core.Logger) Option { return func(o *options) { o.logger = l } }
+
+func newOptions(opts []Option) options {
+	o := options{dir: ".", table: DefaultTable}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// Up applies the migrations in fsys that the database has not applied yet,
+// in version order. It does nothing when db.MigrationsSkipped(). Errors name
+// the migration file.
+func Up(ctx context.Context, db core.Database, fsys fs.FS, opts ...Option) error {
+	if db.MigrationsSkipped() {
+		return nil
+	}
+	sqlDB, err := db.DB(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return up(ctx, sqlDB, string(db.Dialect()), fsys, newOptions(opts))
+}
+
+// Migrations are the migrations of one directory, for tools that work on a
+// plain *sql.DB. Build them with [Migrator].
+type Migrations struct {
+	fsys fs.FS
+	o    options
+}
+
+// Migrator returns the migrations in dir of fsys (with its per-dialect
+// directories); dir replaces any [Dir] option. The result has the shape of
+// a test-database helper's migrator:
+//
+//	Hash() (string, error)
+//	Migrate(ctx context.Context, db *sql.DB, dialect string) error
+func Migrator(fsys fs.FS, dir string, opts ...Option) *Migrations {
+	o := newOptions(opts)
+	o.dir = dir
+	return &Migrations{fsys: fsys, o: o}
+}
+
+// Migrate applies the migrations to db, whose dialect is "sqlite",
+// "postgres" or "mysql".
+func (m *Migrations) Migrate(ctx context.Context, db *sql.DB, dialect string) error {
+	return up(ctx, db, dialect, m.fsys, m.o)
+}
+
+// Hash identifies the migrations: a hex SHA-256 of the table name and of
+// the names and contents of the .sql files in the directory and in its
+// per-dialect directories. It changes whenever a migration is added or
+// edited.
+func (m *Migrations) Hash() (string, error) {
+	if m.fsys == nil {
+		return "", errors.New("migrate: the file system is nil")
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "table %q\n", m.o.table)
+	dirs := []string{m.o.dir}
+	for _, d := range slices.Sorted(maps.Keys(dialects)) {
+		dirs = append(dirs, path.Join(m.o.dir, d))
+	}
+	n := 0
+	for _, dir := range dirs {
+		files, err := fs.Glob(m.fsys, path.Join(dir, "*.sql"))
+		if err != nil {
+			return "", fmt.Errorf("migrate: %w", err)
+		}
+		for _, f := range files {
+			b, err := fs.ReadFile(m.fsys, f)
+			if err != nil {
+				return "", fmt.Errorf("migrate: %w", err)
+			}
+			fmt.Fprintf(h, "file %q %d\n", f, len(b))
+			h.Write(b)
+			n++
+		}
+	}
+	if n == 0 {
+		return "", fmt.Errorf("migrate: no .sql files in %q or its dialect directories", m.o.dir)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// source picks the directory of fsys to migrate from and checks its files.
+func source(fsys fs.FS, dir, dialect string) (string, []string, error) {
+	chosen := dir
+	dialectDir := path.Join(dir, dialect)
+	if fi, err := fs.Stat(fsys, dialectDir); err == nil && fi.IsDir() {
+		chosen = dialectDir
+	}
+	files, err := fs.Glob(fsys, path.Join(chosen, "*.sql"))
+	if err != nil {
+		return "", nil, fmt.Errorf("migrate: %w", err)
+	}
+	if len(files) == 0 {
+		if chosen == dir {
+			return "", nil, fmt.Errorf("migrate: no migrations for dialect %s: %q has no .sql files and there is no %q directory", dialect, dir, dialectDir)
+		}
+		return "", nil, fmt.Errorf("migrate: no migrations for dialect %s: %q has no .sql files", dialect, chosen)
+	}
+	for _, f := range files {
+		if _, err := goose.NumericComponent(f); err != nil {
+			return "", nil, fmt.Errorf("migrate: migration %q has no version: name migration files <version>_<description>.sql, such as 00001_create_todos.sql", f)
+		}
+	}
+	return chosen, files, nil
+}
+
+var prepareRE = regexp.MustCompile(`failed to prepare migration \(type:\w+,version:(\d+)\)`)
+
+func up(ctx context.Context, db *sql.DB, dialect string, fsys fs.FS, o options) error {
+	gd, ok := dialects[dialect]
+	if !ok {
+		return fmt.Errorf("migrate: unknown dialect %q; use sqlite, postgres or mysql", dialect)
+	}
+	if fsys == nil {
+		return errors.New("migrate: the file system is nil")
+	}
+	dir, files, err := source(fsys, o.dir, dialect)
+	if err != nil {
+		return err
+	}
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	fileOf := func(version int64) string {
+		for _, f := range files {
+			if v, _ := goose.NumericComponent(f); v == version {
+				return f
+			}
+		}
+		return dir
+	}
+
+	unlock, err := lockDB(ctx, db)
+	if err != nil {
+		return fmt.Errorf("migrate: waiting for another migration of the same database: %w", err)
+	}
+	defer unlock()
+
+	popts := []goose.ProviderOption{
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithTableName(o.table),
+	}
+	switch dialect {
+	case string(core.DialectPostgres):
+		popts = append(popts, goose.WithSessionLocker(postgresLocker{table: o.table}))
+	case string(core.DialectMySQL):
+		popts = append(popts, goose.WithSessionLocker(mysqlLocker{table: o.table}))
+	}
+	p, err := goose.NewProvider(gd, db, sub, popts...)
+	if err != nil {
+		return fmt.Errorf("migrate: %q: %w", dir, err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		var pe *goose.PartialError
+		if errors.As(err, &pe) && pe.Failed != nil && pe.Failed.Source != nil {
+			return fmt.Errorf("migrate: migration %q failed: %w", path.Join(dir, pe.Failed.Source.Path), pe.Err)
+		}
+		if m := prepareRE.FindStringSubmatch(err.Error()); m != nil {
+			v, _ := strconv.ParseInt(m[1], 10, 64)
+			return fmt.Errorf("migrate: migration %q is not a valid goose SQL migration: %w", fileOf(v), err)
+		}
+		return fmt.Errorf("migrate: migrations in %q: %w", dir, err)
+	}
+	if o.logger != nil {
+		for _, r := range results {
+			o.logger.Info("applied migration", "file", path.Join(dir, r.Source.Path), "version", r.Source.Version,
+				"duration", r.Duration.Round(time.Millisecond).String())
+		}
+	}
+	return nil
+}
+
+// Migration locks. goose's own PostgreSQL locker polls every 5 s and its
+// MySQL locker needs a lock table and a heartbeat; a blocking session lock
+// is a few lines, wakes as soon as the other run ends, and is released by
+// the server if the process dies.
+
+// postgresLocker takes an advisory lock keyed by the schema and table.
+type postgresLocker struct{ table string }
+
+const pgLockKey = "hashtextextended('greenroom_migrate:' || current_schema() || '.' || $1, 0)"
+
+func (l postgresLocker) SessionLock(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+pgLockKey+")", l.table)
+	return err
+}
+
+func (l postgresLocker) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+pgLockKey+")", l.table)
+	return err
+}
+
+// mysqlLocker takes a named lock keyed by the database and table. Lock
+// names are server-wide and at most 64 characters, hence the hash.
+type mysqlLocker struct{ table string }
+
+const mysqlLockName = "CONCAT('greenroom_migrate_', MD5(CONCAT(DATABASE(), '.', ?)))"
+
+func (l mysqlLocker) SessionLock(ctx context.Context, conn *sql.Conn) error {
+	timeout := time.Hour
+	if d, ok := ctx.Deadline(); ok {
+		timeout = max(time.Until(d), time.Second)
+	}
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK("+mysqlLockName+", ?)", l.table, int(timeout.Seconds())).Scan(&got); err != nil {
+		return err
+	}
+	if !got.Valid || got.Int64 != 1 {
+		return fmt.Errorf("another process held the migration lock of table %s for %s", l.table, timeout)
+	}
+	return nil
+}
+
+func (l mysqlLocker) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, "SELECT RELEASE_LOCK("+mysqlLockName+")", l.table)
+	return err
+}
