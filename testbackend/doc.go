@@ -1,0 +1,62 @@
+// Package testbackend starts Greenroom backends inside tests.
+//
+// [Start] boots plugins, modules and service factories in-process, with
+// the fake of package mockservices for every core service the test does
+// not provide, and stops the backend when the test finishes:
+//
+//	func TestTodos(t *testing.T) {
+//		tb := testbackend.Start(t, todo.Plugin)
+//
+//		tb.Post("/api/todo/todos", map[string]any{"title": "write tests"}).
+//			AsUser("user:default/alice").
+//			Do(t).
+//			ExpectStatus(t, http.StatusCreated)
+//
+//		tb.Get("/api/todo/todos").Do(t).ExpectStatus(t, http.StatusUnauthorized)
+//	}
+//
+// # Requests
+//
+// Requests go through the same handler chain as in production: the root
+// router, the plugin's mount at /api/<pluginId>, the lifecycle gate, the
+// credentials barrier, the plugin's routes and the JSON error handling.
+// They are served in-process by default: [Backend.Client] is an
+// *http.Client whose transport calls the root handler, with no listener
+// and no socket. [Backend.URL] starts a real HTTP server on first use, for
+// clients that need one; discovery places plugins under it, so plugins of
+// one test backend can call each other over HTTP.
+//
+// [Backend.Get], [Backend.Post] and their siblings build a [Request]: chain
+// [Request.AsUser], [Request.AsService], [Request.AsLimitedUser] or
+// [Request.WithoutCredentials] to choose who sends it, and [Request.Do] to
+// send it. The [Response] checks the status ([Response.ExpectStatus],
+// showing the body when it differs), decodes JSON ([Response.DecodeJSON])
+// and compares it with a go-cmp diff ([Response.ExpectJSON]).
+//
+// # Secure by default
+//
+// Unlike Backstage's test backend, a request without credentials is not
+// silently a user: it is anonymous, and routes that no auth policy opens
+// answer it 401, as in production. A test that wants a default identity
+// says so with [WithDefaultUser]. [Backend.AssertSecureByDefault] checks
+// every route of every plugin this way in one call.
+//
+// # Credentials
+//
+// The tokens the request helpers send depend on the backend's auth: with
+// the mock auth service (the default) they are the mock tokens of package
+// mockservices, which the production auth rejects. With [WithRealAuth] the
+// backend runs the production auth services of package defaults/auth, and
+// the same helpers send real signed tokens: user tokens signed by a key
+// that the test backend generates and configures under
+// backend.auth.userTokens, plugin tokens issued by the calling plugin's own
+// Auth service, and a static external access token. [Request.WithInvalidToken]
+// sends an invalid token of the same kind, for negative tests.
+//
+// # Services
+//
+// [Service] returns a service instance of a started backend, to assert on
+// what a plugin did (the records of a mock logger, the rows in its
+// database). [NewFactoryTester] builds a single service factory with mock
+// dependencies, to unit-test a service of your own.
+package testbackend

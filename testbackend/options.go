@@ -1,0 +1,269 @@
+package testbackend
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/greenroom-dev/greenroom/backend"
+	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/defaults/auth"
+	"github.com/greenroom-dev/greenroom/defaults/config"
+	"github.com/greenroom-dev/greenroom/mockservices"
+)
+
+// featureMarker is backend.Feature under a name that is not exported, so
+// that an [Option] can embed it without showing a field.
+type featureMarker = backend.Feature
+
+// Option configures a test backend. Options are passed to [Start] among
+// the features, so that a whole test backend reads as one call. An Option
+// is not a feature of package backend: adding one to a backend.Backend is
+// an error.
+type Option struct {
+	// The embedded interface makes an Option a backend.Feature, so it can
+	// be passed with plugins to Start; it is always nil, and Start removes
+	// options before adding the features to the backend.
+	featureMarker
+	apply func(*settings) error
+}
+
+// String describes the option in error messages.
+func (o Option) String() string { return "a testbackend.Option" }
+
+// WithConfig sets configuration values of the backend (the core.rootConfig
+// service). Keys are dot-separated paths such as
+// "backend.auth.dangerouslyDisableDefaultAuthPolicy"; values are strings,
+// numbers, booleans, lists ([]any) and objects (map[string]any), as decoded
+// from YAML. Maps given to several WithConfig options are merged, the later
+// value winning for a key set by both.
+func WithConfig(values map[string]any) Option {
+	return Option{apply: func(s *settings) error {
+		for _, k := range slices.Sorted(maps.Keys(values)) {
+			if err := setPath(s.config, k, values[k]); err != nil {
+				return fmt.Errorf("WithConfig: %w", err)
+			}
+		}
+		return nil
+	}}
+}
+
+// WithDefaultUser makes requests of [Backend.Client] that carry no
+// Authorization header authenticate as the user userEntityRef (such as
+// "user:default/mock"). Without it, such requests have no credentials, and
+// routes without an auth policy answer them 401, as in production.
+func WithDefaultUser(userEntityRef string) Option {
+	return Option{apply: func(s *settings) error {
+		if _, err := core.ParseUserEntityRef(userEntityRef); err != nil {
+			return fmt.Errorf("WithDefaultUser: %w", err)
+		}
+		s.defaultUser = userEntityRef
+		return nil
+	}}
+}
+
+// WithExtensionPoint provides impl as the implementation of the extension
+// point p, standing in for the plugin that owns it. The owning plugin is
+// the plugin of the modules among the features that depend on p; at least
+// one must.
+func WithExtensionPoint[T any](p core.ExtensionPoint[T], impl T) Option {
+	return Option{apply: func(s *settings) error {
+		s.extensionPoints = append(s.extensionPoints, extensionPoint{ref: p, provide: backend.ProvideExtensionPoint(p, impl)})
+		return nil
+	}}
+}
+
+// WithRealAuth makes the backend use the production auth services
+// (core.auth and core.httpAuth of package defaults/auth) instead of the
+// fakes. The test backend generates a key to sign user tokens and
+// configures backend.auth.userTokens to trust it, so the request helpers
+// send real signed tokens that the real verification accepts: a test can
+// exercise the production auth path end to end.
+func WithRealAuth() Option {
+	return Option{apply: func(s *settings) error {
+		s.realAuth = true
+		return nil
+	}}
+}
+
+// settings are the options and features of one Start.
+type settings struct {
+	config          map[string]any
+	defaultUser     string
+	realAuth        bool
+	real            *realAuth // set by build with WithRealAuth
+	extensionPoints []extensionPoint
+	features        []backend.Feature
+}
+
+type extensionPoint struct {
+	ref     core.Ref
+	provide backend.Option
+}
+
+// newSettings separates the options from the features and applies them.
+func newSettings(features []backend.Feature) (*settings, error) {
+	s := &settings{config: map[string]any{}}
+	for _, f := range features {
+		o, ok := f.(Option)
+		if !ok {
+			s.features = append(s.features, f)
+			continue
+		}
+		if o.apply == nil {
+			return nil, fmt.Errorf("a zero testbackend.Option was given; build options with the With functions of package testbackend")
+		}
+		if err := o.apply(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// setPath sets the dot-separated key in the nested map m, merging maps.
+func setPath(m map[string]any, key string, v any) error {
+	parts := strings.Split(key, ".")
+	for i, p := range parts[:len(parts)-1] {
+		if p == "" {
+			return fmt.Errorf("config key %q has an empty segment", key)
+		}
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			if _, set := m[p]; set {
+				return fmt.Errorf("config key %q: %q is already set to a value that is not an object", key, strings.Join(parts[:i+1], "."))
+			}
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	last := parts[len(parts)-1]
+	if last == "" {
+		return fmt.Errorf("config key %q has an empty segment", key)
+	}
+	if sub, ok := v.(map[string]any); ok {
+		if _, exists := m[last].(map[string]any); !exists {
+			m[last] = map[string]any{}
+		}
+		for _, k := range slices.Sorted(maps.Keys(sub)) {
+			if err := setPath(m[last].(map[string]any), k, sub[k]); err != nil {
+				return fmt.Errorf("config key %q: %w", key, err)
+			}
+		}
+		return nil
+	}
+	m[last] = v
+	return nil
+}
+
+// build creates the backend of the settings: the mock defaults, the
+// features, host plugins for orphan modules and the extension point
+// providers. For a test backend (tb not nil) it also sets tb.auth.
+func (s *settings) build(t testing.TB, tb *Backend) (*backend.Backend, error) {
+	defaults, err := s.defaults(t, tb)
+	if err != nil {
+		return nil, err
+	}
+	b := backend.New(backend.WithDefaults(defaults...))
+	features := slices.Clone(s.features)
+	plugins := map[string]bool{}
+	var modules []*backend.Module
+	for _, f := range features {
+		switch f := f.(type) {
+		case *backend.Plugin:
+			if f != nil {
+				plugins[f.ID()] = true
+			}
+		case *backend.Module:
+			if f != nil {
+				modules = append(modules, f)
+			}
+		}
+	}
+	eps, err := s.extensionPointModules(modules)
+	if err != nil {
+		return nil, err
+	}
+	features = append(features, eps...)
+	for _, m := range modules {
+		if !plugins[m.PluginID()] {
+			plugins[m.PluginID()] = true
+			features = append(features, backend.NewPlugin(m.PluginID(), backend.Init(func(context.Context, struct{}) error { return nil })))
+		}
+	}
+	if err := b.Add(features...); err != nil {
+		return nil, err
+	}
+	if s.real != nil {
+		s.real.b = b
+	}
+	return b, nil
+}
+
+// defaults returns the default factories: the fakes of mockservices, the
+// config of the options, discovery pointing at the test backend's server
+// (started when a URL is first asked for) and, with WithRealAuth, the
+// production auth services.
+func (s *settings) defaults(t testing.TB, tb *Backend) ([]*backend.ServiceFactory, error) {
+	fs := mockservices.DefaultFactories(t)
+	if s.realAuth {
+		var err error
+		if s.real, err = s.configureRealAuth(); err != nil {
+			return nil, err
+		}
+		fs = append(fs, auth.AuthFactory, auth.HTTPAuthFactory, auth.UserInfoFactory)
+	}
+	// mockservices.ConfigFactory panics on data that cannot be config;
+	// config.FromMap, which it wraps, returns the error.
+	cfg, err := config.FromMap(s.config)
+	if err != nil {
+		return nil, fmt.Errorf("WithConfig: %w", err)
+	}
+	fs = append(fs, mockservices.Factory[core.RootConfig](core.RootConfigRef, cfg))
+	if tb != nil {
+		fs = append(fs, mockservices.DiscoveryFactory(tb.URL))
+	}
+	return fs, nil
+}
+
+// extensionPointModule is the id of the modules that provide the
+// extension points of WithExtensionPoint.
+const extensionPointModule = "test-extension-point-registration"
+
+// extensionPointModules returns, for each plugin owning extension points of
+// WithExtensionPoint, a module that provides them. The owner of an
+// extension point is the plugin of the modules that depend on it.
+func (s *settings) extensionPointModules(modules []*backend.Module) ([]backend.Feature, error) {
+	if len(s.extensionPoints) == 0 {
+		return nil, nil
+	}
+	byPlugin := map[string][]backend.Option{}
+	var unowned []string
+	for _, ep := range s.extensionPoints {
+		var owners []string
+		for _, m := range modules {
+			if slices.ContainsFunc(m.Dependencies(), func(r core.Ref) bool { return r.ID() == ep.ref.ID() }) && !slices.Contains(owners, m.PluginID()) {
+				owners = append(owners, m.PluginID())
+			}
+		}
+		if len(owners) == 0 {
+			unowned = append(unowned, ep.ref.ID())
+			continue
+		}
+		for _, p := range owners {
+			byPlugin[p] = append(byPlugin[p], ep.provide)
+		}
+	}
+	if len(unowned) > 0 {
+		return nil, fmt.Errorf("Unable to determine the plugin ID of extension point(s) '%s'. Tested extension points must be depended on by one or more tested modules.", strings.Join(unowned, "', '"))
+	}
+	var fs []backend.Feature
+	for _, p := range slices.Sorted(maps.Keys(byPlugin)) {
+		opts := append(byPlugin[p], backend.Init(func(context.Context, struct{}) error { return nil }))
+		fs = append(fs, backend.NewModule(p, extensionPointModule, opts...))
+	}
+	return fs, nil
+}

@@ -1,0 +1,191 @@
+package testbackend
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/greenroom-dev/greenroom/backend"
+	"github.com/greenroom-dev/greenroom/core"
+)
+
+// Backend is a started test backend. Its methods are safe for concurrent
+// use; each method that can fail takes the testing.TB of the calling test
+// or subtest and fails it.
+type Backend struct {
+	b         *backend.Backend
+	pluginIDs []string
+
+	handlerMu sync.Mutex
+	handler   http.Handler // of the root router, set by rootHandler
+	client    *http.Client
+	auth      tokenMinter
+	// defaultUser is the user entity ref of WithDefaultUser, or "".
+	defaultUser string
+
+	srvMu sync.Mutex
+	srv   *httptest.Server // started by URL
+}
+
+// Start starts a backend with the given plugins, modules and service
+// factories, and the options of this package, and stops it when the test
+// and its subtests finish.
+//
+// Every core service a feature does not provide is the mockservices fake;
+// a service factory among features replaces it (one per service). A module
+// passed without its plugin gets an empty host plugin, so a module can be
+// tested on its own. If the wiring is invalid or a plugin's init fails, Start
+// fails the test with the backend's error, which names the plugin.
+//
+// The backend serves requests in-process: see [Backend.Client]. Routes are
+// secure by default, as in production: a request without credentials is
+// answered 401 unless an auth policy opens its path or the test backend
+// has a default user ([WithDefaultUser]).
+func Start(t testing.TB, features ...backend.Feature) *Backend {
+	t.Helper()
+	s, err := newSettings(features)
+	if err != nil {
+		t.Fatalf("testbackend.Start: %v", err)
+	}
+	tb := &Backend{defaultUser: s.defaultUser, auth: mockAuth{}}
+	if tb.b, err = s.build(t, tb); err != nil {
+		t.Fatalf("testbackend.Start: %v", err)
+	}
+	if s.real != nil {
+		tb.auth = s.real
+	}
+	tb.pluginIDs = tb.b.PluginIDs()
+	tb.client = &http.Client{Transport: &transport{tb: tb}}
+	t.Cleanup(func() { tb.stop(t) })
+	ctx := t.Context()
+	if err := tb.b.Start(ctx); err != nil {
+		t.Fatalf("testbackend.Start: %v", err)
+	}
+	if _, err := tb.rootHandler(); err != nil {
+		t.Fatalf("testbackend.Start: %v", err)
+	}
+	return tb
+}
+
+// stop stops the backend, then closes the listener if one was started.
+func (tb *Backend) stop(t testing.TB) {
+	t.Helper()
+	// t.Context is already cancelled in cleanup; stop hooks get their own.
+	if err := tb.b.Stop(context.Background()); err != nil {
+		t.Errorf("testbackend: stopping the backend: %v", err)
+	}
+	tb.srvMu.Lock()
+	srv := tb.srv
+	tb.srvMu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// Client returns an HTTP client that serves requests in-process: its
+// transport calls the backend's root handler directly, through the whole
+// production chain (root router, plugin mount, auth barrier, error
+// handling), without a listener. A request names a path such as
+// "/api/todo/todos", or a URL returned by [Backend.URL].
+//
+// If the test backend has a default user ([WithDefaultUser]), requests
+// without an Authorization header are sent as that user.
+//
+// Handlers that hijack the connection or stream a response (websockets,
+// server-sent events) need a real connection: send those to [Backend.URL]
+// with another client.
+func (tb *Backend) Client() *http.Client { return tb.client }
+
+// URL returns the base URL of a real HTTP server serving the backend,
+// starting it on first use, such as "http://127.0.0.1:41234". Discovery
+// returns URLs under it, so plugins of one test backend can call each other
+// over HTTP.
+func (tb *Backend) URL() string {
+	tb.srvMu.Lock()
+	defer tb.srvMu.Unlock()
+	if tb.srv == nil {
+		tb.srv = httptest.NewServer(http.HandlerFunc(tb.serveHTTP))
+	}
+	return tb.srv.URL
+}
+
+// rootHandler returns the handler of the backend's root router. It may be
+// called while the backend starts: a plugin may call another one from its
+// init, once the root services exist.
+func (tb *Backend) rootHandler() (http.Handler, error) {
+	tb.handlerMu.Lock()
+	defer tb.handlerMu.Unlock()
+	if tb.handler == nil {
+		root, err := backend.Resolve(context.Background(), tb.b, core.RootHTTPRouterRef, "")
+		if err != nil {
+			return nil, err
+		}
+		tb.handler = root.Handler()
+	}
+	return tb.handler, nil
+}
+
+// serveHTTP serves a request with the root router's handler.
+func (tb *Backend) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	h, err := tb.rootHandler()
+	if err != nil {
+		http.Error(w, "testbackend: the root router is not available: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	h.ServeHTTP(w, r)
+}
+
+// servesHost reports whether host (of a request URL) names this backend:
+// in-process, or its listener if started.
+func (tb *Backend) servesHost(host string) bool {
+	if host == "" || host == inProcessHost {
+		return true
+	}
+	tb.srvMu.Lock()
+	defer tb.srvMu.Unlock()
+	return tb.srv != nil && strings.TrimPrefix(tb.srv.URL, "http://") == host
+}
+
+// PluginIDs returns the ids of the backend's plugins, sorted, including the
+// host plugins of modules passed without their plugin.
+func (tb *Backend) PluginIDs() []string { return slices.Clone(tb.pluginIDs) }
+
+// Service returns the instance of the service ref for the plugin pluginID
+// (ignored for root services) in the backend or factory tester s, creating
+// it if nothing has yet. It fails the test if the service cannot be
+// created.
+func Service[T any](t testing.TB, s Services, ref core.ServiceRef[T], pluginID string) T {
+	t.Helper()
+	v, err := backend.Resolve(t.Context(), s.backend(), ref, pluginID)
+	if err != nil {
+		t.Fatalf("testbackend.Service(%s, %q): %v", ref, pluginID, err)
+	}
+	return v
+}
+
+// Services is a [*Backend] or a [*FactoryTester], whose services
+// [Service] returns.
+type Services interface {
+	backend() *backend.Backend
+}
+
+func (tb *Backend) backend() *backend.Backend { return tb.b }
+
+// addDefaultCredentials adds the Authorization header of the default user
+// to r, unless it has credentials or the client asked for none.
+func (tb *Backend) addDefaultCredentials(clientCtx context.Context, r *http.Request) error {
+	if tb.defaultUser == "" || r.Header.Get("Authorization") != "" || clientCtx.Value(noDefaultCredentialsKey{}) != nil {
+		return nil
+	}
+	tok, err := tb.auth.userToken(clientCtx, tb.defaultUser)
+	if err != nil {
+		return fmt.Errorf("testbackend: default user %s: %w", tb.defaultUser, err)
+	}
+	r.Header.Set("Authorization", "Bearer "+tok)
+	return nil
+}
