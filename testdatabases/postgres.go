@@ -354,6 +354,12 @@ func (s *pgServer) recycle(ctx context.Context, sl *slot, st txmux.State) error 
 	if _, err := c.PgConn().Exec(ctx, b.String()).ReadAll(); err != nil {
 		return fmt.Errorf("resetting %s: %w", sl.name, err)
 	}
+	if st.DDL && !st.SessionDirty {
+		// Plans cached against the test's schema do not fit the template's.
+		if err := c.DeallocateAll(ctx); err != nil {
+			return err
+		}
+	}
 	if st.SessionDirty {
 		if err := c.DeallocateAll(ctx); err != nil {
 			return err
@@ -406,9 +412,15 @@ func (s *pgServer) url(sl *slot) string {
 
 func (s *pgServer) driverDSN(sl *slot) (string, string) { return "pgx", s.url(sl) }
 func (s *pgServer) driver() driver.Driver               { return stdlib.GetDefaultDriver() }
-func (s *pgServer) hooks() txmux.Hooks                  { return txmux.Hooks{} }
-func (s *pgServer) outerStarted() bool                  { return false }
-func (s *pgServer) poolSize() int                       { return envInt("GREENROOM_TEST_DATABASE_POOL_SIZE", 4) }
+func (s *pgServer) hooks() txmux.Hooks {
+	return txmux.Hooks{AfterDDL: func(ctx context.Context, phys driver.Conn) error {
+		// Cached plans of statements prepared before a schema change fail
+		// with "cached plan must not change result type": forget them.
+		return phys.(*stdlib.Conn).Conn().DeallocateAll(ctx)
+	}}
+}
+func (s *pgServer) outerStarted() bool { return false }
+func (s *pgServer) poolSize() int      { return envInt("GREENROOM_TEST_DATABASE_POOL_SIZE", 4) }
 
 // redact hides a password in a connection string for messages.
 func redact(raw string) string {

@@ -26,13 +26,15 @@ type sqliteEngine struct {
 }
 
 type sqliteImage struct {
-	once sync.Once
-	data []byte
-	err  error
+	once  sync.Once
+	data  []byte
+	err   error
+	start sync.Once
+	ready chan prepared
 }
 
 // sqlitePragmas are applied to every connection.
-const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)"
+const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)"
 
 func newSQLiteEngine(m *manager) (*sqliteEngine, error) {
 	base := os.TempDir()
@@ -55,14 +57,19 @@ func newSQLiteEngine(m *manager) (*sqliteEngine, error) {
 	return &sqliteEngine{dir: dir, images: map[string]*sqliteImage{}}, nil
 }
 
-func (e *sqliteEngine) image(hash string, mig Migrator) ([]byte, error) {
+func (e *sqliteEngine) imageFor(hash string) *sqliteImage {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	im := e.images[hash]
 	if im == nil {
 		im = &sqliteImage{}
 		e.images[hash] = im
 	}
-	e.mu.Unlock()
+	return im
+}
+
+func (e *sqliteEngine) image(hash string, mig Migrator) ([]byte, error) {
+	im := e.imageFor(hash)
 	im.once.Do(func() {
 		path := filepath.Join(e.dir, "template_"+hash+".db")
 		os.Remove(path)
@@ -90,45 +97,77 @@ func (e *sqliteEngine) image(hash string, mig Migrator) ([]byte, error) {
 	return im.data, im.err
 }
 
-func (e *sqliteEngine) open(_ context.Context, cfg config) (*DB, error) {
+// prepared is a database file with an open connection, made ahead of need.
+type prepared struct {
+	db   *sql.DB
+	path string
+	name string
+	err  error
+}
+
+func (e *sqliteEngine) open(ctx context.Context, cfg config) (*DB, error) {
 	hash, err := migrationHash(cfg.migrator)
 	if err != nil {
 		return nil, err
 	}
-	img, err := e.image(hash, cfg.migrator)
-	if err != nil {
-		return nil, err
+	im := e.imageFor(hash)
+	im.start.Do(func() {
+		im.ready = make(chan prepared, 2)
+		go e.fill(im, hash, cfg.migrator)
+	})
+	var p prepared
+	select {
+	case p = <-im.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	name := fmt.Sprintf("greenroom_test_%s_%s_%d.db", theManager.runMarker(), hash[:8], e.seq.Add(1))
-	path := filepath.Join(e.dir, name)
-	if err := os.WriteFile(path, img, 0o600); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", path, err)
+	if p.err != nil {
+		return nil, p.err
 	}
-	l := &sqliteLease{path: path}
-	db, err := sql.Open("sqlite", l.dsn())
-	if err != nil {
-		return nil, err
-	}
-	d := &DB{DB: db, ID: SQLite3, Dialect: DialectSQLite, Name: path, lease: l}
+	l := &sqliteLease{path: p.path}
+	d := &DB{DB: p.db, ID: SQLite3, Dialect: DialectSQLite, Name: p.path, lease: l}
 	d.release = func(keep bool, logf func(string, ...any)) {
-		_ = db.Close()
+		_ = p.db.Close()
 		if keep {
-			// Checkpoint the WAL into the file so the copy is complete.
-			if c, err := sql.Open("sqlite", l.dsn()); err == nil {
-				_, _ = c.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
-				c.Close()
-			}
-			kept := filepath.Join(os.TempDir(), "greenroom_kept_"+name)
-			if err := os.Rename(path, kept); err == nil {
-				removeSidecars(path)
+			kept := filepath.Join(os.TempDir(), "greenroom_kept_"+p.name)
+			if err := os.Rename(p.path, kept); err == nil {
+				removeSidecars(p.path)
 				logf("testdatabases: kept the sqlite database; open it with: sqlite3 %s", kept)
 				return
 			}
 		}
-		os.Remove(path)
-		removeSidecars(path)
+		go func() {
+			os.Remove(p.path)
+			removeSidecars(p.path)
+		}()
 	}
 	return d, nil
+}
+
+// fill keeps prepared databases ready: the file is written from the
+// template image and one connection is opened (which reads the schema).
+func (e *sqliteEngine) fill(im *sqliteImage, hash string, mig Migrator) {
+	for {
+		img, err := e.image(hash, mig)
+		if err != nil {
+			for {
+				im.ready <- prepared{err: err}
+			}
+		}
+		name := fmt.Sprintf("greenroom_test_%s_%s_%d.db", theManager.runMarker(), hash[:8], e.seq.Add(1))
+		path := filepath.Join(e.dir, name)
+		p := prepared{path: path, name: name}
+		if err := os.WriteFile(path, img, 0o600); err != nil {
+			p.err = fmt.Errorf("writing %s: %w", path, err)
+		} else {
+			l := &sqliteLease{path: path}
+			p.db, p.err = sql.Open("sqlite", l.dsn())
+			if p.err == nil {
+				p.err = p.db.Ping()
+			}
+		}
+		im.ready <- p
+	}
 }
 
 func removeSidecars(path string) {

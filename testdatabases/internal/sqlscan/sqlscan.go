@@ -30,6 +30,8 @@ const (
 	Write
 	// Call: the statement runs a stored procedure, whose body is opaque.
 	Call
+	// DDL: the statement changes the schema (CREATE, ALTER, DROP ...).
+	DDL
 )
 
 // Has reports whether all bits of g are set in f.
@@ -110,6 +112,10 @@ func classify(w []string, mysql bool) Flags {
 	}
 	if !mysql {
 		// PostgreSQL and SQLite DDL is transactional.
+		switch w[0] {
+		case "CREATE", "ALTER", "DROP", "TRUNCATE", "COMMENT", "GRANT", "REVOKE", "REINDEX", "CLUSTER", "REFRESH", "SECURITY", "IMPORT":
+			return Write | DDL
+		}
 		return Write
 	}
 	switch w[0] {
@@ -117,8 +123,10 @@ func classify(w []string, mysql bool) Flags {
 		if at(1) == "TEMPORARY" {
 			return SessionState | Write
 		}
-		return ImplicitCommit | Write
-	case "ALTER", "RENAME", "TRUNCATE", "GRANT", "REVOKE", "LOCK", "UNLOCK",
+		return ImplicitCommit | Write | DDL
+	case "ALTER", "RENAME", "TRUNCATE":
+		return ImplicitCommit | Write | DDL
+	case "GRANT", "REVOKE", "LOCK", "UNLOCK",
 		"ANALYZE", "OPTIMIZE", "REPAIR", "FLUSH", "CACHE", "INSTALL", "UNINSTALL",
 		"CHECKSUM", "PURGE", "CHANGE", "STOP", "KILL", "BACKUP", "SHUTDOWN", "CHECK":
 		return ImplicitCommit | Write

@@ -50,6 +50,9 @@ type Hooks struct {
 	// TxLost reports whether err means the server rolled back the whole
 	// outer transaction (MySQL deadlock). May be nil.
 	TxLost func(err error) bool
+	// AfterDDL runs after a schema change succeeded, with the session
+	// locked (PostgreSQL: forget cached statement plans). May be nil.
+	AfterDDL func(ctx context.Context, phys driver.Conn) error
 }
 
 // Session is one physical connection in an outer transaction, shared by the
@@ -70,6 +73,7 @@ type Session struct {
 	spSeq     int
 	taint     string // why the database must be recycled the slow way
 	sessDirty bool   // session state that a rollback does not undo
+	ddl       bool   // the schema was changed (and will be rolled back)
 	used      bool   // any statement ran
 	broken    error
 	closed    bool
@@ -96,6 +100,7 @@ type State struct {
 	Taint        string // non-empty: recycle the slow way (reason)
 	SessionDirty bool   // session state must be reset (reconnect)
 	Used         bool
+	DDL          bool  // the test changed the schema
 	Broken       error // the physical connection is unusable
 	InOuter      bool  // the outer transaction is open (roll it back)
 }
@@ -111,7 +116,7 @@ func (s *Session) Close() State {
 	defer s.pm.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return State{Taint: s.taint, SessionDirty: s.sessDirty, Used: s.used, Broken: s.broken, InOuter: s.inOuter && !s.direct}
+	return State{Taint: s.taint, SessionDirty: s.sessDirty, Used: s.used, DDL: s.ddl, Broken: s.broken, InOuter: s.inOuter && !s.direct}
 }
 
 // do runs f on the physical connection unless the session was closed.
@@ -254,10 +259,14 @@ func (s *Session) goDirectLocked(ctx context.Context, reason string) error {
 
 // before prepares the session for one statement of v (lock held).
 // It returns whether an automatic savepoint guards the statement.
-func (s *Session) before(ctx context.Context, v *vconn, q string) (bool, error) {
+func (s *Session) before(ctx context.Context, v *vconn, q string) (stmtInfo, error) {
 	f := sqlscan.Classify(q, s.dialect == MySQL)
+	info := stmtInfo{ddl: f&sqlscan.DDL != 0}
 	s.mu.Lock()
 	s.used = true
+	if f&sqlscan.DDL != 0 {
+		s.ddl = true
+	}
 	if f&sqlscan.SessionState != 0 {
 		s.sessDirty = true
 	}
@@ -268,12 +277,12 @@ func (s *Session) before(ctx context.Context, v *vconn, q string) (bool, error) 
 		switch {
 		case f&sqlscan.TxControl != 0:
 			if err := s.goDirectLocked(ctx, "the test ran transaction control statements as SQL text"); err != nil {
-				return false, err
+				return info, err
 			}
 			direct = true
 		case s.dialect == MySQL && f&sqlscan.ImplicitCommit != 0:
 			if err := s.goDirectLocked(ctx, "the test ran a statement that commits implicitly on MySQL (DDL)"); err != nil {
-				return false, err
+				return info, err
 			}
 			direct = true
 		case s.dialect == MySQL && f&sqlscan.Call != 0:
@@ -287,7 +296,7 @@ func (s *Session) before(ctx context.Context, v *vconn, q string) (bool, error) 
 		}
 	}
 	if direct || inTx || s.dialect != Postgres {
-		return false, nil
+		return info, nil
 	}
 	s.mu.Lock()
 	var pre string
@@ -300,17 +309,28 @@ func (s *Session) before(ctx context.Context, v *vconn, q string) (bool, error) 
 	}
 	s.mu.Unlock()
 	if err := s.control(ctx, pre); err != nil {
-		return false, s.fail(err)
+		return info, s.fail(err)
 	}
 	s.mu.Lock()
 	s.inOuter, s.autoSP = true, true
 	s.mu.Unlock()
-	return true, nil
+	info.auto = true
+	return info, nil
 }
 
-// after handles a statement's error (lock held).
-func (s *Session) after(ctx context.Context, autoSP bool, err error) error {
+// stmtInfo describes one statement: whether an automatic savepoint guards
+// it and whether it changes the schema.
+type stmtInfo struct{ auto, ddl bool }
+
+// after handles a statement's outcome (lock held).
+func (s *Session) after(ctx context.Context, info stmtInfo, err error) error {
+	autoSP := info.auto
 	if err == nil {
+		if info.ddl && s.hooks.AfterDDL != nil {
+			if herr := s.do(func() error { return s.hooks.AfterDDL(ctx, s.phys) }); herr != nil {
+				return s.fail(herr)
+			}
+		}
 		return nil
 	}
 	if errors.Is(err, driver.ErrBadConn) || isClosedConn(s.phys) {
@@ -435,7 +455,7 @@ func (v *vconn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, 
 	}
 	if err != nil {
 		<-s.lock
-		return nil, s.after(ctx, false, err)
+		return nil, s.after(ctx, stmtInfo{}, err)
 	}
 	s.mu.Lock()
 	s.owner = v
@@ -451,7 +471,7 @@ func (v *vconn) ExecContext(ctx context.Context, q string, args []driver.NamedVa
 		return nil, err
 	}
 	defer s.release(v)
-	auto, err := s.before(ctx, v, q)
+	info, err := s.before(ctx, v, q)
 	if err != nil {
 		return nil, err
 	}
@@ -470,8 +490,8 @@ func (v *vconn) ExecContext(ctx context.Context, q string, args []driver.NamedVa
 		r.n, r.nErr = res.RowsAffected()
 		return nil
 	})
-	if err != nil {
-		return nil, s.after(ctx, auto, err)
+	if err := s.after(ctx, info, err); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -492,7 +512,7 @@ func (v *vconn) QueryContext(ctx context.Context, q string, args []driver.NamedV
 		return nil, err
 	}
 	defer s.release(v)
-	auto, err := s.before(ctx, v, q)
+	info, err := s.before(ctx, v, q)
 	if err != nil {
 		return nil, err
 	}
@@ -509,8 +529,8 @@ func (v *vconn) QueryContext(ctx context.Context, q string, args []driver.NamedV
 		b, err = buffer(rows)
 		return err
 	})
-	if err != nil {
-		return nil, s.after(ctx, auto, err)
+	if err := s.after(ctx, info, err); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
