@@ -2,6 +2,7 @@ package mockservices
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"regexp"
 	"strings"
@@ -33,11 +34,12 @@ var pluginIDPattern = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 // Authenticate accepts "mock-user-token", `mock-user-token:{"sub":...,
 // "ent":[...]}`, `mock-limited-user-token:{"sub":...}` (credentials with
 // Limited set), "mock-service-token" and `mock-service-token:{"sub":...,
-// "target":...,"obo":...}`. Everything else is an [errs.Authentication]
-// error: "Token is empty", "User token is invalid", "Limited user token is
-// invalid", "Service token is invalid", "Invalid mock token target plugin
-// ID, got '<t>' but expected '<pluginId>'" and, for any other token
-// (including a real JWT), "Unknown mock token '<token>'".
+// "target":...,"obo":...}`; the JSON may also be base64url-encoded.
+// Everything else is an [errs.Authentication] error: "Token is empty",
+// "User token is invalid", "Limited user token is invalid", "Service token
+// is invalid", "Invalid mock token target plugin ID, got '<t>' but
+// expected '<pluginId>'" and, for any other token (including a real JWT),
+// "Unknown mock token '<token>'".
 //
 // PluginRequestToken issues a mock service token with subject
 // "plugin:<pluginId>" and the target plugin, carrying the user for user
@@ -106,6 +108,13 @@ func decodeToken(token string) (string, mockClaims, error) {
 	prefix, payload, ok := strings.Cut(token, ":")
 	if !ok || (prefix != userTokenPrefix && prefix != limitedTokenPrefix && prefix != serviceTokenPrefix) {
 		return "", c, errs.NewAuthentication("Unknown mock token '%s'", token)
+	}
+	if !strings.HasPrefix(payload, "{") {
+		b, err := base64.RawURLEncoding.DecodeString(payload)
+		if err != nil {
+			return "", c, errs.Wrap(errs.Authentication, err, "Mock token '%s' has a payload that is neither JSON nor base64url-encoded JSON", token)
+		}
+		payload = string(b)
 	}
 	dec := json.NewDecoder(strings.NewReader(payload))
 	dec.DisallowUnknownFields()

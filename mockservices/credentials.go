@@ -1,6 +1,7 @@
 package mockservices
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -49,6 +50,11 @@ func encodeToken(prefix string, c mockClaims) string {
 	if err != nil { // a struct of strings always marshals
 		panic(err)
 	}
+	if prefix == limitedTokenPrefix {
+		// Limited tokens travel in the auth cookie, where '"' is not
+		// allowed (net/http drops it), so their JSON is base64url-encoded.
+		return prefix + ":" + base64.RawURLEncoding.EncodeToString(b)
+	}
 	return prefix + ":" + string(b)
 }
 
@@ -73,8 +79,9 @@ func User(ref ...string) Caller {
 	return Caller{creds: core.NewCredentials(core.Principal{Type: core.PrincipalUser, UserEntityRef: r}, noExpiry, token)}
 }
 
-// LimitedUser returns a user caller with a limited token
-// (`mock-limited-user-token:{"sub":"<ref>"}`), as found in the auth cookie;
+// LimitedUser returns a user caller with a limited token, as found in the
+// auth cookie: `mock-limited-user-token:<payload>`, where the payload is the
+// JSON {"sub":"<ref>"} base64url-encoded, since a cookie cannot hold '"';
 // only paths with a [core.AllowUserCookie] policy accept it. ref is checked
 // as for [User].
 func LimitedUser(ref ...string) Caller {

@@ -1,0 +1,453 @@
+package servicetest_test
+
+// The suites run here against the production services of the defaults
+// packages and against the fakes of package mockservices, side by side, so
+// that a fake cannot drift from the real thing. (The root health fake runs
+// its suite in package mockservices, which owns the lifecycle wiring.)
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/greenroom-dev/greenroom/backend"
+	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/defaults/auth"
+	"github.com/greenroom-dev/greenroom/defaults/config"
+	"github.com/greenroom-dev/greenroom/defaults/database"
+	"github.com/greenroom-dev/greenroom/defaults/discovery"
+	"github.com/greenroom-dev/greenroom/defaults/health"
+	"github.com/greenroom-dev/greenroom/defaults/httprouter"
+	"github.com/greenroom-dev/greenroom/defaults/logger"
+	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/servicetest"
+)
+
+func mustConfig(t *testing.T, data map[string]any) *config.Config {
+	t.Helper()
+	c, err := config.FromMap(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestConfig(t *testing.T) {
+	t.Run("defaults", func(t *testing.T) {
+		servicetest.TestConfig(t, func(t *testing.T, data map[string]any) core.Config { return mustConfig(t, data) })
+	})
+	t.Run("mock", func(t *testing.T) {
+		servicetest.TestConfig(t, func(t *testing.T, data map[string]any) core.Config { return mockservices.Config(data) })
+	})
+}
+
+func TestLogger(t *testing.T) {
+	t.Run("defaults", func(t *testing.T) {
+		servicetest.TestLogger(t, func(t *testing.T) (core.Logger, func() []map[string]any) {
+			var buf syncBuffer
+			l, err := logger.NewFromConfig(mustConfig(t, map[string]any{
+				"backend": map[string]any{"logging": map[string]any{"level": "debug", "format": "json"}},
+			}), logger.Writer(&buf))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l, func() []map[string]any { return buf.records(t) }
+		})
+	})
+	t.Run("mock", func(t *testing.T) {
+		servicetest.TestLogger(t, func(t *testing.T) (core.Logger, func() []map[string]any) {
+			l := mockservices.Logger(t)
+			return l, func() []map[string]any {
+				var out []map[string]any
+				for _, r := range l.Records() {
+					out = append(out, slogtestMap(r))
+				}
+				return out
+			}
+		})
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes, read as JSON
+// lines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) records(t *testing.T) []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(b.buf.Bytes()))
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("the JSON logger wrote a line that is not JSON: %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// slogtestMap turns a captured record into the map form of testing/slogtest,
+// nesting the dotted keys of groups.
+func slogtestMap(r mockservices.LogRecord) map[string]any {
+	m := map[string]any{"level": r.Level.String(), "msg": r.Message}
+	for k, v := range r.Attrs {
+		parts := strings.Split(k, ".")
+		cur := m
+		for _, p := range parts[:len(parts)-1] {
+			next, ok := cur[p].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				cur[p] = next
+			}
+			cur = next
+		}
+		cur[parts[len(parts)-1]] = v
+	}
+	return m
+}
+
+// productionAuthEnv is the auth services of defaults/auth for one
+// backend, with a user token issuer whose keys the config trusts.
+func productionAuthEnv(t *testing.T) servicetest.AuthEnv {
+	issuer, err := auth.NewUserTokenIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jwks map[string]any
+	b, _ := json.Marshal(issuer.JWKS())
+	if err := json.Unmarshal(b, &jwks); err != nil {
+		t.Fatal(err)
+	}
+	cfg := mustConfig(t, map[string]any{"backend": map[string]any{"auth": map[string]any{"userTokens": map[string]any{"jwks": jwks}}}})
+	k, err := auth.NewKeyring(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	auths := map[string]core.Auth{}
+	return servicetest.AuthEnv{
+		Auth: func(pluginID string) core.Auth {
+			mu.Lock()
+			defer mu.Unlock()
+			if a, ok := auths[pluginID]; ok {
+				return a
+			}
+			a, err := auth.NewAuth(k, pluginID, mockservices.Discovery(""), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			auths[pluginID] = a
+			return a
+		},
+		UserToken: func(ref string, ownership ...string) string {
+			tok, err := issuer.Issue(ref, ownership, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		},
+		HTTPAuth: func(a core.Auth) core.HTTPAuth {
+			h, err := auth.NewHTTPAuth(a, "http://localhost:7007/api/a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return h
+		},
+		UserInfo: auth.NewUserInfo,
+	}
+}
+
+func mockAuthEnv(t *testing.T) servicetest.AuthEnv {
+	return servicetest.AuthEnv{
+		Auth: func(pluginID string) core.Auth { return mockservices.Auth(pluginID) },
+		UserToken: func(ref string, ownership ...string) string {
+			if len(ownership) == 0 {
+				return mockservices.User(ref).Token()
+			}
+			return mockservices.User(ref).WithOwnership(ownership...).Token()
+		},
+		HTTPAuth: func(a core.Auth) core.HTTPAuth { return mockservices.HTTPAuth(a) },
+		UserInfo: func() core.UserInfo { return mockservices.UserInfo() },
+	}
+}
+
+var authEnvs = []struct {
+	name string
+	env  func(t *testing.T) servicetest.AuthEnv
+}{
+	{"defaults", productionAuthEnv},
+	{"mock", mockAuthEnv},
+}
+
+func TestAuth(t *testing.T) {
+	for _, e := range authEnvs {
+		t.Run(e.name, func(t *testing.T) { servicetest.TestAuth(t, e.env) })
+	}
+}
+
+func TestHTTPAuth(t *testing.T) {
+	for _, e := range authEnvs {
+		t.Run(e.name, func(t *testing.T) { servicetest.TestHTTPAuth(t, e.env) })
+	}
+}
+
+func TestUserInfo(t *testing.T) {
+	for _, e := range authEnvs {
+		t.Run(e.name, func(t *testing.T) { servicetest.TestUserInfo(t, e.env) })
+	}
+}
+
+func TestDiscovery(t *testing.T) {
+	t.Run("defaults", func(t *testing.T) {
+		servicetest.TestDiscovery(t, func(t *testing.T) core.Discovery {
+			d, err := discovery.New(mustConfig(t, nil), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		})
+	})
+	t.Run("defaults with endpoints", func(t *testing.T) {
+		servicetest.TestDiscovery(t, func(t *testing.T) core.Discovery {
+			d, err := discovery.New(mustConfig(t, map[string]any{"discovery": map[string]any{"endpoints": []any{
+				map[string]any{"target": "https://elsewhere.example.com/api/{{pluginId}}", "plugins": []any{"catalog"}},
+			}}}), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		})
+	})
+	for _, base := range []string{"", "http://127.0.0.1:4567/"} {
+		t.Run(fmt.Sprintf("mock %q", base), func(t *testing.T) {
+			servicetest.TestDiscovery(t, func(t *testing.T) core.Discovery { return mockservices.Discovery(base) })
+		})
+	}
+}
+
+func TestDatabase(t *testing.T) {
+	t.Run("defaults sqlite", func(t *testing.T) {
+		servicetest.TestDatabase(t, productionDatabase(map[string]any{}))
+	})
+	for _, server := range []struct{ name, env, client string }{
+		{"defaults postgres", "GREENROOM_TEST_DATABASE_POSTGRES15_CONNECTION_STRING", "postgres"},
+		{"defaults mysql", "GREENROOM_TEST_DATABASE_MARIADB10_CONNECTION_STRING", "mysql"},
+	} {
+		t.Run(server.name, func(t *testing.T) {
+			conn := os.Getenv(server.env)
+			if conn == "" {
+				if os.Getenv("CI") == "true" {
+					t.Fatalf("%s is not set; CI must test the %s database service", server.env, server.client)
+				}
+				t.Skipf("set %s to test the %s database service", server.env, server.client)
+			}
+			// A prefix of its own keeps this run's databases apart from
+			// other runs on the same server.
+			prefix := fmt.Sprintf("servicetest_%d_", time.Now().UnixNano())
+			servicetest.TestDatabase(t, productionDatabase(map[string]any{"client": server.client, "connection": conn, "prefix": prefix}))
+		})
+	}
+	t.Run("mock Database", func(t *testing.T) {
+		servicetest.TestDatabase(t, func(t *testing.T, _ string) core.Database { return mockservices.Database(t) })
+	})
+	t.Run("mock DatabaseFactory", func(t *testing.T) {
+		servicetest.TestDatabase(t, func(t *testing.T, pluginID string) core.Database {
+			b := startedBackend(t, mockservices.DatabaseFactory(t))
+			d, err := backend.Resolve(context.Background(), b, core.DatabaseRef, pluginID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		})
+	})
+}
+
+// productionDatabase returns a constructor of defaults/database databases
+// configured by db (backend.database); the databases of one test share a
+// manager, as the plugins of one backend do.
+func productionDatabase(db map[string]any) func(t *testing.T, pluginID string) core.Database {
+	managers := map[*testing.T]*database.Manager{}
+	var mu sync.Mutex
+	return func(t *testing.T, pluginID string) core.Database {
+		mu.Lock()
+		defer mu.Unlock()
+		m, ok := managers[t]
+		if !ok {
+			var err error
+			m, err = database.NewManager(mustConfig(t, map[string]any{"backend": map[string]any{"database": maps.Clone(db)}}), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			managers[t] = m
+			t.Cleanup(func() {
+				if err := m.Close(); err != nil {
+					t.Errorf("closing the database manager: %v", err)
+				}
+				dropPluginDatabases(t, db, []string{"a", "b"})
+			})
+		}
+		d, err := m.ForPlugin(pluginID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+}
+
+// dropPluginDatabases drops the databases that a server-backed manager
+// created for the plugins, so that runs leave nothing behind.
+func dropPluginDatabases(t *testing.T, db map[string]any, pluginIDs []string) {
+	client, _ := db["client"].(string)
+	conn, _ := db["connection"].(string)
+	prefix, _ := db["prefix"].(string)
+	if client == "" || client == "sqlite" {
+		return
+	}
+	u, err := url.Parse(conn)
+	if err != nil {
+		t.Errorf("parsing %q: %v", conn, err)
+		return
+	}
+	var dsnDriver, dsn string
+	switch client {
+	case "postgres":
+		dsnDriver, dsn = "pgx", conn
+	case "mysql":
+		pw, _ := u.User.Password()
+		dsnDriver, dsn = "mysql", fmt.Sprintf("%s:%s@tcp(%s)/", u.User.Username(), pw, u.Host)
+	}
+	admin, err := sqlOpen(dsnDriver, dsn)
+	if err != nil {
+		t.Errorf("opening %s to drop the test databases: %v", client, err)
+		return
+	}
+	defer admin.Close()
+	for _, id := range pluginIDs {
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + prefix + id); err != nil {
+			t.Logf("dropping %s%s: %v", prefix, id, err)
+		}
+	}
+}
+
+func TestRootHealth(t *testing.T) {
+	servicetest.TestRootHealth(t, func(t *testing.T, lc core.RootLifecycle) core.RootHealth {
+		h, err := health.New(lc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	})
+}
+
+// startedBackend starts a backend with the mock defaults and factories,
+// stopped when the test ends.
+func startedBackend(t *testing.T, factories ...backend.Feature) *backend.Backend {
+	t.Helper()
+	b := backend.New(backend.WithDefaults(mockservices.DefaultFactories(t)...))
+	if err := b.Add(factories...); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Stop(context.Background()); err != nil {
+			t.Errorf("stopping the backend: %v", err)
+		}
+	})
+	return b
+}
+
+func TestLifecycle(t *testing.T) {
+	t.Run("backend engine", func(t *testing.T) {
+		servicetest.TestLifecycle(t, func(t *testing.T, init func(core.Lifecycle)) (start, stop func(context.Context) error) {
+			b := backend.New(backend.WithDefaults(mockservices.DefaultFactories(t)...))
+			err := b.Add(backend.NewPlugin("p", backend.Init(func(ctx context.Context, d struct{ Lifecycle core.Lifecycle }) error {
+				init(d.Lifecycle)
+				return nil
+			})))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b.Start, b.Stop
+		})
+	})
+	t.Run("mock", func(t *testing.T) {
+		servicetest.TestLifecycle(t, func(t *testing.T, init func(core.Lifecycle)) (start, stop func(context.Context) error) {
+			lc := mockservices.Lifecycle()
+			init(lc)
+			return lc.RunStartupHooks, lc.RunShutdownHooks
+		})
+	})
+}
+
+// routerEnv builds the production plugin router over the auth services of
+// env, mounted on the production root router.
+func routerEnv(env func(t *testing.T) servicetest.AuthEnv) func(t *testing.T, setup func(core.HTTPRouter)) servicetest.RouterEnv {
+	return func(t *testing.T, setup func(core.HTTPRouter)) servicetest.RouterEnv {
+		ctx := context.Background()
+		e := env(t)
+		a := e.Auth("todo")
+		lc := mockservices.Lifecycle()
+		rt, err := httprouter.New(httprouter.Options{PluginID: "todo", Auth: a, HTTPAuth: e.HTTPAuth(a), Lifecycle: lc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		setup(rt)
+		root := httprouter.NewRoot(httprouter.RootOptions{})
+		if err := root.Use(rt.MountPath(), rt); err != nil {
+			t.Fatal(err)
+		}
+		if err := lc.RunStartupHooks(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = lc.RunShutdownHooks(ctx) })
+		user, err := a.Authenticate(ctx, e.UserToken("user:default/alice"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		limited, _, err := a.LimitedUserToken(ctx, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return servicetest.RouterEnv{
+			Handler:    root.Handler(),
+			MountPath:  rt.MountPath(),
+			UserHeader: "Bearer " + e.UserToken("user:default/alice"),
+			UserCookie: &http.Cookie{Name: auth.CookieName, Value: limited},
+		}
+	}
+}
+
+func TestHTTPRouter(t *testing.T) {
+	for _, e := range authEnvs {
+		t.Run("defaults/httprouter with "+e.name+" auth", func(t *testing.T) {
+			servicetest.TestHTTPRouter(t, routerEnv(e.env))
+		})
+	}
+}
+
+// sqlOpen opens an admin connection; defaults/database registers the
+// pgx and mysql drivers.
+var sqlOpen = sql.Open
