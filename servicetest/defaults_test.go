@@ -1,9 +1,8 @@
 package servicetest_test
 
 // The suites run here against the production services of the defaults
-// packages and against the fakes of package mockservices, side by side, so
-// that a fake cannot drift from the real thing. (The root health fake runs
-// its suite in package mockservices, which owns the lifecycle wiring.)
+// packages; package mockservices runs them against its fakes, so that a
+// fake cannot drift from the real thing.
 
 import (
 	"bufio"
@@ -16,7 +15,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,9 +45,6 @@ func TestConfig(t *testing.T) {
 	t.Run("defaults", func(t *testing.T) {
 		servicetest.TestConfig(t, func(t *testing.T, data map[string]any) core.Config { return mustConfig(t, data) })
 	})
-	t.Run("mock", func(t *testing.T) {
-		servicetest.TestConfig(t, func(t *testing.T, data map[string]any) core.Config { return mockservices.Config(data) })
-	})
 }
 
 func TestLogger(t *testing.T) {
@@ -63,18 +58,6 @@ func TestLogger(t *testing.T) {
 				t.Fatal(err)
 			}
 			return l, func() []map[string]any { return buf.records(t) }
-		})
-	})
-	t.Run("mock", func(t *testing.T) {
-		servicetest.TestLogger(t, func(t *testing.T) (core.Logger, func() []map[string]any) {
-			l := mockservices.Logger(t)
-			return l, func() []map[string]any {
-				var out []map[string]any
-				for _, r := range l.Records() {
-					out = append(out, slogtestMap(r))
-				}
-				return out
-			}
 		})
 	})
 }
@@ -105,26 +88,6 @@ func (b *syncBuffer) records(t *testing.T) []map[string]any {
 		out = append(out, m)
 	}
 	return out
-}
-
-// slogtestMap turns a captured record into the map form of testing/slogtest,
-// nesting the dotted keys of groups.
-func slogtestMap(r mockservices.LogRecord) map[string]any {
-	m := map[string]any{"level": r.Level.String(), "msg": r.Message}
-	for k, v := range r.Attrs {
-		parts := strings.Split(k, ".")
-		cur := m
-		for _, p := range parts[:len(parts)-1] {
-			next, ok := cur[p].(map[string]any)
-			if !ok {
-				next = map[string]any{}
-				cur[p] = next
-			}
-			cur = next
-		}
-		cur[parts[len(parts)-1]] = v
-	}
-	return m
 }
 
 // productionAuthEnv is the auth services of defaults/auth for one
@@ -178,45 +141,11 @@ func productionAuthEnv(t *testing.T) servicetest.AuthEnv {
 	}
 }
 
-func mockAuthEnv(t *testing.T) servicetest.AuthEnv {
-	return servicetest.AuthEnv{
-		Auth: func(pluginID string) core.Auth { return mockservices.Auth(pluginID) },
-		UserToken: func(ref string, ownership ...string) string {
-			if len(ownership) == 0 {
-				return mockservices.User(ref).Token()
-			}
-			return mockservices.User(ref).WithOwnership(ownership...).Token()
-		},
-		HTTPAuth: func(a core.Auth) core.HTTPAuth { return mockservices.HTTPAuth(a) },
-		UserInfo: func() core.UserInfo { return mockservices.UserInfo() },
-	}
-}
+func TestAuth(t *testing.T) { servicetest.TestAuth(t, productionAuthEnv) }
 
-var authEnvs = []struct {
-	name string
-	env  func(t *testing.T) servicetest.AuthEnv
-}{
-	{"defaults", productionAuthEnv},
-	{"mock", mockAuthEnv},
-}
+func TestHTTPAuth(t *testing.T) { servicetest.TestHTTPAuth(t, productionAuthEnv) }
 
-func TestAuth(t *testing.T) {
-	for _, e := range authEnvs {
-		t.Run(e.name, func(t *testing.T) { servicetest.TestAuth(t, e.env) })
-	}
-}
-
-func TestHTTPAuth(t *testing.T) {
-	for _, e := range authEnvs {
-		t.Run(e.name, func(t *testing.T) { servicetest.TestHTTPAuth(t, e.env) })
-	}
-}
-
-func TestUserInfo(t *testing.T) {
-	for _, e := range authEnvs {
-		t.Run(e.name, func(t *testing.T) { servicetest.TestUserInfo(t, e.env) })
-	}
-}
+func TestUserInfo(t *testing.T) { servicetest.TestUserInfo(t, productionAuthEnv) }
 
 func TestDiscovery(t *testing.T) {
 	t.Run("defaults", func(t *testing.T) {
@@ -239,11 +168,6 @@ func TestDiscovery(t *testing.T) {
 			return d
 		})
 	})
-	for _, base := range []string{"", "http://127.0.0.1:4567/"} {
-		t.Run(fmt.Sprintf("mock %q", base), func(t *testing.T) {
-			servicetest.TestDiscovery(t, func(t *testing.T) core.Discovery { return mockservices.Discovery(base) })
-		})
-	}
 }
 
 func TestDatabase(t *testing.T) {
@@ -268,19 +192,6 @@ func TestDatabase(t *testing.T) {
 			servicetest.TestDatabase(t, productionDatabase(map[string]any{"client": server.client, "connection": conn, "prefix": prefix}))
 		})
 	}
-	t.Run("mock Database", func(t *testing.T) {
-		servicetest.TestDatabase(t, func(t *testing.T, _ string) core.Database { return mockservices.Database(t) })
-	})
-	t.Run("mock DatabaseFactory", func(t *testing.T) {
-		servicetest.TestDatabase(t, func(t *testing.T, pluginID string) core.Database {
-			b := startedBackend(t, mockservices.DatabaseFactory(t))
-			d, err := backend.Resolve(context.Background(), b, core.DatabaseRef, pluginID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return d
-		})
-	})
 }
 
 // productionDatabase returns a constructor of defaults/database databases
@@ -360,25 +271,6 @@ func TestRootHealth(t *testing.T) {
 	})
 }
 
-// startedBackend starts a backend with the mock defaults and factories,
-// stopped when the test ends.
-func startedBackend(t *testing.T, factories ...backend.Feature) *backend.Backend {
-	t.Helper()
-	b := backend.New(backend.WithDefaults(mockservices.DefaultFactories(t)...))
-	if err := b.Add(factories...); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := b.Stop(context.Background()); err != nil {
-			t.Errorf("stopping the backend: %v", err)
-		}
-	})
-	return b
-}
-
 func TestLifecycle(t *testing.T) {
 	t.Run("backend engine", func(t *testing.T) {
 		servicetest.TestLifecycle(t, func(t *testing.T, init func(core.Lifecycle)) (start, stop func(context.Context) error) {
@@ -391,13 +283,6 @@ func TestLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			return b.Start, b.Stop
-		})
-	})
-	t.Run("mock", func(t *testing.T) {
-		servicetest.TestLifecycle(t, func(t *testing.T, init func(core.Lifecycle)) (start, stop func(context.Context) error) {
-			lc := mockservices.Lifecycle()
-			init(lc)
-			return lc.RunStartupHooks, lc.RunShutdownHooks
 		})
 	})
 }
@@ -441,11 +326,7 @@ func routerEnv(env func(t *testing.T) servicetest.AuthEnv) func(t *testing.T, se
 }
 
 func TestHTTPRouter(t *testing.T) {
-	for _, e := range authEnvs {
-		t.Run("defaults/httprouter with "+e.name+" auth", func(t *testing.T) {
-			servicetest.TestHTTPRouter(t, routerEnv(e.env))
-		})
-	}
+	servicetest.TestHTTPRouter(t, routerEnv(productionAuthEnv))
 }
 
 // sqlOpen opens an admin connection; defaults/database registers the
