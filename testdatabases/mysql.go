@@ -109,9 +109,10 @@ func newMySQLServer(ctx context.Context, id ID, raw string, m *manager) (*mysqlS
 	}
 	s.mariadb = strings.Contains(strings.ToLower(ver), "mariadb")
 	var got sql.NullInt64
-	if err := s.admin.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", "greenroom_run_"+s.marker).Scan(&got); err != nil || got.Int64 != 1 {
+	if err := s.admin.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", runLockName(s.marker, id)).Scan(&got); err != nil || got.Int64 != 1 {
+		s.admin.Close()
 		s.adminDB.Close()
-		return nil, fmt.Errorf("taking the run lock: %v", err)
+		return nil, fmt.Errorf("taking the run lock %s: %v", runLockName(s.marker, id), err)
 	}
 	m.registerServer("mysql", raw)
 	s.reapDead(ctx)
@@ -128,12 +129,21 @@ func (s *mysqlServer) isLive(ctx context.Context, c *sql.Conn, marker string) bo
 	if marker == s.marker {
 		return true
 	}
-	var free sql.NullInt64
-	if err := c.QueryRowContext(ctx, "SELECT IS_FREE_LOCK(?)", "greenroom_run_"+marker).Scan(&free); err != nil {
-		return true // unknown: never reap
+	for _, id := range allIDs {
+		if id.Dialect() != DialectMySQL {
+			continue
+		}
+		var free sql.NullInt64
+		if err := c.QueryRowContext(ctx, "SELECT IS_FREE_LOCK(?)", runLockName(marker, id)).Scan(&free); err != nil || free.Int64 != 1 {
+			return true // held, or unknown: never reap
+		}
 	}
-	return free.Int64 != 1
+	return false
 }
+
+// runLockName is the MySQL named lock a live run holds per engine (MySQL
+// has no shared locks, and two engines of a run may share a server).
+func runLockName(marker string, id ID) string { return "greenroom_run_" + marker + "_" + string(id) }
 
 func (s *mysqlServer) schemas(ctx context.Context, c *sql.Conn, like string) ([]string, error) {
 	rows, err := c.QueryContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? ORDER BY SCHEMA_NAME", like)

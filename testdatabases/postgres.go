@@ -81,7 +81,8 @@ func newPostgresServer(ctx context.Context, id ID, raw string, m *manager) (*pgS
 		return nil, fmt.Errorf("PostgreSQL %d is too old: DROP DATABASE ... WITH (FORCE) needs 13 or newer", s.major)
 	}
 	// Prove this run is alive for as long as the admin connection lives.
-	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock($1, $2)", pgLockRun, key32(s.marker)); err != nil {
+	// Shared, so that several engines of one run may use the same server.
+	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock_shared($1, $2)", pgLockRun, key32(s.marker)); err != nil {
 		admin.Close(ctx)
 		return nil, fmt.Errorf("taking the run lock: %w", err)
 	}

@@ -129,6 +129,22 @@ func dropRun(kind, rawURL, marker string, kept map[string]bool) error {
 			return err
 		}
 		defer c.Close(ctx)
+		// Wait until the run's admin session is gone: a CREATE DATABASE it
+		// was running when the test process died finishes first.
+		for {
+			var free bool
+			if err := c.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, $2)", pgLockRun, key32(marker)).Scan(&free); err != nil {
+				return err
+			}
+			if free {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("run %s still holds its lock: %w", marker, ctx.Err())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
 		rows, err := c.Query(ctx, "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", prefix)
 		if err != nil {
 			return err
@@ -155,6 +171,17 @@ func dropRun(kind, rawURL, marker string, kept map[string]bool) error {
 		}
 		db := sql.OpenDB(conn)
 		defer db.Close()
+		db.SetMaxOpenConns(1)
+		// Wait until the run's admin sessions are gone (see above).
+		for _, id := range allIDs {
+			if id.Dialect() != DialectMySQL {
+				continue
+			}
+			var got sql.NullInt64
+			if err := db.QueryRowContext(ctx, "SELECT GET_LOCK(?, 30)", runLockName(marker, id)).Scan(&got); err != nil || got.Int64 != 1 {
+				return fmt.Errorf("run %s still holds its lock: %v", marker, err)
+			}
+		}
 		rows, err := db.QueryContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ?", len(prefix), prefix)
 		if err != nil {
 			return err

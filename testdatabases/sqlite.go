@@ -129,7 +129,8 @@ func (e *sqliteEngine) open(ctx context.Context, cfg config) (*DB, error) {
 	d.release = func(keep bool, logf func(string, ...any)) {
 		_ = p.db.Close()
 		if keep {
-			kept := filepath.Join(os.TempDir(), "greenroom_kept_"+p.name)
+			// Same file system as the run directory, so rename works.
+			kept := filepath.Join(filepath.Dir(e.dir), "greenroom_kept_"+p.name)
 			if err := os.Rename(p.path, kept); err == nil {
 				removeSidecars(p.path)
 				logf("testdatabases: kept the sqlite database; open it with: sqlite3 %s", kept)
