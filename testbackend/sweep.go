@@ -30,6 +30,12 @@ func (tb *Backend) AssertSecureByDefault(t testing.TB) {
 	t.Helper()
 	var offending, problems []string
 	checked := 0
+	// With the barrier disabled, routers report every route as open; the
+	// sweep then checks every route, since no policy is what opens them.
+	disabled := false
+	if cfg, err := backend.Resolve(t.Context(), tb.b, core.RootConfigRef, ""); err == nil {
+		disabled, _, _ = cfg.OptionalBool(disableAuthPolicyKey)
+	}
 	for _, id := range tb.pluginIDs {
 		router, err := backend.Resolve(t.Context(), tb.b, core.HTTPRouterRef, id)
 		if err != nil {
@@ -42,7 +48,7 @@ func (tb *Backend) AssertSecureByDefault(t testing.TB) {
 			continue
 		}
 		for _, route := range reporter.Routes() {
-			if route.Policy == core.AllowUnauthenticated {
+			if route.Policy == core.AllowUnauthenticated && !disabled {
 				continue
 			}
 			method, path, err := sampleRequest(route.Pattern)
@@ -69,7 +75,10 @@ func (tb *Backend) AssertSecureByDefault(t testing.TB) {
 				continue
 			}
 			policy := "no auth policy covers it"
-			if route.Policy != "" {
+			switch {
+			case disabled:
+				policy = disableAuthPolicyKey + " is set"
+			case route.Policy != "":
 				policy = fmt.Sprintf("its auth policy is %q, which still requires credentials", route.Policy)
 			}
 			offending = append(offending, fmt.Sprintf("plugin '%s': %s %s (route %q) answered %s without credentials; want 401 Unauthorized: %s; body: %s",
@@ -77,16 +86,22 @@ func (tb *Backend) AssertSecureByDefault(t testing.TB) {
 		}
 	}
 	if len(offending) > 0 {
+		hint := ""
+		if disabled {
+			hint = "\nbackend.auth.dangerouslyDisableDefaultAuthPolicy is set: it turns the credentials barrier off for every plugin; remove it from the test's config."
+		}
 		t.Errorf("testbackend: %d of %d routes answer requests without credentials:\n  %s\n"+
 			"Every route must require credentials unless the plugin opens it with an auth policy: "+
-			"call router.AddAuthPolicy(path, core.AllowUnauthenticated) for a route meant to be public, "+
-			"and do not set backend.auth.dangerouslyDisableDefaultAuthPolicy.",
-			len(offending), checked, strings.Join(offending, "\n  "))
+			"call router.AddAuthPolicy(path, core.AllowUnauthenticated) for a route meant to be public.%s",
+			len(offending), checked, strings.Join(offending, "\n  "), hint)
 	}
 	if len(problems) > 0 {
 		t.Errorf("testbackend: AssertSecureByDefault could not check every route:\n  %s", strings.Join(problems, "\n  "))
 	}
 }
+
+// disableAuthPolicyKey turns the credentials barrier off.
+const disableAuthPolicyKey = "backend.auth.dangerouslyDisableDefaultAuthPolicy"
 
 // wildcard matches a ServeMux path wildcard: {name}, {name...} or {$}.
 var wildcard = regexp.MustCompile(`\{[^}]*\}`)
