@@ -174,7 +174,7 @@ func TestReapDeadRuns(t *testing.T) {
 				}
 			}
 			defer c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(alive))
-			s, err := newPostgresServer(ctx, Postgres15, u, theManager)
+			s, err := newPostgresServer(ctx, Postgres13, u, theManager)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -227,7 +227,7 @@ func TestReapDeadRuns(t *testing.T) {
 				}
 			}
 			defer db.Exec("DROP DATABASE IF EXISTS " + myIdent(alive))
-			s, err := newMySQLServer(ctx, MariaDB10, u, theManager)
+			s, err := newMySQLServer(ctx, MariaDB11, u, theManager) // an ID no other test resolves
 			if err != nil {
 				t.Fatal(err)
 			}

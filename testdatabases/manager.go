@@ -115,6 +115,9 @@ type serverOps interface {
 	create(ctx context.Context, t tmpl, name string) (*slot, error)
 	// recycle returns a used slot to its pristine state, or fails.
 	recycle(ctx context.Context, s *slot, st txmux.State) error
+	// settle undoes server-wide effects of the test at once (MySQL named
+	// locks), before the database is recycled in the background.
+	settle(ctx context.Context, s *slot, st txmux.State)
 	// drop closes the slot's connection and drops its database.
 	drop(ctx context.Context, s *slot)
 	// keep commits what the test wrote, closes the connection and marks the
@@ -176,6 +179,8 @@ func (e *serverEngine) open(ctx context.Context, cfg config) (*DB, error) {
 	d.release = func(keep bool, logf func(string, ...any)) {
 		_ = db.Close()
 		st := sess.Close()
+		// Server-wide state goes before the test ends, not in the background.
+		e.ops.settle(context.Background(), s, st)
 		if keep && st.Broken == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()

@@ -535,6 +535,8 @@ func (s *mysqlServer) recycle(ctx context.Context, sl *slot, st txmux.State) err
 		return err
 	}
 	if st.SessionDirty {
+		// User variables, session variables, temporary tables and prepared
+		// statements survive ROLLBACK: start a new session.
 		_ = sl.phys.Close()
 		phys, err := s.connect(ctx, sl.name)
 		if err != nil {
@@ -591,8 +593,17 @@ func asAny(v driver.Value) any {
 	return v
 }
 
+func (s *mysqlServer) settle(ctx context.Context, sl *slot, st txmux.State) {
+	if st.NamedLocks && st.Broken == nil {
+		_, _ = sl.phys.(driver.ExecerContext).ExecContext(ctx, "DO RELEASE_ALL_LOCKS()", nil)
+	}
+}
+
 func (s *mysqlServer) drop(ctx context.Context, sl *slot) {
 	if sl.phys != nil {
+		// Named locks are server-wide: release them now rather than when
+		// the server notices the closed connection.
+		_, _ = sl.phys.(driver.ExecerContext).ExecContext(ctx, "DO RELEASE_ALL_LOCKS()", nil)
 		_ = sl.phys.Close()
 	}
 	s.dropName(ctx, sl.name)

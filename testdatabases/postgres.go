@@ -372,6 +372,9 @@ func (s *pgServer) recycle(ctx context.Context, sl *slot, st txmux.State) error 
 	return nil
 }
 
+// settle: advisory locks are scoped to the database, released by recycle.
+func (s *pgServer) settle(context.Context, *slot, txmux.State) {}
+
 func (s *pgServer) drop(ctx context.Context, sl *slot) {
 	if sl.phys != nil {
 		_ = sl.phys.Close()

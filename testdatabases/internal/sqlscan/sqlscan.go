@@ -101,8 +101,13 @@ func classify(w []string, mysql bool) Flags {
 			return ImplicitCommit
 		}
 		return Write
-	case "CALL", "DO", "EXECUTE", "EXEC":
+	case "CALL", "EXECUTE", "EXEC":
+		// A procedure or a prepared statement may commit (MySQL).
 		return Call | Write
+	case "DO":
+		// Expressions or an anonymous block; neither may commit inside a
+		// transaction.
+		return Write
 	case "SELECT", "WITH", "VALUES", "TABLE", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "(":
 		if w[0] == "WITH" || w[0] == "SELECT" {
 			// A data-modifying CTE or a function may write.

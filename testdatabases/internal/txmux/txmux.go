@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -74,6 +75,7 @@ type Session struct {
 	taint     string // why the database must be recycled the slow way
 	sessDirty bool   // session state that a rollback does not undo
 	ddl       bool   // the schema was changed (and will be rolled back)
+	locks     bool   // MySQL named locks (server-wide) may be held
 	used      bool   // any statement ran
 	broken    error
 	closed    bool
@@ -101,6 +103,7 @@ type State struct {
 	SessionDirty bool   // session state must be reset (reconnect)
 	Used         bool
 	DDL          bool  // the test changed the schema
+	NamedLocks   bool  // MySQL GET_LOCK was called: release before reuse
 	Broken       error // the physical connection is unusable
 	InOuter      bool  // the outer transaction is open (roll it back)
 }
@@ -116,7 +119,7 @@ func (s *Session) Close() State {
 	defer s.pm.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return State{Taint: s.taint, SessionDirty: s.sessDirty, Used: s.used, DDL: s.ddl, Broken: s.broken, InOuter: s.inOuter && !s.direct}
+	return State{Taint: s.taint, SessionDirty: s.sessDirty, Used: s.used, DDL: s.ddl, NamedLocks: s.locks, Broken: s.broken, InOuter: s.inOuter && !s.direct}
 }
 
 // do runs f on the physical connection unless the session was closed.
@@ -267,6 +270,9 @@ func (s *Session) before(ctx context.Context, v *vconn, q string) (stmtInfo, err
 	if f&sqlscan.DDL != 0 {
 		s.ddl = true
 	}
+	if s.dialect == MySQL && containsFold(q, "get_lock") {
+		s.locks = true
+	}
 	if f&sqlscan.SessionState != 0 {
 		s.sessDirty = true
 	}
@@ -356,6 +362,15 @@ func (s *Session) after(ctx context.Context, info stmtInfo, err error) error {
 		}
 	}
 	return err
+}
+
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 func isClosedConn(c driver.Conn) bool {

@@ -1,0 +1,224 @@
+package testdatabases_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/greenroom-dev/greenroom/testdatabases"
+)
+
+// An engine with neither a connection string nor a container engine skips
+// its subtest with a message naming the variable to set...
+func TestUnavailableEngineSkips(t *testing.T) {
+	if os.Getenv("CI") != "" && os.Getenv("GREENROOM_HELPER") == "" {
+		t.Setenv("CI", "")
+	}
+	id := unsetEngine(t)
+	set := testdatabases.New(t, id)
+	var skipped bool
+	t.Run("probe", func(t *testing.T) {
+		defer func() { skipped = t.Skipped() }()
+		set.Init(t, id)
+		t.Error("Init returned for an unavailable engine")
+	})
+	if !skipped {
+		t.Fatalf("subtest for unavailable %s was not skipped", id)
+	}
+}
+
+// ...and under CI=true it fails instead.
+func TestUnavailableEngineFailsInCI(t *testing.T) {
+	if os.Getenv("GREENROOM_HELPER") == "ci" {
+		set := testdatabases.New(t, testdatabases.ID(os.Getenv("GREENROOM_HELPER_ID")))
+		set.Each(t, func(t *testing.T, db *testdatabases.DB) { t.Log("unreachable") })
+		return
+	}
+	id := unsetEngine(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestUnavailableEngineFailsInCI$", "-test.v")
+	cmd.Env = append(os.Environ(), "CI=true", "GREENROOM_HELPER=ci", "GREENROOM_HELPER_ID="+string(id), id.EnvVar()+"=")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("CI run passed; output:\n%s", out)
+	}
+	for _, want := range []string{"--- FAIL: TestUnavailableEngineFailsInCI/" + string(id), id.EnvVar(), "CI=true"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// unsetEngine returns a server engine without a connection string.
+func unsetEngine(t *testing.T) testdatabases.ID {
+	for _, id := range []testdatabases.ID{testdatabases.Postgres13, testdatabases.MySQL8, testdatabases.MariaDB11, testdatabases.Postgres18} {
+		if os.Getenv(id.EnvVar()) == "" {
+			return id
+		}
+	}
+	t.Skip("every engine has a connection string")
+	return ""
+}
+
+func TestDefaultIDsFollowEnvironment(t *testing.T) {
+	t.Setenv(testdatabases.Postgres17.EnvVar(), "postgres://example.invalid/x")
+	ids := testdatabases.New(t).IDs()
+	if ids[0] != testdatabases.SQLite3 {
+		t.Errorf("first default id = %s, want sqlite", ids[0])
+	}
+	found := false
+	for _, id := range ids {
+		found = found || id == testdatabases.Postgres17
+		if id != testdatabases.SQLite3 && os.Getenv(id.EnvVar()) == "" {
+			t.Errorf("default ids include %s without its variable", id)
+		}
+	}
+	if !found {
+		t.Errorf("default ids %v lack postgres17 whose variable is set", ids)
+	}
+	if got := testdatabases.New(t, testdatabases.MariaDB10, testdatabases.MariaDB10).IDs(); len(got) != 1 {
+		t.Errorf("duplicate ids kept: %v", got)
+	}
+}
+
+func TestMigratorHashes(t *testing.T) {
+	a, _ := testdatabases.SQL(map[testdatabases.Dialect][]string{"": {"CREATE TABLE a (x INT)"}}).Hash()
+	b, _ := testdatabases.SQL(map[testdatabases.Dialect][]string{"": {"CREATE TABLE a (x INT)"}}).Hash()
+	c, _ := testdatabases.SQL(map[testdatabases.Dialect][]string{"": {"CREATE TABLE a (y INT)"}}).Hash()
+	if a != b || a == c {
+		t.Errorf("SQL hashes: same=%v different=%v", a == b, a != c)
+	}
+	if _, err := testdatabases.MigratorFunc("", nil).Hash(); err == nil {
+		t.Error("MigratorFunc without a version hashed")
+	}
+	fs1 := fstest.MapFS{"m/sqlite/001_a.sql": {Data: []byte("-- +goose Up\nCREATE TABLE a (x INT);\n")}}
+	fs2 := fstest.MapFS{"m/sqlite/001_a.sql": {Data: []byte("-- +goose Up\nCREATE TABLE a (x INT, y INT);\n")}}
+	h1, err1 := testdatabases.Goose(fs1, "m/{dialect}").Hash()
+	h2, err2 := testdatabases.Goose(fs2, "m/{dialect}").Hash()
+	if err1 != nil || err2 != nil || h1 == h2 {
+		t.Errorf("goose hashes %s %s (%v %v)", h1, h2, err1, err2)
+	}
+}
+
+func TestGooseMigrator(t *testing.T) {
+	fsys := fstest.MapFS{}
+	for _, d := range []string{"sqlite", "postgres", "mysql"} {
+		fsys["migrations/"+d+"/00001_users.sql"] = &fstest.MapFile{Data: []byte(
+			"-- +goose Up\nCREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL);\n" +
+				"INSERT INTO users (id, name) VALUES (1, 'root');\n-- +goose Down\nDROP TABLE users;\n")}
+	}
+	set := testdatabases.New(t, testdatabases.WithMigrator(testdatabases.Goose(fsys, "migrations/{dialect}")))
+	set.Each(t, func(t *testing.T, db *testdatabases.DB) {
+		var name string
+		if err := db.QueryRow("SELECT name FROM users WHERE id = 1").Scan(&name); err != nil || name != "root" {
+			t.Errorf("seeded user = %q (%v)", name, err)
+		}
+	})
+}
+
+func TestBrokenMigrationFails(t *testing.T) {
+	m := testdatabases.MigratorFunc("broken-1", func(ctx context.Context, db *sql.DB, d testdatabases.Dialect) error {
+		_, err := db.ExecContext(ctx, "CREATE TABLE oops (")
+		return err
+	})
+	set := testdatabases.New(t, testdatabases.SQLite3, testdatabases.WithMigrator(m))
+	_, err := set.Open(context.Background(), testdatabases.SQLite3)
+	if err == nil || !strings.Contains(err.Error(), "template") {
+		t.Fatalf("Open with a broken migration = %v, want a template error", err)
+	}
+}
+
+// Session state that a ROLLBACK does not undo must not leak either.
+func TestSessionStateIsolated(t *testing.T) {
+	set := testdatabases.New(t, testdatabases.WithMigrator(isoSchema))
+	for _, id := range set.IDs() {
+		if id == testdatabases.SQLite3 {
+			continue // every test has its own file and connections
+		}
+		t.Run(string(id), func(t *testing.T) {
+			for i := 0; i < 4; i++ {
+				t.Run("", func(t *testing.T) {
+					db := set.Init(t, id)
+					ctx := context.Background()
+					c, err := db.Conn(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer c.Close()
+					switch db.Dialect {
+					case testdatabases.DialectPostgres:
+						var held bool
+						if err := c.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(4242)").Scan(&held); err != nil || !held {
+							t.Errorf("advisory lock from another test is held (%v)", err)
+						}
+						var path string
+						c.QueryRowContext(ctx, "SHOW search_path").Scan(&path)
+						if strings.Contains(path, "leak") {
+							t.Errorf("search_path leaked: %s", path)
+						}
+						mustExec(t, c, db, "SET search_path TO leak, public")
+						mustExec(t, c, db, "CREATE TEMP TABLE tmp_leak (x int)")
+						mustExec(t, c, db, "PREPARE leak_stmt AS SELECT 1")
+					case testdatabases.DialectMySQL:
+						var v any
+						c.QueryRowContext(ctx, "SELECT @leak").Scan(&v)
+						if v != nil {
+							t.Errorf("user variable leaked: %v", v)
+						}
+						var free int
+						c.QueryRowContext(ctx, "SELECT IS_FREE_LOCK('greenroom_leak')").Scan(&free)
+						if free != 1 {
+							t.Error("named lock from another test is held")
+						}
+						var mode string
+						c.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode)
+						if strings.Contains(mode, "ALLOW_INVALID_DATES") {
+							t.Errorf("sql_mode leaked: %s", mode)
+						}
+						mustExec(t, c, db, "SET @leak = 1")
+						mustExec(t, c, db, "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ALLOW_INVALID_DATES')")
+						mustExec(t, c, db, "DO GET_LOCK('greenroom_leak', 0)")
+						mustExec(t, c, db, "CREATE TEMPORARY TABLE tmp_leak (x int)")
+					}
+					if _, err := c.ExecContext(ctx, "SELECT * FROM tmp_leak"); err != nil {
+						t.Errorf("own temp table: %v", err)
+					}
+				})
+			}
+		})
+	}
+}
+
+// MySQL DDL commits implicitly, also inside a plugin's transaction: the
+// test sees MySQL's real behaviour and the next test a clean database.
+func TestMySQLDDLInsideTransaction(t *testing.T) {
+	set := testdatabases.New(t, testdatabases.WithMigrator(isoSchema))
+	for _, id := range set.IDs() {
+		if id.Dialect() != testdatabases.DialectMySQL {
+			continue
+		}
+		t.Run(string(id), func(t *testing.T) {
+			for i := 0; i < 3; i++ {
+				t.Run("", func(t *testing.T) {
+					db := set.Init(t, id)
+					checkPristine(t, db)
+					tx, err := db.Begin()
+					if err != nil {
+						t.Fatal(err)
+					}
+					mustExec(t, tx, db, "INSERT INTO items (name) VALUES ('in tx')")
+					mustExec(t, tx, db, "CREATE TABLE extra (id INT PRIMARY KEY)") // commits
+					if err := tx.Rollback(); err != nil {
+						t.Fatalf("rollback after implicit commit: %v", err)
+					}
+					if n := count(t, db, "items"); n != 1 {
+						t.Errorf("items = %d, want 1 (MySQL commits before DDL)", n)
+					}
+				})
+			}
+		})
+	}
+}
