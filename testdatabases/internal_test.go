@@ -136,8 +136,11 @@ func TestParseMySQLURL(t *testing.T) {
 	if cfg.User != "root" || cfg.Passwd != "pw" || cfg.Addr != "127.0.0.1:3307" || !cfg.ParseTime || cfg.DBName != "" || !cfg.MultiStatements {
 		t.Errorf("config = %+v", cfg)
 	}
-	if _, cfg, _ := parseMySQLURL("mysql://root@db/x"); cfg.Addr != "db:3306" {
-		t.Errorf("default port: %s", cfg.Addr)
+	if _, cfg, _ := parseMySQLURL("mysql://root@db/x"); cfg.Addr != "db:3306" || !cfg.ParseTime {
+		t.Errorf("default port and parseTime: %s, %v", cfg.Addr, cfg.ParseTime)
+	}
+	if _, cfg, _ := parseMySQLURL("mysql://root@db/x?parseTime=false"); cfg.ParseTime {
+		t.Error("parseTime=false in the connection string was overridden")
 	}
 	if _, _, err := parseMySQLURL("root@tcp(127.0.0.1)/x"); err == nil || !strings.Contains(err.Error(), "mysql://user:password@host:3306/db") {
 		t.Errorf("DSN form accepted or unclear error: %v", err)

@@ -76,6 +76,12 @@ func parseMySQLURL(raw string) (*url.URL, *mysql.Config, error) {
 		parsed.User, parsed.Passwd, parsed.Net, parsed.Addr = cfg.User, cfg.Passwd, cfg.Net, cfg.Addr
 		cfg = parsed
 	}
+	// DATETIME and TIMESTAMP columns scan into time.Time, as with the
+	// production database service (package defaults/database), unless the
+	// connection string says otherwise.
+	if !u.Query().Has("parseTime") {
+		cfg.ParseTime = true
+	}
 	cfg.DBName = ""
 	cfg.MultiStatements = true
 	cfg.InterpolateParams = true
