@@ -62,13 +62,15 @@ func Database(t testing.TB, opts ...DatabaseOption) core.Database {
 // newSQLiteDatabase returns a database that opens the SQLite file at path
 // on first use and closes it when t ends.
 func newSQLiteDatabase(t testing.TB, path string, skipMigrations bool) *database {
-	d := &database{dialect: core.DialectSQLite, skipMigrations: skipMigrations}
+	d := &database{dialect: core.DialectSQLite, skipMigrations: skipMigrations, path: path}
 	d.open = func() (*sql.DB, error) {
 		q := url.Values{}
 		q.Add("_pragma", "foreign_keys(1)")
 		q.Add("_pragma", "busy_timeout(10000)")
-		q.Add("_pragma", "journal_mode(WAL)")
+		// synchronous first: switching a database to WAL syncs unless
+		// it is off, and a test database need not survive a crash.
 		q.Add("_pragma", "synchronous(OFF)")
+		q.Add("_pragma", "journal_mode(WAL)")
 		q.Set("_txlock", "immediate")
 		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 		if err != nil {
@@ -115,6 +117,7 @@ type database struct {
 	mu             sync.Mutex
 	db             *sql.DB
 	open           func() (*sql.DB, error)
+	path           string // the SQLite file the database owns, or ""
 	dialect        core.Dialect
 	skipMigrations bool
 }

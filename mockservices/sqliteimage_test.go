@@ -1,0 +1,123 @@
+package mockservices
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+
+	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/migrate"
+)
+
+func TestSQLiteImage(t *testing.T) {
+	fsys := fstest.MapFS{"00001_items.sql": {Data: []byte("-- +goose Up\nCREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n")}}
+	ctx := context.Background()
+	// Every database migrated with the same files starts from the image:
+	// the migrations themselves ran at most once in this process.
+	var dbs []*sql.DB
+	for range 3 {
+		d := Database(t)
+		if err := migrate.Up(ctx, d, fsys); err != nil {
+			t.Fatal(err)
+		}
+		db, err := d.DB(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dbs = append(dbs, db)
+	}
+	for i, db := range dbs {
+		var n int
+		if err := db.QueryRow("SELECT count(*) FROM greenroom_migrations WHERE version_id = 1").Scan(&n); err != nil || n != 1 {
+			t.Errorf("db %d: migration record: %d, %v", i, n, err)
+		}
+		if _, err := db.Exec("INSERT INTO items (name) VALUES (?)", "x"); err != nil {
+			t.Errorf("db %d: %v", i, err)
+		}
+		var mode string
+		if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+			t.Errorf("db %d: journal mode %q, %v; want wal", i, mode, err)
+		}
+	}
+	// Each is its own copy.
+	var n int
+	if err := dbs[0].QueryRow("SELECT count(*) FROM items").Scan(&n); err != nil || n != 1 {
+		t.Errorf("items in db 0: %d, %v; want 1", n, err)
+	}
+	// Migrating again finds nothing to do.
+	if err := migrate.Up(ctx, Database(t), fsys); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUpFromTemplate(t *testing.T) {
+	ctx := context.Background()
+	var calls atomic.Int32
+	up := func(ctx context.Context, db *sql.DB) error {
+		calls.Add(1)
+		_, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+		return err
+	}
+	key := "test:" + t.Name()
+
+	t.Run("fresh databases share the image", func(t *testing.T) {
+		for range 2 {
+			d := Database(t).(*database)
+			if err := d.UpFromTemplate(ctx, key, up); err != nil {
+				t.Fatal(err)
+			}
+			db, _ := d.DB(ctx)
+			if _, err := db.Exec("INSERT INTO t VALUES (1)"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := calls.Load(); got != 1 {
+			t.Errorf("up ran %d times, want once (for the image)", got)
+		}
+	})
+	t.Run("an open database is migrated in place", func(t *testing.T) {
+		calls.Store(0)
+		d := Database(t).(*database)
+		db, _ := d.DB(ctx)
+		if _, err := db.Exec("CREATE TABLE before (x INTEGER)"); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.UpFromTemplate(ctx, key, up); err != nil {
+			t.Fatal(err)
+		}
+		if calls.Load() != 1 {
+			t.Errorf("up ran %d times, want once, on the open database", calls.Load())
+		}
+		if _, err := db.Exec("INSERT INTO before VALUES (1)"); err != nil {
+			t.Errorf("the database was replaced: %v", err)
+		}
+	})
+	t.Run("a given *sql.DB is migrated in place", func(t *testing.T) {
+		calls.Store(0)
+		sqlDB, err := sql.Open("sqlite", ":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sqlDB.Close()
+		sqlDB.SetMaxOpenConns(1)
+		d := Database(t, WithSQLDB(sqlDB, core.DialectSQLite)).(*database)
+		if err := d.UpFromTemplate(ctx, key, up); err != nil {
+			t.Fatal(err)
+		}
+		if calls.Load() != 1 {
+			t.Errorf("up ran %d times, want once", calls.Load())
+		}
+	})
+	t.Run("a failing migration fails every database", func(t *testing.T) {
+		boom := errors.New("boom")
+		for range 2 {
+			err := Database(t).(*database).UpFromTemplate(ctx, key+"/failing", func(context.Context, *sql.DB) error { return boom })
+			if !errors.Is(err, boom) {
+				t.Errorf("error = %v, want boom", err)
+			}
+		}
+	})
+}
