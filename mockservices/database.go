@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -42,7 +43,8 @@ func WithMigrationsSkipped() DatabaseOption {
 // empty SQLite database (modernc.org/sqlite, no cgo) with foreign keys on,
 // created on the first call of DB and closed when the test ends.
 //
-// The database lives in a file in t.TempDir rather than in memory: an
+// The database lives in a file (in /dev/shm when it is available, else in
+// t.TempDir) rather than in memory: an
 // in-memory SQLite database is private to one connection, and the two ways
 // to share one across a connection pool either fail under concurrent
 // transactions (the memdb VFS: SQLITE_BUSY) or deadlock (shared cache), so
@@ -56,7 +58,21 @@ func Database(t testing.TB, opts ...DatabaseOption) core.Database {
 	if o.db != nil {
 		return &database{db: o.db, dialect: o.dialect, skipMigrations: o.skipMigrations}
 	}
-	return newSQLiteDatabase(t, filepath.Join(t.TempDir(), "plugin.sqlite"), o.skipMigrations)
+	return newSQLiteDatabase(t, filepath.Join(sqliteDir(t), "plugin.sqlite"), o.skipMigrations)
+}
+
+// sqliteDir returns a new directory for the SQLite files of t, removed
+// when t ends: in /dev/shm where it is a writable tmpfs, since a file
+// database there costs a fraction of one on a disk (creating, locking and
+// removing the database, WAL and shared-memory files are all file system
+// calls), and in t.TempDir otherwise.
+func sqliteDir(t testing.TB) string {
+	t.Helper()
+	if dir, err := os.MkdirTemp("/dev/shm", "greenroom-mockservices-"); err == nil {
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		return dir
+	}
+	return t.TempDir()
 }
 
 // newSQLiteDatabase returns a database that opens the SQLite file at path

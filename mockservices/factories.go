@@ -158,7 +158,7 @@ func DatabaseFactory(t testing.TB, opts ...DatabaseOption) *backend.ServiceFacto
 			if o.db != nil {
 				return "", nil
 			}
-			return t.TempDir(), nil
+			return sqliteDir(t), nil
 		},
 		func(ctx context.Context, dir string, d struct{ Plugin core.PluginMetadata }) (core.Database, error) {
 			if o.db != nil {
