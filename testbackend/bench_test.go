@@ -1,0 +1,90 @@
+package testbackend_test
+
+import (
+	"net/http"
+	"os"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/greenroom-dev/greenroom/examples/todo"
+	"github.com/greenroom-dev/greenroom/testbackend"
+)
+
+// opTB is the testing.TB of one benchmark operation: its cleanups run, and
+// its temporary directories go, when the operation ends rather than with
+// the benchmark, so that each operation starts and stops a whole backend.
+type opTB struct {
+	testing.TB
+	cleanups []func()
+}
+
+func (o *opTB) Cleanup(f func()) { o.cleanups = append(o.cleanups, f) }
+
+func (o *opTB) TempDir() string {
+	dir, err := os.MkdirTemp("", "testbackend-bench-")
+	if err != nil {
+		o.Fatal(err)
+	}
+	o.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+func (o *opTB) end() {
+	for _, f := range slices.Backward(o.cleanups) {
+		f()
+	}
+}
+
+// reportCPU adds the metric cpu-ns/op: the process's CPU time (user and
+// system, every goroutine) per operation. Unlike ns/op it hardly moves
+// when other processes compete for the machine's cores.
+func reportCPU(b *testing.B) {
+	start := cpuTime()
+	b.Cleanup(func() {
+		b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	})
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkStart boots the todo plugin with all mock services (its SQLite
+// database migrated), serves one authenticated request through the whole
+// chain and stops the backend.
+func BenchmarkStart(b *testing.B) {
+	reportCPU(b)
+	for b.Loop() {
+		t := &opTB{TB: b}
+		tb := testbackend.Start(t, todo.Plugin)
+		tb.Get("/api/todo/todos").AsUser("user:default/alice").Do(t).ExpectStatus(t, http.StatusOK)
+		t.end()
+	}
+}
+
+// BenchmarkStartWithoutDatabase is BenchmarkStart for a plugin that uses no
+// database, to tell the cost of the backend from that of SQLite.
+func BenchmarkStartWithoutDatabase(b *testing.B) {
+	reportCPU(b)
+	for b.Loop() {
+		t := &opTB{TB: b}
+		tb := testbackend.Start(t, echo)
+		tb.Get("/api/echo/whoami").AsUser("user:default/alice").Do(t).ExpectStatus(t, http.StatusOK)
+		t.end()
+	}
+}
+
+// BenchmarkRequest is one authenticated request to a started backend.
+func BenchmarkRequest(b *testing.B) {
+	tb := testbackend.Start(b, todo.Plugin)
+	reportCPU(b)
+	for b.Loop() {
+		tb.Get("/api/todo/todos").AsUser("user:default/alice").Do(b).ExpectStatus(b, http.StatusOK)
+	}
+}
