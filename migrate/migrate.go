@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/greenroom-dev/greenroom/core"
 )
@@ -218,15 +220,22 @@ func up(ctx context.Context, db *sql.DB, dialect string, fsys fs.FS, o options) 
 	}
 	defer unlock()
 
+	var locker lock.SessionLocker
+	switch dialect {
+	case string(core.DialectPostgres):
+		locker = postgresLocker{table: o.table}
+	case string(core.DialectMySQL):
+		locker = mysqlLocker{table: o.table}
+	}
+	if err := ensureVersionTable(ctx, db, gd, o.table, locker); err != nil {
+		return fmt.Errorf("migrate: creating the version table %s: %w", o.table, err)
+	}
 	popts := []goose.ProviderOption{
 		goose.WithDisableGlobalRegistry(true),
 		goose.WithTableName(o.table),
 	}
-	switch dialect {
-	case string(core.DialectPostgres):
-		popts = append(popts, goose.WithSessionLocker(postgresLocker{table: o.table}))
-	case string(core.DialectMySQL):
-		popts = append(popts, goose.WithSessionLocker(mysqlLocker{table: o.table}))
+	if locker != nil {
+		popts = append(popts, goose.WithSessionLocker(locker))
 	}
 	p, err := goose.NewProvider(gd, db, sub, popts...)
 	if err != nil {
@@ -251,6 +260,56 @@ func up(ctx context.Context, db *sql.DB, dialect string, fsys fs.FS, o options) 
 		}
 	}
 	return nil
+}
+
+// ensureVersionTable creates the version table and its zero-version row,
+// under the migration lock. goose's Provider.Up first calls HasPending,
+// which does not take the lock and creates the table when it is missing; on
+// MySQL, whose CREATE TABLE commits at once, another replica can then see
+// the table before its zero row and fail with "missing zero version
+// migration" (pressly/goose pull request #1120, open). Creating the table
+// here, under the lock, leaves HasPending nothing to create.
+func ensureVersionTable(ctx context.Context, db *sql.DB, dialect goose.Dialect, table string, locker lock.SessionLocker) (err error) {
+	store, err := database.NewStore(dialect, table)
+	if err != nil {
+		return err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if locker != nil {
+		if err := locker.SessionLock(ctx, conn); err != nil {
+			return err
+		}
+		defer func() {
+			err = errors.Join(err, locker.SessionUnlock(context.WithoutCancel(ctx), conn))
+		}()
+	}
+	exists, err := false, error(errors.ErrUnsupported)
+	if x, ok := store.(database.StoreExtender); ok {
+		exists, err = x.TableExists(ctx, conn)
+	}
+	if errors.Is(err, errors.ErrUnsupported) {
+		_, err = store.GetMigration(ctx, conn, 0)
+		exists = err == nil
+		err = nil
+	}
+	if err != nil || exists {
+		return err
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := store.CreateVersionTable(ctx, tx); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	if err := store.Insert(ctx, tx, database.InsertRequest{Version: 0}); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	return tx.Commit()
 }
 
 // Migration locks. goose's own PostgreSQL locker polls every 5 s and its
