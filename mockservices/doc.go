@@ -1,0 +1,50 @@
+// Package mockservices provides a fake for every core service, the mock
+// callers whose tokens the fakes accept, and the factories that put the
+// fakes in a backend.
+//
+// Each service comes in up to three forms:
+//
+//   - a working fake, built by a function named after the service:
+//     [Config], [Logger], [Auth], [HTTPAuth], [UserInfo], [Discovery],
+//     [Database], [SQLMock], [RootHealth], [Lifecycle];
+//   - a factory for a backend, named ...Factory, such as [AuthFactory];
+//     [DefaultFactories] returns one for every replaceable core service, and
+//     [Factory] hands any instance to a backend;
+//   - where a test wants to assert on calls, the fake records them: the
+//     Calls method of [AuthService], [HTTPAuthService], [UserInfoService]
+//     and [DiscoveryService] returns each [Call] with its arguments.
+//
+// The fakes behave as the production services do, and the conformance
+// suites of package servicetest, which both pass, keep it so. The config
+// fake is the production config over a map, the logger fake the
+// production logger over a capturing handler, and the HTTP routers are the
+// production routers, so requests pass through the real mount, auth
+// barrier and error handling.
+//
+// # Callers and mock tokens
+//
+// The auth fakes accept only mock tokens, never real ones, and real
+// services never accept mock tokens. A [Caller] gives a mock caller's
+// credentials, token and Authorization header:
+//
+//	req.Header.Set("Authorization", mockservices.User("user:default/alice").Header())
+//
+// The tokens are those of Backstage's mockCredentials: "mock-user-token",
+// `mock-user-token:{"sub":"user:default/alice"}`, "mock-service-token",
+// `mock-service-token:{"sub":...,"target":...,"obo":...}` and the invalid
+// [InvalidUserToken], [InvalidLimitedUserToken] and [InvalidServiceToken].
+// A service token names the plugin it is for and the auth fake of any other
+// plugin refuses it, so tests check plugin-to-plugin scoping without keys.
+//
+// Unlike Backstage's mocks, a request without a token has none
+// credentials: routes without an auth policy answer it 401, as in
+// production. A test that wants an implicit user says so with
+// [WithDefaultCredentials].
+//
+// # Lifecycle
+//
+// The lifecycle services are built into the backend engine, which runs each
+// plugin's hooks as it starts and stops, so they cannot be replaced and
+// have no factory here. [Lifecycle] is a standalone fake for unit tests of
+// code that takes a core.Lifecycle: the test runs the hooks itself.
+package mockservices
