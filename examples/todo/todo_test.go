@@ -33,11 +33,15 @@ type list struct {
 // eachDatabase runs fn with a test backend running the todo plugin on
 // every database engine available: SQLite always, PostgreSQL and
 // MariaDB when their connection strings are set (always under CI).
-func eachDatabase(t *testing.T, fn func(t *testing.T, tb *testbackend.Backend), opts ...backend.Feature) {
+func eachDatabase(t *testing.T, fn func(t *testing.T, tb *testbackend.Backend)) {
 	testdatabases.New(t).Each(t, func(t *testing.T, db *testdatabases.DB) {
-		features := append([]backend.Feature{todo.Plugin, mockservices.DatabaseFactory(t, mockservices.FromTestDatabase(db))}, opts...)
-		fn(t, testbackend.Start(t, features...))
+		fn(t, testbackend.Start(t, todo.Plugin, mockservices.DatabaseFactory(t, mockservices.FromTestDatabase(db))))
 	})
+}
+
+func TestHealth(t *testing.T) {
+	tb := testbackend.Start(t, todo.Plugin)
+	tb.Get("/api/todo/health").Do(t).ExpectStatus(t, http.StatusOK)
 }
 
 func TestCRUD(t *testing.T) {
