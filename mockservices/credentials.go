@@ -163,9 +163,15 @@ func (c Caller) Header() string {
 }
 
 // Cookie returns the auth cookie carrying the caller's token, for paths with
-// a [core.AllowUserCookie] policy. Use it with a [LimitedUser].
+// a [core.AllowUserCookie] policy; use it with a [LimitedUser]. A JSON
+// payload is base64url-encoded, since a cookie cannot hold '"'; the auth
+// fake accepts both forms.
 func (c Caller) Cookie() *http.Cookie {
-	return &http.Cookie{Name: cookieName, Value: c.creds.Token()}
+	token := c.creds.Token()
+	if prefix, payload, ok := strings.Cut(token, ":"); ok && strings.HasPrefix(payload, "{") {
+		token = prefix + ":" + base64.RawURLEncoding.EncodeToString([]byte(payload))
+	}
+	return &http.Cookie{Name: cookieName, Value: token}
 }
 
 // String describes the caller, such as "mock user user:default/alice".

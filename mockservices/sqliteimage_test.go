@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"testing/fstest"
@@ -53,6 +54,8 @@ func TestSQLiteImage(t *testing.T) {
 	}
 }
 
+var imageKeySeq atomic.Int64
+
 func TestUpFromTemplate(t *testing.T) {
 	ctx := context.Background()
 	var calls atomic.Int32
@@ -61,7 +64,9 @@ func TestUpFromTemplate(t *testing.T) {
 		_, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS t (x INTEGER)")
 		return err
 	}
-	key := "test:" + t.Name()
+	// The images are cached for the life of the process: a key of its own
+	// for each run keeps the test repeatable (go test -count=N).
+	key := fmt.Sprintf("test:%s:%d", t.Name(), imageKeySeq.Add(1))
 
 	t.Run("fresh databases share the image", func(t *testing.T) {
 		for range 2 {
