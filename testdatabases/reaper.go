@@ -32,6 +32,10 @@ import (
 
 const reaperEnv = "GREENROOM_TESTDATABASES_REAPER"
 
+// The process's own stdout and stderr, taken before the testing package
+// may swap os.Stdout for a pipe (as it does while running examples).
+var procStdout, procStderr = os.Stdout, os.Stderr
+
 func init() {
 	if marker := os.Getenv(reaperEnv); marker != "" {
 		os.Exit(runReaper(marker, os.Stdin))
@@ -72,8 +76,8 @@ func startReaper(marker string) *reaperClient {
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), reaperEnv+"="+marker)
 	cmd.Stdin = r
-	cmd.Stdout = os.Stdout
-	cmd.Stderr = os.Stderr
+	cmd.Stdout = procStdout
+	cmd.Stderr = procStderr
 	cmd.SysProcAttr = reaperSysProcAttr()
 	if err := cmd.Start(); err != nil {
 		r.Close()

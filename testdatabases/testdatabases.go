@@ -2,6 +2,7 @@ package testdatabases
 
 import (
 	"context"
+	"errors"
 	"database/sql"
 	"fmt"
 	"os"
@@ -181,9 +182,15 @@ func (s *Set) Init(t testing.TB, id ID) *DB {
 		t.Fatalf("testdatabases: unknown engine %q; known engines are %v", id, allIDs)
 	}
 	e, err := theManager.engine(id, s.cfg.provider)
-	if err != nil {
+	var u errUnavailable
+	if errors.As(err, &u) {
 		unavailable(t, id, err)
 		return nil
+	}
+	if err != nil {
+		// A connection string was given (or a container started) but the
+		// server cannot be used: that is a failure, not a skip.
+		t.Fatalf("testdatabases: %v", err)
 	}
 	db, err := e.open(t.Context(), s.cfg)
 	if err != nil {

@@ -89,10 +89,6 @@ func NewSession(phys driver.Conn, d Dialect, h Hooks, outerStarted bool) *Sessio
 	return &Session{phys: phys, dialect: d, hooks: h, lock: make(chan struct{}, 1), inOuter: outerStarted, wait: 30 * time.Second}
 }
 
-// SetLockWait sets how long a statement waits for another virtual
-// connection's transaction before failing (0: forever).
-func (s *Session) SetLockWait(d time.Duration) { s.mu.Lock(); s.wait = d; s.mu.Unlock() }
-
 // Connector returns a driver.Connector for sql.OpenDB whose connections are
 // virtual connections on s.
 func (s *Session) Connector(d driver.Driver) driver.Connector { return connector{s, d} }
@@ -147,15 +143,6 @@ func (s *Session) GoDirect(ctx context.Context, reason string) error {
 	}
 	defer s.release(nil)
 	return s.goDirectLocked(ctx, reason)
-}
-
-func (s *Session) lockWait() time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.wait <= 0 {
-		return 1<<63 - 1
-	}
-	return s.wait
 }
 
 // acquire takes the session lock for v unless v's transaction holds it.

@@ -1,0 +1,198 @@
+package testdatabases_test
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"testing"
+
+	"github.com/greenroom-dev/greenroom/testdatabases"
+)
+
+var todoSchema = testdatabases.SQL(map[testdatabases.Dialect][]string{
+	testdatabases.DialectPostgres: {"CREATE TABLE todos (id SERIAL PRIMARY KEY, title TEXT NOT NULL)"},
+	testdatabases.DialectMySQL:    {"CREATE TABLE todos (id INTEGER AUTO_INCREMENT PRIMARY KEY, title TEXT NOT NULL)"},
+	testdatabases.DialectSQLite:   {"CREATE TABLE todos (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL)"},
+})
+
+// One suite on every engine: SQLite always, plus each engine whose
+// GREENROOM_TEST_DATABASE_<ID>_CONNECTION_STRING is set. Run one engine
+// with go test -run 'TestTodos/postgres'.
+func ExampleSet_Each() {
+	_ = func(t *testing.T) { // func TestTodos(t *testing.T)
+		dbs := testdatabases.New(t, testdatabases.WithMigrator(todoSchema))
+		dbs.Each(t, func(t *testing.T, db *testdatabases.DB) {
+			if _, err := db.Exec("INSERT INTO todos (title) VALUES ('write tests')"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// Select engines explicitly; an ID is an Option.
+func ExampleNew() {
+	_ = func(t *testing.T) {
+		dbs := testdatabases.New(t,
+			testdatabases.SQLite3, testdatabases.Postgres15, testdatabases.MariaDB10,
+			testdatabases.WithMigrator(todoSchema))
+		_ = dbs
+	}
+}
+
+// Init gives one test one fresh database of one engine; it is released when
+// the test ends.
+func ExampleSet_Init() {
+	_ = func(t *testing.T) {
+		db := testdatabases.New(t, testdatabases.WithMigrator(todoSchema)).Init(t, testdatabases.SQLite3)
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM todos").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Open and Close work without a test, for example in a benchmark loop.
+// Each database starts from the template: ids start at 1 again.
+func ExampleSet_Open() {
+	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3, testdatabases.WithMigrator(todoSchema))
+	for i := 0; i < 2; i++ {
+		db, err := dbs.Open(context.Background(), testdatabases.SQLite3)
+		if err != nil {
+			panic(err)
+		}
+		res, err := db.Exec("INSERT INTO todos (title) VALUES ('x')")
+		if err != nil {
+			panic(err)
+		}
+		id, _ := res.LastInsertId()
+		fmt.Println(db.ID, db.Dialect, "first id:", id)
+		db.Close()
+	}
+	// Output:
+	// sqlite sqlite first id: 1
+	// sqlite sqlite first id: 1
+}
+
+// Hand the database to code that opens its own connections.
+func ExampleDB_ConnectionString() {
+	_ = func(t *testing.T) {
+		db := testdatabases.New(t).Init(t, testdatabases.Postgres15)
+		_ = db.ConnectionString() // postgres://.../greenroom_test_...
+		driver, dsn := db.DriverDSN()
+		other, err := sql.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+	}
+}
+
+func ExampleID_EnvVar() {
+	fmt.Println(testdatabases.Postgres15.EnvVar())
+	fmt.Println(testdatabases.MariaDB10.EnvVar())
+	fmt.Printf("%q\n", testdatabases.SQLite3.EnvVar())
+	// Output:
+	// GREENROOM_TEST_DATABASE_POSTGRES15_CONNECTION_STRING
+	// GREENROOM_TEST_DATABASE_MARIADB10_CONNECTION_STRING
+	// ""
+}
+
+func ExampleID_Dialect() {
+	for _, id := range []testdatabases.ID{testdatabases.SQLite3, testdatabases.Postgres18, testdatabases.MySQL8, testdatabases.MariaDB11} {
+		fmt.Println(id, id.Dialect())
+	}
+	// Output:
+	// sqlite sqlite
+	// postgres18 postgres
+	// mysql8 mysql
+	// mariadb11 mysql
+}
+
+func ExampleSQL() {
+	m := testdatabases.SQL(map[testdatabases.Dialect][]string{
+		testdatabases.DialectPostgres: {"CREATE TABLE t (id BIGSERIAL PRIMARY KEY)"},
+		"":                            {"CREATE TABLE t (id INTEGER PRIMARY KEY)"}, // other dialects
+	})
+	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3, testdatabases.WithMigrator(m))
+	db, err := dbs.Open(context.Background(), testdatabases.SQLite3)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	var n int
+	fmt.Println(db.QueryRow("SELECT COUNT(*) FROM t").Scan(&n), n)
+	// Output: <nil> 0
+}
+
+//go:embed testdata/migrations
+var migrations embed.FS
+
+// Goose SQL migrations, one directory per dialect.
+func ExampleGoose() {
+	m := testdatabases.Goose(migrations, "testdata/migrations/{dialect}")
+	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3, testdatabases.WithMigrator(m))
+	db, err := dbs.Open(context.Background(), testdatabases.SQLite3)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	var name string
+	fmt.Println(db.QueryRow("SELECT name FROM users WHERE id = 1").Scan(&name), name)
+	// Output: <nil> admin
+}
+
+// Migrations written in Go: the version string stands in for a hash.
+func ExampleMigratorFunc() {
+	m := testdatabases.MigratorFunc("v3", func(ctx context.Context, db *sql.DB, d testdatabases.Dialect) error {
+		_, err := db.ExecContext(ctx, "CREATE TABLE settings (k VARCHAR(40) PRIMARY KEY, v TEXT)")
+		return err
+	})
+	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3, testdatabases.WithMigrator(m))
+	db, err := dbs.Open(context.Background(), testdatabases.SQLite3)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	_, err = db.Exec("INSERT INTO settings (k, v) VALUES ('a', 'b')")
+	fmt.Println(err)
+	// Output: <nil>
+}
+
+// Keep a failed test's database and log how to connect to it
+// (or set GREENROOM_TEST_DATABASE_KEEP_FAILED=true).
+func ExampleKeepFailed() {
+	_ = func(t *testing.T) {
+		testdatabases.New(t, testdatabases.KeepFailed(), testdatabases.WithMigrator(todoSchema))
+	}
+}
+
+// Start engines without a connection string with dockertest instead of
+// testcontainers (or set GREENROOM_TEST_DATABASE_PROVIDER=dockertest).
+func ExampleWithContainerProvider() {
+	_ = func(t *testing.T) {
+		testdatabases.New(t, testdatabases.Postgres17, testdatabases.WithContainerProvider("dockertest"))
+	}
+}
+
+func ExampleWithMigrator() {
+	_ = func(t *testing.T) {
+		testdatabases.New(t, testdatabases.WithMigrator(todoSchema))
+	}
+}
+
+func ExampleSet_IDs() {
+	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3, testdatabases.MySQL8)
+	fmt.Println(dbs.IDs())
+	// Output: [sqlite mysql8]
+}
+
+func ExampleDB_Close() {
+	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3)
+	db, err := dbs.Open(context.Background(), testdatabases.SQLite3)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(db.Close())
+	// Output: <nil>
+}

@@ -1,0 +1,60 @@
+package sqlscan
+
+import "testing"
+
+func TestClassify(t *testing.T) {
+	cases := []struct {
+		sql   string
+		mysql bool
+		want  Flags
+		not   Flags
+	}{
+		{"BEGIN", false, TxControl, 0},
+		{"  commit;", false, TxControl, 0},
+		{"START TRANSACTION READ ONLY", true, TxControl, 0},
+		{"rollback to savepoint a", false, TxControl, 0},
+		{"SELECT 1; COMMIT", false, TxControl, 0},
+		{"SELECT 'COMMIT'", false, 0, TxControl},
+		{"SELECT $$ COMMIT $$", false, 0, TxControl},
+		{"SELECT $tag$ ; COMMIT; $tag$", false, 0, TxControl},
+		{"SELECT $1, $2", false, Write, TxControl},
+		{"-- COMMIT\nSELECT 1", false, 0, TxControl},
+		{"/* COMMIT /* nested */ COMMIT */ SELECT 1", false, 0, TxControl},
+		{"# COMMIT\nSELECT 1", true, 0, TxControl},
+		{"SELECT `commit` FROM t", true, 0, TxControl},
+		{"SELECT 'it''s; COMMIT'", false, 0, TxControl},
+		{`SELECT 'a\'; COMMIT'`, true, 0, TxControl},
+		{"CREATE TABLE t (id int)", true, ImplicitCommit | DDL, 0},
+		{"create temporary table t (id int)", true, SessionState, ImplicitCommit},
+		{"ALTER TABLE t ADD c int", true, ImplicitCommit | DDL, 0},
+		{"TRUNCATE t", true, ImplicitCommit, 0},
+		{"LOCK TABLES t WRITE", true, ImplicitCommit, 0},
+		{"CREATE TABLE t (id int)", false, DDL | Write, ImplicitCommit},
+		{"SET @x = 1", true, SessionState, 0},
+		{"SET autocommit = 1", true, ImplicitCommit, 0},
+		{"SET search_path TO x", false, 0, SessionState},
+		{"SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", false, TxControl, 0},
+		{"PREPARE p AS SELECT 1", false, SessionState, 0},
+		{"PREPARE TRANSACTION 'x'", false, TxControl, 0},
+		{"INSERT INTO t VALUES (1)", true, Write, ImplicitCommit},
+		{"CALL p()", true, Call, 0},
+		{"DO GET_LOCK('x', 0)", true, Write, Call},
+		{"WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x", false, Write, 0},
+		{"BEGIN NOT ATOMIC SELECT 1; END", true, Call, 0},
+		{"", false, 0, TxControl | Write},
+		{";;", true, 0, TxControl | Write},
+	}
+	for _, c := range cases {
+		got := Classify(c.sql, c.mysql)
+		if got&c.want != c.want || got&c.not != 0 {
+			t.Errorf("Classify(%q, mysql=%v) = %b, want bits %b set and %b clear", c.sql, c.mysql, got, c.want, c.not)
+		}
+	}
+}
+
+func TestStatements(t *testing.T) {
+	got := Statements("select 1; insert into t values ('a;b'); ; commit", false, 2)
+	if len(got) != 3 || got[0][0] != "SELECT" || got[1][0] != "INSERT" || got[2][0] != "COMMIT" {
+		t.Errorf("Statements = %q", got)
+	}
+}
