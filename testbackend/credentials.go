@@ -44,8 +44,8 @@ type tokenMinter interface {
 	userToken(ctx context.Context, ref string) (string, error)
 	limitedUserToken(ctx context.Context, ref, target string) (string, error)
 	serviceToken(ctx context.Context, subject, onBehalfOf, target string) (string, error)
-	// invalidate turns a token of the minter into one its auth rejects
-	// for being invalid (not for being unknown).
+	// invalidate turns a token of the minter into an invalid token of
+	// the same kind, which its auth rejects.
 	invalidate(token string) string
 }
 

@@ -2,6 +2,7 @@ package testbackend
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/greenroom-dev/greenroom/backend"
@@ -35,7 +36,7 @@ func NewFactoryTester(t testing.TB, subject *backend.ServiceFactory, features ..
 			t.Fatalf("testbackend.NewFactoryTester: %s is the subject's service; pass only the factories of its dependencies", sf)
 		}
 	}
-	s, err := newSettings(append(features, subject))
+	s, err := newSettings(append(slices.Clone(features), subject))
 	if err != nil {
 		t.Fatalf("testbackend.NewFactoryTester: %v", err)
 	}
