@@ -32,5 +32,13 @@
 //
 // [Migrator] offers the same migrations to tools that work on a plain
 // *sql.DB, such as a test-database helper that migrates a template once per
-// [Migrations.Hash].
+// [Migrations.Hash]. Its Migrate takes the dialect as a plain string; a
+// helper whose interface names its own dialect type adapts it in one line,
+// for example with package testdatabases:
+//
+//	mig := migrate.Migrator(migrations, "migrations")
+//	hash, _ := mig.Hash()
+//	testdatabases.MigratorFunc(hash, func(ctx context.Context, db *sql.DB, d testdatabases.Dialect) error {
+//		return mig.Migrate(ctx, db, string(d))
+//	})
 package migrate
