@@ -2,8 +2,8 @@ package testdatabases
 
 import (
 	"context"
-	"errors"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
