@@ -56,7 +56,9 @@ func (tb *Backend) Delete(path string) *Request {
 
 // NewRequest starts a request. A body is sent as is if it is a []byte, a
 // string or an io.Reader, and encoded as JSON otherwise, with the
-// Content-Type application/json; nil is no body.
+// Content-Type application/json; nil is no body. A request can be sent
+// more than once, except with an io.Reader body, which the first send
+// reads.
 //
 // The request is sent with no credentials unless an As method says
 // otherwise or the backend has a default user ([WithDefaultUser]).

@@ -28,8 +28,9 @@ type Backend struct {
 	// defaultUser is the user entity ref of WithDefaultUser, or "".
 	defaultUser string
 
-	srvMu sync.Mutex
-	srv   *httptest.Server // started by URL
+	srvMu   sync.Mutex
+	srv     *httptest.Server // started by URL
+	stopped bool             // the test ended: URL starts no server
 }
 
 // Start starts a backend with the given plugins, modules and service
@@ -81,6 +82,7 @@ func (tb *Backend) stop(t testing.TB) {
 	}
 	tb.srvMu.Lock()
 	srv := tb.srv
+	tb.stopped = true
 	tb.srvMu.Unlock()
 	if srv != nil {
 		srv.Close()
@@ -104,11 +106,15 @@ func (tb *Backend) Client() *http.Client { return tb.client }
 // URL returns the base URL of a real HTTP server serving the backend,
 // starting it on first use, such as "http://127.0.0.1:41234". Discovery
 // returns URLs under it, so plugins of one test backend can call each other
-// over HTTP.
+// over HTTP. URL panics if called after the test ended, when the server
+// would never be closed.
 func (tb *Backend) URL() string {
 	tb.srvMu.Lock()
 	defer tb.srvMu.Unlock()
 	if tb.srv == nil {
+		if tb.stopped {
+			panic("testbackend: Backend.URL called after the test backend stopped")
+		}
 		tb.srv = httptest.NewServer(http.HandlerFunc(tb.serveHTTP))
 	}
 	return tb.srv.URL

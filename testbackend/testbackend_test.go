@@ -3,6 +3,7 @@ package testbackend_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -642,3 +643,14 @@ func TestService(t *testing.T) {
 type unprovided interface{ Nothing() }
 
 var unprovidedRef = core.NewServiceRef[unprovided]("test.unprovided")
+
+func TestURLAfterStop(t *testing.T) {
+	var tb *testbackend.Backend
+	t.Run("test", func(t *testing.T) { tb = testbackend.Start(t, echo) })
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "after the test backend stopped") {
+			t.Errorf("URL after the test: recovered %v, want a panic naming the misuse", r)
+		}
+	}()
+	tb.URL()
+}
