@@ -421,3 +421,33 @@ func TestTransactionControlText(t *testing.T) {
 		})
 	}
 }
+
+// The first statement of a test runs without a savepoint; when it fails the
+// outer transaction is restarted, and nothing of the test is lost later.
+func TestFailingStatements(t *testing.T) {
+	set := testdatabases.New(t, testdatabases.WithMigrator(isoSchema))
+	set.Each(t, func(t *testing.T, db *testdatabases.DB) {
+		if _, err := db.Exec("INSERT INTO no_such_table VALUES (1)"); err == nil {
+			t.Fatal("insert into a missing table succeeded")
+		}
+		if _, err := db.Exec("SELEKT 1"); err == nil {
+			t.Fatal("syntax error accepted")
+		}
+		if id := insertID(t, db, "a"); id != 1 {
+			t.Errorf("id = %d, want 1", id)
+		}
+		if _, err := db.Exec("INSERT INTO notes (item_id, body) VALUES (999, 'no such item')"); err == nil {
+			t.Error("foreign key not enforced")
+		}
+		if id := insertID(t, db, "b"); id != 2 && db.Dialect != testdatabases.DialectMySQL {
+			t.Errorf("id = %d, want 2", id)
+		}
+		if n := count(t, db, "items"); n != 2 {
+			t.Errorf("items = %d after failed statements, want 2", n)
+		}
+		checkKinds := count(t, db, "kinds")
+		if checkKinds != 2 {
+			t.Errorf("kinds = %d", checkKinds)
+		}
+	})
+}

@@ -115,6 +115,8 @@ type serverOps interface {
 	create(ctx context.Context, t tmpl, name string) (*slot, error)
 	// recycle returns a used slot to its pristine state, or fails.
 	recycle(ctx context.Context, s *slot, st txmux.State) error
+	// freshen prepares a ready slot for the test that takes it.
+	freshen(ctx context.Context, s *slot) error
 	// settle undoes server-wide effects of the test at once (MySQL named
 	// locks), before the database is recycled in the background.
 	settle(ctx context.Context, s *slot, st txmux.State)
@@ -135,9 +137,10 @@ type tmpl interface{ hash() string }
 
 // slot is one prepared per-test database with its warm physical connection.
 type slot struct {
-	name string
-	phys driver.Conn
-	t    tmpl
+	name  string
+	phys  driver.Conn
+	t     tmpl
+	begun time.Time // when the outer transaction began (PostgreSQL)
 }
 
 type serverEngine struct {
@@ -169,6 +172,11 @@ func (e *serverEngine) open(ctx context.Context, cfg config) (*DB, error) {
 	p := e.pool(hash, cfg.migrator)
 	s, err := p.acquire(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.ops.freshen(ctx, s); err != nil {
+		e.ops.drop(context.Background(), s)
+		p.discard()
 		return nil, err
 	}
 	sess := txmux.NewSession(s.phys, dialectOf(e.id), e.ops.hooks(), e.ops.outerStarted())

@@ -599,6 +599,8 @@ func asAny(v driver.Value) any {
 	return v
 }
 
+func (s *mysqlServer) freshen(context.Context, *slot) error { return nil }
+
 func (s *mysqlServer) settle(ctx context.Context, sl *slot, st txmux.State) {
 	if st.NamedLocks && st.Broken == nil {
 		_, _ = sl.phys.(driver.ExecerContext).ExecContext(ctx, "DO RELEASE_ALL_LOCKS()", nil)

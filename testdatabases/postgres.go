@@ -287,6 +287,11 @@ func (s *pgServer) create(ctx context.Context, t tmpl, name string) (*slot, erro
 		s.drop(ctx, sl)
 		return nil, fmt.Errorf("reading sequences of template %s: %w", tp.name, tp.seqErr)
 	}
+	if _, err := phys.(*stdlib.Conn).Conn().PgConn().Exec(ctx, "BEGIN").ReadAll(); err != nil {
+		s.drop(ctx, sl)
+		return nil, err
+	}
+	sl.begun = time.Now()
 	return sl, nil
 }
 
@@ -337,7 +342,7 @@ func (s *pgServer) recycle(ctx context.Context, sl *slot, st txmux.State) error 
 	if st.Taint != "" {
 		return errors.New(st.Taint)
 	}
-	if !st.Used {
+	if !st.Used && st.InOuter {
 		return nil
 	}
 	c := sl.phys.(*stdlib.Conn).Conn()
@@ -369,6 +374,28 @@ func (s *pgServer) recycle(ctx context.Context, sl *slot, st txmux.State) error 
 			return err
 		}
 	}
+	// The next test's outer transaction. Its start is now() for that test,
+	// so freshen restarts it if the database waits long in the pool.
+	if _, err := c.PgConn().Exec(ctx, "BEGIN").ReadAll(); err != nil {
+		return err
+	}
+	sl.begun = time.Now()
+	return nil
+}
+
+// maxIdleTx bounds how old now() (the outer transaction's start) may be
+// when a test gets its database.
+const maxIdleTx = 250 * time.Millisecond
+
+func (s *pgServer) freshen(ctx context.Context, sl *slot) error {
+	if time.Since(sl.begun) < maxIdleTx {
+		return nil
+	}
+	c := sl.phys.(*stdlib.Conn).Conn()
+	if _, err := c.PgConn().Exec(ctx, "ROLLBACK; BEGIN").ReadAll(); err != nil {
+		return fmt.Errorf("restarting the transaction of %s: %w", sl.name, err)
+	}
+	sl.begun = time.Now()
 	return nil
 }
 

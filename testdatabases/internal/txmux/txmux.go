@@ -70,6 +70,7 @@ type Session struct {
 	direct    bool   // outer transaction no longer exists
 	inOuter   bool   // outer transaction has been started (PostgreSQL starts it lazily)
 	autoSP    bool   // PostgreSQL automatic savepoint exists
+	pristine  bool   // the outer transaction holds nothing of the test yet
 	owner     *vconn // virtual connection whose transaction holds lock
 	spSeq     int
 	taint     string // why the database must be recycled the slow way
@@ -86,7 +87,7 @@ type Session struct {
 // outer transaction when outerStarted is true. For PostgreSQL pass false: the
 // outer transaction is started together with the first statement.
 func NewSession(phys driver.Conn, d Dialect, h Hooks, outerStarted bool) *Session {
-	return &Session{phys: phys, dialect: d, hooks: h, lock: make(chan struct{}, 1), inOuter: outerStarted, wait: 30 * time.Second}
+	return &Session{phys: phys, dialect: d, hooks: h, lock: make(chan struct{}, 1), inOuter: outerStarted, pristine: true, wait: 30 * time.Second}
 }
 
 // Connector returns a driver.Connector for sql.OpenDB whose connections are
@@ -292,6 +293,22 @@ func (s *Session) before(ctx context.Context, v *vconn, q string) (stmtInfo, err
 		return info, nil
 	}
 	s.mu.Lock()
+	if s.pristine {
+		// Nothing to lose yet: no savepoint; if the statement fails, the
+		// outer transaction is simply restarted.
+		begin := !s.inOuter
+		s.mu.Unlock()
+		if begin {
+			if err := s.control(ctx, "BEGIN"); err != nil {
+				return info, s.fail(err)
+			}
+			s.mu.Lock()
+			s.inOuter = true
+			s.mu.Unlock()
+		}
+		info.restart = true
+		return info, nil
+	}
 	var pre string
 	if !s.inOuter {
 		pre = "BEGIN; SAVEPOINT greenroom_auto"
@@ -313,12 +330,15 @@ func (s *Session) before(ctx context.Context, v *vconn, q string) (stmtInfo, err
 
 // stmtInfo describes one statement: whether an automatic savepoint guards
 // it and whether it changes the schema.
-type stmtInfo struct{ auto, ddl bool }
+type stmtInfo struct{ auto, restart, ddl bool }
 
 // after handles a statement's outcome (lock held).
 func (s *Session) after(ctx context.Context, info stmtInfo, err error) error {
 	autoSP := info.auto
 	if err == nil {
+		s.mu.Lock()
+		s.pristine = false
+		s.mu.Unlock()
 		if info.ddl && s.hooks.AfterDDL != nil {
 			if herr := s.do(func() error { return s.hooks.AfterDDL(ctx, s.phys) }); herr != nil {
 				return s.fail(herr)
@@ -343,8 +363,13 @@ func (s *Session) after(ctx context.Context, info stmtInfo, err error) error {
 		s.mu.Unlock()
 		return err
 	}
-	if autoSP {
+	switch {
+	case autoSP:
 		if rerr := s.control(ctx, "ROLLBACK TO SAVEPOINT greenroom_auto"); rerr != nil {
+			s.fail(rerr)
+		}
+	case info.restart:
+		if rerr := s.control(ctx, "ROLLBACK; BEGIN"); rerr != nil {
 			s.fail(rerr)
 		}
 	}
@@ -462,6 +487,7 @@ func (v *vconn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, 
 	s.mu.Lock()
 	s.owner = v
 	s.used = true
+	s.pristine = false
 	s.mu.Unlock()
 	v.tx = t
 	return t, nil
