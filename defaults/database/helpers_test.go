@@ -26,7 +26,7 @@ const (
 
 // serverURL returns the connection string in the environment variable, or
 // skips the test; under CI=true a missing variable fails it instead.
-func serverURL(t *testing.T, env string) string {
+func serverURL(t testing.TB, env string) string {
 	t.Helper()
 	v := os.Getenv(env)
 	if v == "" {
@@ -39,7 +39,7 @@ func serverURL(t *testing.T, env string) string {
 }
 
 // testPrefix returns a database name prefix unique to this test.
-func testPrefix(t *testing.T) string {
+func testPrefix(t testing.TB) string {
 	t.Helper()
 	var b [4]byte
 	_, _ = rand.Read(b[:])
@@ -47,7 +47,7 @@ func testPrefix(t *testing.T) string {
 }
 
 // adminDB opens a connection to the server for the test itself.
-func adminDB(t *testing.T, client, connection string) *sql.DB {
+func adminDB(t testing.TB, client, connection string) *sql.DB {
 	t.Helper()
 	var db *sql.DB
 	var err error
@@ -73,7 +73,7 @@ func adminDB(t *testing.T, client, connection string) *sql.DB {
 // dropDatabases drops, at the end of the test, every database whose name
 // starts with prefix. Register it before anything that opens pools, so that
 // it runs after they are closed.
-func dropDatabases(t *testing.T, client, connection, prefix string) {
+func dropDatabases(t testing.TB, client, connection, prefix string) {
 	t.Helper()
 	admin := adminDB(t, client, connection)
 	t.Cleanup(func() {
@@ -118,7 +118,7 @@ func dropDatabases(t *testing.T, client, connection, prefix string) {
 }
 
 // databaseExists asks the server whether a database exists.
-func databaseExists(t *testing.T, client, connection, name string) bool {
+func databaseExists(t testing.TB, client, connection, name string) bool {
 	t.Helper()
 	admin := adminDB(t, client, connection)
 	var n int
@@ -133,7 +133,7 @@ func databaseExists(t *testing.T, client, connection, name string) bool {
 	return n == 1
 }
 
-func newConfig(t *testing.T, data map[string]any) core.Config {
+func newConfig(t testing.TB, data map[string]any) core.Config {
 	t.Helper()
 	c, err := config.FromMap(data)
 	require.NoError(t, err)
@@ -142,7 +142,7 @@ func newConfig(t *testing.T, data map[string]any) core.Config {
 
 // newManager builds a manager from backend.database settings and closes
 // it at the end of the test.
-func newManager(t *testing.T, db map[string]any) *database.Manager {
+func newManager(t testing.TB, db map[string]any) *database.Manager {
 	t.Helper()
 	m, err := database.NewManager(newConfig(t, map[string]any{"backend": map[string]any{"database": db}}), nil)
 	require.NoError(t, err)
@@ -155,47 +155,47 @@ type engine struct {
 	name string
 	// setup returns backend.database settings for the test, registering
 	// the cleanup of what the test creates.
-	setup   func(t *testing.T) map[string]any
+	setup   func(t testing.TB) map[string]any
 	dialect core.Dialect
 	// server is the client and connection URL for admin queries, "" for
 	// SQLite.
-	server func(t *testing.T) (client, connection string)
+	server func(t testing.TB) (client, connection string)
 }
 
 var engines = []engine{
 	{
 		name:    "sqlite-memory",
-		setup:   func(t *testing.T) map[string]any { return map[string]any{} },
+		setup:   func(t testing.TB) map[string]any { return map[string]any{} },
 		dialect: core.DialectSQLite,
 	},
 	{
 		name: "sqlite-directory",
-		setup: func(t *testing.T) map[string]any {
+		setup: func(t testing.TB) map[string]any {
 			return map[string]any{"client": "sqlite", "connection": t.TempDir()}
 		},
 		dialect: core.DialectSQLite,
 	},
 	{
 		name: "postgres",
-		setup: func(t *testing.T) map[string]any {
+		setup: func(t testing.TB) map[string]any {
 			conn := serverURL(t, postgresEnv)
 			prefix := testPrefix(t)
 			dropDatabases(t, "postgres", conn, prefix)
 			return map[string]any{"client": "pg", "connection": conn, "prefix": prefix}
 		},
 		dialect: core.DialectPostgres,
-		server:  func(t *testing.T) (string, string) { return "postgres", serverURL(t, postgresEnv) },
+		server:  func(t testing.TB) (string, string) { return "postgres", serverURL(t, postgresEnv) },
 	},
 	{
 		name: "mysql",
-		setup: func(t *testing.T) map[string]any {
+		setup: func(t testing.TB) map[string]any {
 			conn := serverURL(t, mariaDBEnv)
 			prefix := testPrefix(t)
 			dropDatabases(t, "mysql", conn, prefix)
 			return map[string]any{"client": "mysql", "connection": conn, "prefix": prefix}
 		},
 		dialect: core.DialectMySQL,
-		server:  func(t *testing.T) (string, string) { return "mysql", serverURL(t, mariaDBEnv) },
+		server:  func(t testing.TB) (string, string) { return "mysql", serverURL(t, mariaDBEnv) },
 	},
 }
 
