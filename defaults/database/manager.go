@@ -147,7 +147,9 @@ func (d *Database) MigrationsSkipped() bool { return d.s.skipMigrations }
 
 // Name is the name of the plugin's database: prefix + plugin id unless the
 // plugin's own connection names one; in the schema division mode, the
-// shared database. For SQLite it is the base name of the file.
+// shared database. For SQLite it is prefix + plugin id, the name of the
+// file without .sqlite (an in-memory database has no file, but the same
+// name).
 func (d *Database) Name() string { return d.s.databaseName(d.pluginID) }
 
 // DB returns the plugin's pool, opening it on the first call: the database
