@@ -19,7 +19,7 @@ func TestRootHealth(t *testing.T, newHealth func(t *testing.T, lc core.RootLifec
 	ctx := context.Background()
 	lc := &suiteLifecycle{}
 	h := newHealth(t, lc)
-	check := func(phase string, wantReady bool) {
+	check := func(t *testing.T, phase string, wantReady bool) {
 		t.Helper()
 		if s := h.Liveness(ctx); !s.OK() {
 			t.Errorf("%s: Liveness() = %+v, want ok: the process answers", phase, s)
@@ -32,22 +32,22 @@ func TestRootHealth(t *testing.T, newHealth func(t *testing.T, lc core.RootLifec
 			t.Errorf("%s: Readiness() = %+v, want status \"error\" with a message", phase, s)
 		}
 	}
-	t.Run("not ready before the backend has started", func(t *testing.T) { check("before start", false) })
+	t.Run("not ready before the backend has started", func(t *testing.T) { check(t, "before start", false) })
 	t.Run("ready once the startup hooks ran", func(t *testing.T) {
 		if err := lc.run(ctx, lc.startup); err != nil {
 			t.Fatalf("startup hooks: %v", err)
 		}
-		check("after start", true)
+		check(t, "after start", true)
 	})
 	t.Run("not ready once shutting down", func(t *testing.T) {
 		if err := lc.run(ctx, lc.beforeShutdown); err != nil {
 			t.Fatalf("before-shutdown hooks: %v", err)
 		}
-		check("shutting down", false)
+		check(t, "shutting down", false)
 		if err := lc.run(ctx, lc.shutdown); err != nil {
 			t.Fatalf("shutdown hooks: %v", err)
 		}
-		check("after shutdown", false)
+		check(t, "after shutdown", false)
 	})
 }
 

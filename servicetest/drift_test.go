@@ -1,0 +1,195 @@
+package servicetest_test
+
+// A suite that cannot fail proves nothing. TestSuitesCatchDrift runs each
+// suite against an implementation that breaks one contract, in a child
+// process of this test binary (a suite takes a *testing.T, whose failure
+// cannot be caught in-process), and checks that the suite fails there, in
+// the subtest named after the broken contract.
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/defaults/httprouter"
+	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/servicetest"
+)
+
+const driftEnv = "SERVICETEST_RUN_DRIFTED"
+
+// drifted are implementations that each break one contract, and the
+// subtest of the suite that must catch it.
+var drifted = []struct {
+	name     string
+	run      func(t *testing.T)
+	wantFail string // a subtest name, as go test prints it
+}{
+	{"HTTPAuth ignores allow", func(t *testing.T) {
+		env := func(t *testing.T) servicetest.AuthEnv {
+			e := mockEnv(t)
+			e.HTTPAuth = func(a core.Auth) core.HTTPAuth { return ignoreAllow{mockservices.HTTPAuth(a)} }
+			return e
+		}
+		servicetest.TestHTTPAuth(t, env)
+	}, "no_header_is_refused_where_none_is_not_allowed"},
+	{"Auth accepts any token", func(t *testing.T) {
+		env := func(t *testing.T) servicetest.AuthEnv {
+			e := mockEnv(t)
+			e.Auth = func(id string) core.Auth { return acceptAll{mockservices.Auth(id)} }
+			return e
+		}
+		servicetest.TestAuth(t, env)
+	}, "garbage_tokens_are_authentication_errors"},
+	{"UserInfo ignores ownership", func(t *testing.T) {
+		env := func(t *testing.T) servicetest.AuthEnv {
+			e := mockEnv(t)
+			e.UserInfo = func() core.UserInfo { return ownsItself{} }
+			return e
+		}
+		servicetest.TestUserInfo(t, env)
+	}, "a_user's_ownership_refs_come_from_its_token"},
+	{"Discovery adds a trailing slash", func(t *testing.T) {
+		servicetest.TestDiscovery(t, func(t *testing.T) core.Discovery { return trailingSlash{mockservices.Discovery("")} })
+	}, "BaseURL_is_an_absolute_URL_ending_in_/api/<pluginId>"},
+	{"Database shared between plugins", func(t *testing.T) {
+		dbs := map[*testing.T]core.Database{}
+		servicetest.TestDatabase(t, func(t *testing.T, _ string) core.Database {
+			if dbs[t] == nil {
+				dbs[t] = mockservices.Database(t)
+			}
+			return dbs[t]
+		})
+	}, "the_databases_of_two_plugins_are_isolated"},
+	{"RootHealth ready before start", func(t *testing.T) {
+		servicetest.TestRootHealth(t, func(*testing.T, core.RootLifecycle) core.RootHealth { return mockservices.RootHealth() })
+	}, "not_ready_before_the_backend_has_started"},
+	{"Lifecycle accepts late hooks", func(t *testing.T) {
+		servicetest.TestLifecycle(t, func(t *testing.T, init func(core.Lifecycle)) (start, stop func(context.Context) error) {
+			lc := &lateLifecycle{mockservices.Lifecycle()}
+			init(lc)
+			return lc.RunStartupHooks, lc.RunShutdownHooks
+		})
+	}, "adding_a_startup_hook_after_start_is_an_error"},
+	{"Logger With drops its attributes", func(t *testing.T) {
+		servicetest.TestLogger(t, func(t *testing.T) (core.Logger, func() []map[string]any) {
+			l := mockservices.Logger(t)
+			return withless{l}, func() []map[string]any {
+				var out []map[string]any
+				for _, r := range l.Records() {
+					m := map[string]any{"level": r.Level.String(), "msg": r.Message}
+					for k, v := range r.Attrs {
+						m[k] = v
+					}
+					out = append(out, m)
+				}
+				return out
+			}
+		})
+	}, "With_adds_its_attributes_to_every_record_of_the_child"},
+	{"HTTP router with an implicit user", func(t *testing.T) {
+		servicetest.TestHTTPRouter(t, func(t *testing.T, setup func(core.HTTPRouter)) servicetest.RouterEnv {
+			a := mockservices.Auth("todo")
+			h := mockservices.HTTPAuth(a, mockservices.WithDefaultCredentials(mockservices.User().Credentials()))
+			lc := mockservices.Lifecycle()
+			rt, err := httprouter.New(httprouter.Options{PluginID: "todo", Auth: a, HTTPAuth: h, Lifecycle: lc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			setup(rt)
+			root := httprouter.NewRoot(httprouter.RootOptions{})
+			_ = root.Use(rt.MountPath(), rt)
+			_ = lc.RunStartupHooks(context.Background())
+			return servicetest.RouterEnv{Handler: root.Handler(), MountPath: rt.MountPath(), UserHeader: mockservices.User().Header(), UserCookie: mockservices.LimitedUser().Cookie()}
+		})
+	}, "a_registered_route_needs_credentials"},
+}
+
+func TestSuitesCatchDrift(t *testing.T) {
+	if os.Getenv(driftEnv) != "" {
+		return // this is the child process
+	}
+	for _, d := range drifted {
+		t.Run(d.name, func(t *testing.T) {
+			name := strings.ReplaceAll(d.name, " ", "_")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestDrifted$/^"+regexp.QuoteMeta(name)+"$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), driftEnv+"=1")
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the suite passed an implementation where %s:\n%s", d.name, out)
+			}
+			if !strings.Contains(string(out), "--- FAIL: TestDrifted/"+name+"/"+d.wantFail) {
+				t.Errorf("the suite failed, but not in the subtest %q:\n%s", d.wantFail, out)
+			}
+		})
+	}
+}
+
+// TestDrifted runs the suites against the drifted implementations, in the
+// child processes of TestSuitesCatchDrift only; there, it must fail.
+func TestDrifted(t *testing.T) {
+	if os.Getenv(driftEnv) == "" {
+		return // only meaningful in the child process
+	}
+	for _, d := range drifted {
+		t.Run(d.name, d.run)
+	}
+}
+
+func mockEnv(*testing.T) servicetest.AuthEnv {
+	return servicetest.AuthEnv{
+		Auth: func(id string) core.Auth { return mockservices.Auth(id) },
+		UserToken: func(ref string, ownership ...string) string {
+			return mockservices.User(ref).WithOwnership(ownership...).Token()
+		},
+		HTTPAuth: func(a core.Auth) core.HTTPAuth { return mockservices.HTTPAuth(a) },
+		UserInfo: func() core.UserInfo { return mockservices.UserInfo() },
+	}
+}
+
+type ignoreAllow struct{ core.HTTPAuth }
+
+func (h ignoreAllow) Credentials(r *http.Request, _ ...core.PrincipalType) (core.Credentials, error) {
+	return h.HTTPAuth.Credentials(r)
+}
+
+type acceptAll struct{ core.Auth }
+
+func (acceptAll) Authenticate(context.Context, string) (core.Credentials, error) {
+	return mockservices.User().Credentials(), nil
+}
+
+type ownsItself struct{}
+
+func (ownsItself) Get(ctx context.Context, c core.Credentials) (core.UserDetails, error) {
+	d, err := mockservices.UserInfo().Get(ctx, c)
+	if err != nil {
+		return d, err
+	}
+	d.OwnershipEntityRefs = []string{d.UserEntityRef}
+	return d, nil
+}
+
+type trailingSlash struct{ core.Discovery }
+
+func (d trailingSlash) BaseURL(ctx context.Context, id string) (string, error) {
+	u, err := d.Discovery.BaseURL(ctx, id)
+	return u + "/", err
+}
+
+type lateLifecycle struct{ *mockservices.LifecycleService }
+
+// AddStartupHook swallows the refusal of a late hook.
+func (l *lateLifecycle) AddStartupHook(h core.Hook) error {
+	_ = l.LifecycleService.AddStartupHook(h)
+	return nil
+}
+
+type withless struct{ core.Logger }
+
+func (l withless) With(...any) core.Logger { return l }
