@@ -14,7 +14,8 @@ var noExpiry time.Time
 type Call struct {
 	// Method is the method name, such as "PluginRequestToken".
 	Method string
-	// Args are the arguments after the context, as passed.
+	// Args are the arguments after the context, as passed, except that
+	// HTTPAuth records a request as "<METHOD> <request URI>".
 	Args []any
 	// Err is the error the method returned, or nil.
 	Err error
