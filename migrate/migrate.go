@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -134,6 +136,33 @@ func (m *Migrations) Hash() (string, error) {
 	if m.fsys == nil {
 		return "", errors.New("migrate: the file system is nil")
 	}
+	// An embed.FS never changes, so its hash is computed once per
+	// process: plugins embed their migrations and call Up on every start,
+	// and tests start many backends.
+	if efs, ok := m.fsys.(embed.FS); ok {
+		k := hashKey{fsys: efs, dir: m.o.dir, table: m.o.table}
+		if v, ok := embedHashes.Load(k); ok {
+			return v.(string), nil
+		}
+		sum, err := m.hash()
+		if err == nil {
+			embedHashes.Store(k, sum)
+		}
+		return sum, err
+	}
+	return m.hash()
+}
+
+// embedHashes caches the hashes of migrations in an embed.FS, which is
+// immutable, like the type caches of encoding/json.
+var embedHashes sync.Map // hashKey -> string
+
+type hashKey struct {
+	fsys       embed.FS
+	dir, table string
+}
+
+func (m *Migrations) hash() (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "table %q\n", m.o.table)
 	dirs := []string{m.o.dir}

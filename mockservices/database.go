@@ -44,11 +44,16 @@ func WithMigrationsSkipped() DatabaseOption {
 // created on the first call of DB and closed when the test ends.
 //
 // The database lives in a file (in /dev/shm when it is available, else in
-// t.TempDir) rather than in memory: an
-// in-memory SQLite database is private to one connection, and the two ways
-// to share one across a connection pool either fail under concurrent
-// transactions (the memdb VFS: SQLITE_BUSY) or deadlock (shared cache), so
-// a pool over an in-memory database would not behave like production.
+// the temporary directory) rather than in memory: an in-memory SQLite
+// database is private to one connection, and the two ways to share one
+// across a connection pool either fail under concurrent transactions (the
+// memdb VFS: SQLITE_BUSY) or deadlock (shared cache), so a pool over an
+// in-memory database would not behave like production.
+//
+// A database migrated with package migrate starts as a copy of a database
+// the same migrations made before, and when the test ends it is reset to
+// that state and kept open for the next test of the process: see
+// [migrate.Templater]. The next test cannot tell it from a fresh copy.
 func Database(t testing.TB, opts ...DatabaseOption) core.Database {
 	t.Helper()
 	o := dbOptions{dialect: core.DialectSQLite}
@@ -58,56 +63,77 @@ func Database(t testing.TB, opts ...DatabaseOption) core.Database {
 	if o.db != nil {
 		return &database{db: o.db, dialect: o.dialect, skipMigrations: o.skipMigrations}
 	}
-	return newSQLiteDatabase(t, filepath.Join(sqliteDir(t), "plugin.sqlite"), o.skipMigrations)
-}
-
-// sqliteDir returns a new directory for the SQLite files of t, removed
-// when t ends: in /dev/shm where it is a writable tmpfs, since a file
-// database there costs a fraction of one on a disk (creating, locking and
-// removing the database, WAL and shared-memory files are all file system
-// calls), and in t.TempDir otherwise.
-func sqliteDir(t testing.TB) string {
-	t.Helper()
-	if dir, err := os.MkdirTemp("/dev/shm", "greenroom-mockservices-"); err == nil {
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		return dir
-	}
-	return t.TempDir()
-}
-
-// newSQLiteDatabase returns a database that opens the SQLite file at path
-// on first use and closes it when t ends.
-func newSQLiteDatabase(t testing.TB, path string, skipMigrations bool) *database {
-	d := &database{dialect: core.DialectSQLite, skipMigrations: skipMigrations, path: path}
-	d.open = func() (*sql.DB, error) {
-		q := url.Values{}
-		q.Add("_pragma", "foreign_keys(1)")
-		q.Add("_pragma", "busy_timeout(10000)")
-		// synchronous first: switching a database to WAL syncs unless
-		// it is off, and a test database need not survive a crash.
-		q.Add("_pragma", "synchronous(OFF)")
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Set("_txlock", "immediate")
-		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-		if err != nil {
-			return nil, fmt.Errorf("mockservices: open SQLite database %s: %w", path, err)
-		}
-		if err := db.Ping(); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("mockservices: open SQLite database %s: %w", path, err)
-		}
-		return db, nil
-	}
+	d := newSQLiteDatabase(t, o.skipMigrations)
 	t.Cleanup(func() {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		if d.db != nil {
-			if err := d.db.Close(); err != nil {
-				t.Errorf("mockservices: close SQLite database %s: %v", path, err)
-			}
+		if err := d.release(); err != nil {
+			t.Errorf("%v", err)
 		}
 	})
 	return d
+}
+
+// newSQLiteDatabase returns a database that opens a SQLite file on first
+// use; its release recycles or closes and removes it.
+func newSQLiteDatabase(t testing.TB, skipMigrations bool) *database {
+	d := &database{dialect: core.DialectSQLite, skipMigrations: skipMigrations, sqlite: true}
+	d.newPath = func() (string, error) {
+		if path, err := pool.newPath(); err == nil {
+			return path, nil
+		}
+		return filepath.Join(t.TempDir(), "plugin.sqlite"), nil
+	}
+	return d
+}
+
+// openSQLiteFile opens the SQLite database at path the way the fake runs
+// every database.
+func openSQLiteFile(path string) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	// synchronous first: switching a database to WAL syncs unless it is
+	// off, and a test database need not survive a crash.
+	q.Add("_pragma", "synchronous(OFF)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("mockservices: open SQLite database %s: %w", path, err)
+	}
+	// One idle connection: a recycled database keeps its parsed schema
+	// there, and it is the only connection whose state a reset must check.
+	db.SetMaxIdleConns(1)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("mockservices: open SQLite database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// release hands a database made from a template back to the pool, or
+// closes it and removes its files.
+func (d *database) release() error {
+	d.mu.Lock()
+	db, path, key, pd := d.db, d.path, d.key, d.pooled
+	d.db, d.pooled = nil, nil
+	d.mu.Unlock()
+	if db == nil {
+		return nil
+	}
+	if key != "" && pool.put(context.Background(), key, pd) {
+		return nil
+	}
+	if pd != nil {
+		pd.close()
+	}
+	err := db.Close()
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(path + suffix)
+	}
+	if err != nil {
+		return fmt.Errorf("mockservices: close SQLite database %s: %w", path, err)
+	}
+	return nil
 }
 
 // SQLMock returns a database service backed by go-sqlmock, for testing how
@@ -132,21 +158,32 @@ func SQLMock(t testing.TB, dialect core.Dialect) (core.Database, sqlmock.Sqlmock
 type database struct {
 	mu             sync.Mutex
 	db             *sql.DB
-	open           func() (*sql.DB, error)
-	path           string // the SQLite file the database owns, or ""
 	dialect        core.Dialect
 	skipMigrations bool
+	// sqlite is set for the fake's own SQLite databases, which it opens
+	// on demand with newPath and releases when the test ends.
+	sqlite  bool
+	newPath func() (string, error)
+	path    string // the SQLite file of db, or ""
+	// key is the template db was made from (see UpFromTemplate), or "",
+	// and pooled its entry in the pool.
+	key    string
+	pooled *pooledDB
 }
 
 func (d *database) DB(ctx context.Context) (*sql.DB, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.db == nil {
-		db, err := d.open()
+		path, err := d.newPath()
 		if err != nil {
 			return nil, err
 		}
-		d.db = db
+		db, err := openSQLiteFile(path)
+		if err != nil {
+			return nil, err
+		}
+		d.db, d.path = db, path
 	}
 	return d.db, nil
 }

@@ -2,7 +2,6 @@ package mockservices
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/greenroom-dev/greenroom/backend"
@@ -146,24 +145,21 @@ func DiscoveryFactory(baseURL func() string) *backend.ServiceFactory {
 
 // DatabaseFactory returns a factory of a database per plugin: by default a
 // new SQLite database for each plugin (see [Database]), isolated from the
-// others and closed when t ends; with [WithSQLDB] or [FromTestDatabase], the
-// given database for every plugin.
+// others and released when the backend stops, after every plugin's shutdown
+// hooks; with [WithSQLDB] or [FromTestDatabase], the given database for
+// every plugin.
 func DatabaseFactory(t testing.TB, opts ...DatabaseOption) *backend.ServiceFactory {
 	o := dbOptions{dialect: core.DialectSQLite}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return backend.NewPluginServiceFactoryWithContext(core.DatabaseRef,
-		func(context.Context, struct{}) (string, error) {
-			if o.db != nil {
-				return "", nil
-			}
-			return sqliteDir(t), nil
-		},
-		func(ctx context.Context, dir string, d struct{ Plugin core.PluginMetadata }) (core.Database, error) {
+	return backend.NewPluginServiceFactory(core.DatabaseRef,
+		func(ctx context.Context, d struct{ Root core.RootLifecycle }) (core.Database, error) {
 			if o.db != nil {
 				return &database{db: o.db, dialect: o.dialect, skipMigrations: o.skipMigrations}, nil
 			}
-			return newSQLiteDatabase(t, filepath.Join(dir, d.Plugin.ID()+".sqlite"), o.skipMigrations), nil
+			db := newSQLiteDatabase(t, o.skipMigrations)
+			err := d.Root.AddShutdownHook(func(context.Context) error { return db.release() })
+			return db, err
 		})
 }

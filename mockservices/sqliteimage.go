@@ -3,6 +3,7 @@ package mockservices
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,32 +27,34 @@ var _ migrate.Templater = (*database)(nil)
 // is migrated with up, as usual.
 func (d *database) UpFromTemplate(ctx context.Context, key string, up func(ctx context.Context, db *sql.DB) error) error {
 	d.mu.Lock()
-	fresh := d.db == nil && d.path != ""
-	d.mu.Unlock()
-	if !fresh {
-		db, err := d.DB(ctx)
-		if err != nil {
-			return err
+	defer d.mu.Unlock()
+	if d.db != nil || !d.sqlite {
+		if d.db == nil {
+			return errors.New("mockservices: the database has no *sql.DB")
 		}
-		return up(ctx, db)
+		return up(ctx, d.db)
+	}
+	if pd := pool.get(key); pd != nil {
+		d.db, d.path, d.key, d.pooled = pd.db, pd.path, key, pd
+		return nil
 	}
 	img, err := sqliteImageFor(ctx, key, up)
 	if err != nil {
 		return err
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.db != nil { // opened meanwhile by a concurrent DB call
-		return up(ctx, d.db)
-	}
-	if err := os.WriteFile(d.path, img, 0o600); err != nil {
-		return fmt.Errorf("mockservices: write the migrated SQLite database %s: %w", d.path, err)
-	}
-	db, err := d.open()
+	path, err := d.newPath()
 	if err != nil {
 		return err
 	}
-	d.db = db
+	if err := os.WriteFile(path, img, 0o600); err != nil {
+		return fmt.Errorf("mockservices: write the migrated SQLite database %s: %w", path, err)
+	}
+	db, err := openSQLiteFile(path)
+	if err != nil {
+		return err
+	}
+	captureTemplate(ctx, key, db)
+	d.db, d.path, d.key, d.pooled = db, path, key, &pooledDB{db: db, path: path}
 	return nil
 }
 
