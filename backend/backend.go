@@ -27,7 +27,6 @@ type Backend struct {
 	// called at most once per backend.
 	refDefaults map[string]refDefault
 
-	specs        map[reflect.Type][]depField
 	instantiated map[string]bool // service ids resolved at least once
 	cells        map[cellKey]*cell
 	rootContexts map[*ServiceFactory]*cell
@@ -104,7 +103,6 @@ func New(opts ...BackendOption) *Backend {
 		added:            make(map[string][]*ServiceFactory),
 		defaultByID:      make(map[string][]*ServiceFactory),
 		refDefaults:      make(map[string]refDefault),
-		specs:            make(map[reflect.Type][]depField),
 		instantiated:     make(map[string]bool),
 		cells:            make(map[cellKey]*cell),
 		rootContexts:     make(map[*ServiceFactory]*cell),

@@ -154,7 +154,7 @@ func (r *registration) dependencies() []core.Ref {
 		return nil
 	}
 	var refs []core.Ref
-	for _, f := range analyzeDeps(r.init.deps) {
+	for _, f := range specOf(r.init.deps) {
 		if f.ref != nil {
 			refs = append(refs, f.ref)
 		}

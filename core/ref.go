@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"regexp"
 	"sync"
+
+	"github.com/greenroom-dev/greenroom/internal/refgen"
 )
 
 // Scope says how many instances of a service exist in one backend.
@@ -214,6 +216,7 @@ func register(r Ref) {
 	}
 	refIndex.byID[r.ID()] = r
 	refIndex.byType[r.Type()] = append(refIndex.byType[r.Type()], r)
+	refgen.Declared()
 }
 
 // LookupRef returns the refs declared with Go type t (a service interface,
