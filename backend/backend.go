@@ -23,6 +23,9 @@ type Backend struct {
 	// The installed factories by service id, in registration order.
 	added       map[string][]*ServiceFactory
 	defaultByID map[string][]*ServiceFactory
+	// installed are the ids of the services with a factory given to
+	// WithDefaults or Add, in the order they were first given.
+	installed []string
 	// refDefaults caches each ref's default factory: DefaultFactory is
 	// called at most once per backend.
 	refDefaults map[string]refDefault
@@ -114,7 +117,7 @@ func New(opts ...BackendOption) *Backend {
 	}
 	for _, f := range b.defaults {
 		if f != nil && f.ref != nil {
-			b.defaultByID[f.ref.ID()] = append(b.defaultByID[f.ref.ID()], f)
+			b.install(b.defaultByID, f)
 		}
 	}
 	return b
@@ -143,10 +146,20 @@ func (b *Backend) Add(features ...Feature) error {
 	for _, f := range features {
 		b.features = append(b.features, f)
 		if sf, ok := f.(*ServiceFactory); ok && sf != nil && sf.ref != nil {
-			b.added[sf.ref.ID()] = append(b.added[sf.ref.ID()], sf)
+			b.install(b.added, sf)
 		}
 	}
 	return nil
+}
+
+// install adds f to the factories by id m (b.added or b.defaultByID),
+// keeping b.installed.
+func (b *Backend) install(m map[string][]*ServiceFactory, f *ServiceFactory) {
+	id := f.ref.ID()
+	if len(b.added[id]) == 0 && len(b.defaultByID[id]) == 0 {
+		b.installed = append(b.installed, id)
+	}
+	m[id] = append(m[id], f)
 }
 
 func describeFeature(f Feature) string {

@@ -87,14 +87,42 @@ type epOwner struct {
 }
 
 // requester is what declares a dependency: a plugin, a module, a factory,
-// a factory's root context, or a call of Resolve.
+// a factory's root context, or a call of Resolve. Its name is formatted
+// only when there is a problem to report.
 type requester struct {
-	name           string // starts a sentence: "Plugin 'todo'"
-	plugin, module string
-	isModule       bool
-	factory        *ServiceFactory
-	rootContext    bool // the root context of factory
-	root           bool // may depend only on root services
+	kind           requesterKind
+	plugin, module string          // ids, for plugins and modules
+	factory        *ServiceFactory // for factories and root contexts
+}
+
+type requesterKind int
+
+const (
+	requesterResolve requesterKind = iota
+	requesterPlugin
+	requesterModule
+	requesterFactory
+	requesterRootContext // the root context of factory
+)
+
+// name starts a sentence about the requester: "Plugin 'todo'".
+func (r requester) name() string {
+	switch r.kind {
+	case requesterPlugin:
+		return "Plugin '" + r.plugin + "'"
+	case requesterModule:
+		return "Module '" + r.module + "' for plugin '" + r.plugin + "'"
+	case requesterFactory:
+		return "The " + r.factory.String()
+	case requesterRootContext:
+		return "The root context of the " + r.factory.String()
+	}
+	return "Resolve"
+}
+
+// root reports whether the requester may depend only on root services.
+func (r requester) root() bool {
+	return r.kind == requesterRootContext || (r.kind == requesterFactory && r.factory.ref.Scope() == core.RootScope)
 }
 
 // validator collects the problems of a backend's wiring. b.mu is held
@@ -148,7 +176,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 
 	p := &plan{}
 	// Root services are eager: every installed root factory is created.
-	for _, id := range b.installedIDs() {
+	for _, id := range b.installed {
 		svc := b.installedRef(id)
 		if svc.Scope() != core.RootScope || isBuiltin(id) {
 			continue
@@ -158,7 +186,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 		}
 	}
 	if len(plugins) > 0 {
-		for _, id := range b.installedIDs() {
+		for _, id := range b.installed {
 			svc := b.installedRef(id)
 			if svc.Scope() != core.PluginScope || isBuiltin(id) {
 				continue
@@ -172,12 +200,12 @@ func (b *Backend) validate() (*plan, []Problem) {
 		}
 	}
 
-	byPlugin := make(map[string]*pluginPlan)
+	byPlugin := make(map[string]*pluginPlan, len(plugins))
 	for _, pl := range plugins {
-		pp := &pluginPlan{plugin: pl, extensionPoints: make(map[string]any)}
+		pp := &pluginPlan{plugin: pl}
 		byPlugin[pl.id] = pp
 		p.plugins = append(p.plugins, pp)
-		v.checkInitDeps(requester{name: capitalize(pl.String()), plugin: pl.id}, pl.reg.init, owners)
+		v.checkInitDeps(requester{kind: requesterPlugin, plugin: pl.id}, pl.reg.init, owners)
 	}
 	for _, m := range modules {
 		pp := byPlugin[m.pluginID]
@@ -185,10 +213,13 @@ func (b *Backend) validate() (*plan, []Problem) {
 			continue // reported by checkFeatures
 		}
 		pp.modules = append(pp.modules, &modulePlan{module: m})
-		v.checkInitDeps(requester{name: capitalize(m.String()), plugin: m.pluginID, module: m.moduleID, isModule: true}, m.reg.init, owners)
+		v.checkInitDeps(requester{kind: requesterModule, plugin: m.pluginID, module: m.moduleID}, m.reg.init, owners)
 	}
 	for id, o := range owners {
 		if pp := byPlugin[o.pluginID]; pp != nil {
+			if pp.extensionPoints == nil {
+				pp.extensionPoints = make(map[string]any)
+			}
 			pp.extensionPoints[id] = o.impl
 		}
 	}
@@ -214,31 +245,9 @@ func (b *Backend) validate() (*plan, []Problem) {
 func (b *Backend) validateService(svc core.ServiceInfo) []Problem {
 	v := newValidator(b)
 	v.checkFactories()
-	v.checkServiceDep(requester{name: "Resolve"}, nil, svc)
+	v.checkServiceDep(requester{kind: requesterResolve}, nil, svc)
 	v.checkCycles()
 	return v.problems
-}
-
-// installedIDs returns the ids of the services with a factory given to
-// WithDefaults or Add, in the order they were first given.
-func (b *Backend) installedIDs() []string {
-	var ids []string
-	seen := make(map[string]bool)
-	visit := func(f *ServiceFactory) {
-		if f != nil && f.ref != nil && !seen[f.ref.ID()] {
-			seen[f.ref.ID()] = true
-			ids = append(ids, f.ref.ID())
-		}
-	}
-	for _, f := range b.defaults {
-		visit(f)
-	}
-	for _, f := range b.features {
-		if sf, ok := f.(*ServiceFactory); ok {
-			visit(sf)
-		}
-	}
-	return ids
 }
 
 // installedRef returns the ref of an installed service id.
@@ -299,21 +308,19 @@ func (v *validator) checkFeatures() ([]*Plugin, []*Module) {
 		}
 		switch f := feat.(type) {
 		case *Plugin:
-			name := capitalize(f.String())
 			switch {
 			case !idPattern.MatchString(f.id):
 				v.add(Problem{Plugin: f.id, Message: fmt.Sprintf("Invalid plugin id '%s': plugin ids must match %s", f.id, idRule)})
 				continue
 			case pluginIDs[f.id]:
-				v.add(Problem{Plugin: f.id, Message: fmt.Sprintf("%s is added twice; add each plugin once", name)})
+				v.add(Problem{Plugin: f.id, Message: fmt.Sprintf("%s is added twice; add each plugin once", capitalize(f.String()))})
 				continue
 			}
 			pluginIDs[f.id] = true
-			if v.checkRegistration(name, f.id, "", &f.reg, "backend.NewPlugin") {
+			if v.checkRegistration(f, f.id, "", &f.reg, "backend.NewPlugin") {
 				plugins = append(plugins, f)
 			}
 		case *Module:
-			name := capitalize(f.String())
 			switch {
 			case !idPattern.MatchString(f.pluginID):
 				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("Invalid plugin id '%s' for module '%s': plugin ids must match %s", f.pluginID, f.moduleID, idRule)})
@@ -322,11 +329,11 @@ func (v *validator) checkFeatures() ([]*Plugin, []*Module) {
 				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("Invalid module id '%s' for plugin '%s': module ids must match %s", f.moduleID, f.pluginID, idRule)})
 				continue
 			case moduleIDs[moduleKey{f.pluginID, f.moduleID}]:
-				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("%s is added twice; add each module once", name)})
+				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("%s is added twice; add each module once", capitalize(f.String()))})
 				continue
 			}
 			moduleIDs[moduleKey{f.pluginID, f.moduleID}] = true
-			if v.checkRegistration(name, f.pluginID, f.moduleID, &f.reg, "backend.NewModule") {
+			if v.checkRegistration(f, f.pluginID, f.moduleID, &f.reg, "backend.NewModule") {
 				modules = append(modules, f)
 			}
 		}
@@ -339,14 +346,14 @@ func (v *validator) checkFeatures() ([]*Plugin, []*Module) {
 	return plugins, modules
 }
 
-// checkRegistration reports the declaration errors of a plugin or module
-// and reports whether it can run.
-func (v *validator) checkRegistration(name, pluginID, moduleID string, reg *registration, constructor string) bool {
+// checkRegistration reports the declaration errors of the plugin or module
+// feature and reports whether it can run.
+func (v *validator) checkRegistration(feature fmt.Stringer, pluginID, moduleID string, reg *registration, constructor string) bool {
 	for _, e := range reg.errs {
-		v.add(Problem{Plugin: pluginID, Module: moduleID, Message: fmt.Sprintf("%s: %s", name, e)})
+		v.add(Problem{Plugin: pluginID, Module: moduleID, Message: fmt.Sprintf("%s: %s", capitalize(feature.String()), e)})
 	}
 	if reg.initCalls == 0 {
-		v.add(Problem{Plugin: pluginID, Module: moduleID, Message: fmt.Sprintf("%s has no init function; pass backend.Init(func(ctx context.Context, deps D) error { ... }) to %s", name, constructor)})
+		v.add(Problem{Plugin: pluginID, Module: moduleID, Message: fmt.Sprintf("%s has no init function; pass backend.Init(func(ctx context.Context, deps D) error { ... }) to %s", capitalize(feature.String()), constructor)})
 	}
 	return len(reg.errs) == 0 && reg.init != nil
 }
@@ -378,26 +385,26 @@ func (v *validator) checkExtensionPoints(plugins []*Plugin, modules []*Module) m
 func (v *validator) checkInitDeps(req requester, init *initFunc, owners map[string]epOwner) {
 	for _, fd := range v.b.spec(init.deps) {
 		if fd.problem != "" {
-			v.add(Problem{Plugin: req.plugin, Module: req.module, Message: req.name + " " + fd.problem})
+			v.add(Problem{Plugin: req.plugin, Module: req.module, Message: req.name() + " " + fd.problem})
 			continue
 		}
 		if svc, ok := fd.ref.(core.ServiceInfo); ok {
 			v.checkServiceDep(req, &fd, svc)
 			continue
 		}
-		p := Problem{Plugin: req.plugin, Module: req.module, Ref: fd.ref.String()}
 		o, provided := owners[fd.ref.ID()]
+		var msg string
 		switch {
-		case !req.isModule:
-			p.Message = fmt.Sprintf("%s depends on %s (%s), but only modules can depend on extension points; move the code that uses it into a module of plugin '%s' (backend.NewModule)", req.name, fd.ref, fd.describe(), req.plugin)
+		case req.kind != requesterModule:
+			msg = fmt.Sprintf("%s depends on %s (%s), but only modules can depend on extension points; move the code that uses it into a module of plugin '%s' (backend.NewModule)", req.name(), fd.ref, fd.describe(), req.plugin)
 		case !provided:
-			p.Message = fmt.Sprintf("%s depends on %s (%s), but no plugin or module provides it; provide it with backend.ProvideExtensionPoint in plugin '%s' or one of its modules", req.name, fd.ref, fd.describe(), req.plugin)
+			msg = fmt.Sprintf("%s depends on %s (%s), but no plugin or module provides it; provide it with backend.ProvideExtensionPoint in plugin '%s' or one of its modules", req.name(), fd.ref, fd.describe(), req.plugin)
 		case o.pluginID != req.plugin:
-			p.Message = fmt.Sprintf("%s depends on %s (%s) of plugin '%s'; extension points can be used only by modules of the plugin that provides them", req.name, fd.ref, fd.describe(), o.pluginID)
+			msg = fmt.Sprintf("%s depends on %s (%s) of plugin '%s'; extension points can be used only by modules of the plugin that provides them", req.name(), fd.ref, fd.describe(), o.pluginID)
 		default:
 			continue
 		}
-		v.add(p)
+		v.add(Problem{Plugin: req.plugin, Module: req.module, Ref: fd.ref.String(), Message: msg})
 	}
 }
 
@@ -405,18 +412,23 @@ func (v *validator) checkInitDeps(req requester, init *initFunc, owners map[stri
 // nil for Resolve), can be provided, and checks its factories in turn.
 func (v *validator) checkServiceDep(req requester, fd *depField, svc core.ServiceInfo) {
 	b := v.b
-	via := ""
-	if fd != nil {
-		via = " (" + fd.describe() + ")"
-	}
-	p := Problem{Plugin: req.plugin, Module: req.module, Ref: svc.String()}
-	if req.root && svc.Scope() == core.PluginScope {
-		if req.rootContext {
-			p.Message = fmt.Sprintf("%s depends on %s%s, which is plugin scoped; a root context can depend only on root services", req.name, svc, via)
-		} else {
-			p.Message = fmt.Sprintf("%s depends on %s%s, which is plugin scoped; %s is a root service and can depend only on root services", req.name, svc, via, req.factory.ref)
+	// The messages are formatted only when there is a problem: this runs
+	// for every dependency of every Start.
+	via := func() string {
+		if fd == nil {
+			return ""
 		}
-		v.add(p)
+		return " (" + fd.describe() + ")"
+	}
+	problem := func(msg string) Problem {
+		return Problem{Plugin: req.plugin, Module: req.module, Ref: svc.String(), Message: msg}
+	}
+	if svc.Scope() == core.PluginScope && req.root() {
+		if req.kind == requesterRootContext {
+			v.add(problem(fmt.Sprintf("%s depends on %s%s, which is plugin scoped; a root context can depend only on root services", req.name(), svc, via())))
+		} else {
+			v.add(problem(fmt.Sprintf("%s depends on %s%s, which is plugin scoped; %s is a root service and can depend only on root services", req.name(), svc, via(), req.factory.ref)))
+		}
 		return
 	}
 	if isBuiltin(svc.ID()) {
@@ -431,11 +443,10 @@ func (v *validator) checkServiceDep(req requester, fd *depField, svc core.Servic
 			return
 		}
 		if fd == nil {
-			p.Message = fmt.Sprintf("%s: no factory provides %s; add its factory with backend.Add", req.name, svc)
+			v.add(problem(fmt.Sprintf("%s: no factory provides %s; add its factory with backend.Add", req.name(), svc)))
 		} else {
-			p.Message = fmt.Sprintf("%s depends on %s%s, but no factory provides it; add its factory with backend.Add", req.name, svc, via)
+			v.add(problem(fmt.Sprintf("%s depends on %s%s, but no factory provides it; add its factory with backend.Add", req.name(), svc, via())))
 		}
-		v.add(p)
 		return
 	}
 	for _, f := range fs {
@@ -455,11 +466,9 @@ func (v *validator) checkFactory(f *ServiceFactory) {
 		v.edges[id] = nil
 		v.nodes = append(v.nodes, id)
 	}
-	req := requester{name: "The " + f.String(), factory: f, root: f.ref.Scope() == core.RootScope}
-	v.checkFactoryDeps(req, v.b.spec(f.deps))
+	v.checkFactoryDeps(requester{kind: requesterFactory, factory: f}, v.b.spec(f.deps))
 	if f.rootDeps != nil {
-		req := requester{name: "The root context of the " + f.String(), factory: f, root: true, rootContext: true}
-		v.checkFactoryDeps(req, v.b.spec(f.rootDeps))
+		v.checkFactoryDeps(requester{kind: requesterRootContext, factory: f}, v.b.spec(f.rootDeps))
 	}
 }
 
@@ -467,12 +476,12 @@ func (v *validator) checkFactoryDeps(req requester, fields []depField) {
 	id := req.factory.ref.ID()
 	for _, fd := range fields {
 		if fd.problem != "" {
-			v.add(Problem{Ref: req.factory.ref.String(), Message: req.name + " " + fd.problem})
+			v.add(Problem{Ref: req.factory.ref.String(), Message: req.name() + " " + fd.problem})
 			continue
 		}
 		svc, ok := fd.ref.(core.ServiceInfo)
 		if !ok {
-			v.add(Problem{Ref: fd.ref.String(), Message: fmt.Sprintf("%s depends on %s (%s), but only modules can depend on extension points", req.name, fd.ref, fd.describe())})
+			v.add(Problem{Ref: fd.ref.String(), Message: fmt.Sprintf("%s depends on %s (%s), but only modules can depend on extension points", req.name(), fd.ref, fd.describe())})
 			continue
 		}
 		if !isBuiltin(svc.ID()) && !slices.Contains(v.edges[id], svc.ID()) {
@@ -497,6 +506,9 @@ func (v *validator) checkCycles() {
 // that provides an extension point inits after the modules that consume
 // it. A cycle is a problem.
 func (v *validator) orderModules(pp *pluginPlan, owners map[string]epOwner) {
+	if len(pp.modules) == 0 {
+		return
+	}
 	index := make(map[*Module]int)
 	for i, mp := range pp.modules {
 		index[mp.module] = i
