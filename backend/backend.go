@@ -109,7 +109,7 @@ func New(opts ...BackendOption) *Backend {
 		instantiated:     make(map[string]bool),
 		cells:            make(map[cellKey]*cell),
 		rootContexts:     make(map[*ServiceFactory]*cell),
-		rootLifecycle:    &rootLifecycle{h: newHooks("to the root lifecycle")},
+		rootLifecycle:    &rootLifecycle{h: &hooks{}},
 		pluginLifecycles: make(map[string]*pluginLifecycle),
 	}
 	for _, o := range opts {
@@ -271,20 +271,28 @@ func (b *Backend) run(ctx context.Context, p *plan) error {
 	}
 
 	errs := make([]error, len(p.plugins))
-	var wg sync.WaitGroup
-	for i, pp := range p.plugins {
-		wg.Go(func() {
-			errs[i] = b.startPlugin(ctx, p, pp)
-			if log != nil {
-				if errs[i] != nil {
-					log.Error("Plugin startup failed", "plugin", pp.plugin.id, "error", errs[i])
-				} else {
-					log.Info("Plugin started", "plugin", pp.plugin.id)
-				}
+	start := func(i int) {
+		pp := p.plugins[i]
+		errs[i] = b.startPlugin(ctx, p, pp)
+		if log != nil {
+			if errs[i] != nil {
+				log.Error("Plugin startup failed", "plugin", pp.plugin.id, "error", errs[i])
+			} else {
+				log.Info("Plugin started", "plugin", pp.plugin.id)
 			}
-		})
+		}
 	}
-	wg.Wait()
+	// The plugins start concurrently; a single plugin starts in this
+	// goroutine, for which another would be pure overhead.
+	if len(p.plugins) == 1 {
+		start(0)
+	} else {
+		var wg sync.WaitGroup
+		for i := range p.plugins {
+			wg.Go(func() { start(i) })
+		}
+		wg.Wait()
+	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -336,7 +344,14 @@ func (b *Backend) startPlugin(ctx context.Context, p *plan, pp *pluginPlan) erro
 // follow are done; a module after a failed one does not run.
 func (b *Backend) startModules(ctx context.Context, pp *pluginPlan) error {
 	n := len(pp.modules)
-	if n == 0 {
+	switch n {
+	case 0:
+		return nil
+	case 1:
+		// Nothing to run concurrently with.
+		if err := b.initModule(ctx, pp, pp.modules[0]); err != nil {
+			return moduleFailed(pp.modules[0].module, err)
+		}
 		return nil
 	}
 	done := make([]chan struct{}, n)
@@ -358,12 +373,16 @@ func (b *Backend) startModules(ctx context.Context, pp *pluginPlan) error {
 			}
 			if err := b.initModule(ctx, pp, mp); err != nil {
 				failed[i] = true
-				errs[i] = fmt.Errorf("Module '%s' for plugin '%s' startup failed: %w", mp.module.moduleID, mp.module.pluginID, err)
+				errs[i] = moduleFailed(mp.module, err)
 			}
 		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+func moduleFailed(m *Module, err error) error {
+	return fmt.Errorf("Module '%s' for plugin '%s' startup failed: %w", m.moduleID, m.pluginID, err)
 }
 
 func (b *Backend) initModule(ctx context.Context, pp *pluginPlan, mp *modulePlan) error {
@@ -437,13 +456,19 @@ func (b *Backend) Stop(ctx context.Context) error {
 	}
 	b.mu.Unlock()
 	pluginErrs := make([][]error, len(ids))
-	var wg sync.WaitGroup
-	for i, h := range pluginHooks {
-		wg.Go(func() { pluginErrs[i] = h.runShutdown(ctx) })
+	if len(pluginHooks) == 1 {
+		pluginErrs[0] = pluginHooks[0].runShutdown(ctx)
+	} else {
+		var wg sync.WaitGroup
+		for i, h := range pluginHooks {
+			wg.Go(func() { pluginErrs[i] = h.runShutdown(ctx) })
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	for i, id := range ids {
-		report(fmt.Sprintf("Plugin '%s' shutdown hook", id), pluginErrs[i])
+		if len(pluginErrs[i]) > 0 {
+			report("Plugin '"+id+"' shutdown hook", pluginErrs[i])
+		}
 	}
 
 	report("Root shutdown hook", b.rootLifecycle.h.runShutdown(ctx))
@@ -479,7 +504,7 @@ func (b *Backend) lifecycleFor(pluginID string) *pluginLifecycle {
 	defer b.mu.Unlock()
 	l := b.pluginLifecycles[pluginID]
 	if l == nil {
-		l = &pluginLifecycle{h: newHooks(fmt.Sprintf("for plugin '%s'", pluginID))}
+		l = &pluginLifecycle{h: &hooks{pluginID: pluginID}}
 		b.pluginLifecycles[pluginID] = l
 	}
 	return l

@@ -29,9 +29,7 @@ func (m pluginMetadata) ID() string { return m.id }
 
 // hooks are the hooks of one lifecycle, the root one or a plugin's.
 type hooks struct {
-	// owner completes "Attempted to add startup hook ...", as in
-	// "for plugin 'todo'" or "to the root lifecycle".
-	owner string
+	pluginID string // "" for the root lifecycle
 
 	mu                  sync.Mutex
 	startupBegan        bool
@@ -42,18 +40,25 @@ type hooks struct {
 	shutdown            []core.Hook
 }
 
-func newHooks(owner string) *hooks { return &hooks{owner: owner} }
+// owner completes "Attempted to add startup hook ...", as in "for plugin
+// 'todo'" or "to the root lifecycle".
+func (h *hooks) owner() string {
+	if h.pluginID == "" {
+		return "to the root lifecycle"
+	}
+	return "for plugin '" + h.pluginID + "'"
+}
 
 func (h *hooks) addStartup(hook core.Hook) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
 	case hook == nil:
-		return fmt.Errorf("AddStartupHook %s: the hook is nil", h.owner)
+		return fmt.Errorf("AddStartupHook %s: the hook is nil", h.owner())
 	case h.shutdownBegan || h.beforeShutdownBegan:
-		return fmt.Errorf("Attempted to add startup hook %s after shutdown began", h.owner)
+		return fmt.Errorf("Attempted to add startup hook %s after shutdown began", h.owner())
 	case h.startupBegan:
-		return fmt.Errorf("Attempted to add startup hook %s after startup; add startup hooks from init or from a service factory", h.owner)
+		return fmt.Errorf("Attempted to add startup hook %s after startup; add startup hooks from init or from a service factory", h.owner())
 	}
 	h.startup = append(h.startup, hook)
 	return nil
@@ -64,9 +69,9 @@ func (h *hooks) addShutdown(hook core.Hook) error {
 	defer h.mu.Unlock()
 	switch {
 	case hook == nil:
-		return fmt.Errorf("AddShutdownHook %s: the hook is nil", h.owner)
+		return fmt.Errorf("AddShutdownHook %s: the hook is nil", h.owner())
 	case h.shutdownBegan:
-		return fmt.Errorf("Attempted to add shutdown hook %s after shutdown", h.owner)
+		return fmt.Errorf("Attempted to add shutdown hook %s after shutdown", h.owner())
 	}
 	h.shutdown = append(h.shutdown, hook)
 	return nil
@@ -77,9 +82,9 @@ func (h *hooks) addBeforeShutdown(hook core.Hook) error {
 	defer h.mu.Unlock()
 	switch {
 	case hook == nil:
-		return fmt.Errorf("AddBeforeShutdownHook %s: the hook is nil", h.owner)
+		return fmt.Errorf("AddBeforeShutdownHook %s: the hook is nil", h.owner())
 	case h.beforeShutdownBegan || h.shutdownBegan:
-		return fmt.Errorf("Attempted to add before-shutdown hook %s after shutdown has started", h.owner)
+		return fmt.Errorf("Attempted to add before-shutdown hook %s after shutdown has started", h.owner())
 	}
 	h.beforeShutdown = append(h.beforeShutdown, hook)
 	return nil
