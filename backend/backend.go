@@ -62,14 +62,14 @@ type cellKey struct {
 type cell struct {
 	once sync.Once
 	done bool // set inside once, read under once's guarantee or by peek
-	v    reflect.Value
+	v    any
 	err  error
 	mu   sync.Mutex // guards done for peek
 }
 
-func (c *cell) get(create func() (reflect.Value, error)) (reflect.Value, error) {
+func (c *cell) get(create func() (any, error)) (any, error) {
 	c.once.Do(func() {
-		var v reflect.Value
+		var v any
 		err := safeCall(func() (err error) {
 			v, err = create()
 			return err
@@ -82,7 +82,7 @@ func (c *cell) get(create func() (reflect.Value, error)) (reflect.Value, error) 
 }
 
 // peek returns the instance if it has been created successfully.
-func (c *cell) peek() (reflect.Value, bool) {
+func (c *cell) peek() (any, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.v, c.done && c.err == nil
@@ -494,7 +494,7 @@ func (b *Backend) rootLogger() core.Logger {
 	if !ok {
 		return nil
 	}
-	l, _ := v.Interface().(core.Logger)
+	l, _ := v.(core.Logger)
 	return l
 }
 

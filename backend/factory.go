@@ -22,10 +22,11 @@ type ServiceFactory struct {
 	eager bool
 	// deps is the dependency struct type of create.
 	deps reflect.Type
-	// create builds an instance from a value of type deps and the root
-	// context (nil when the factory has none).
+	// create builds an instance from a pointer to a value of type deps
+	// and the root context (nil when the factory has none).
 	create func(ctx context.Context, deps reflect.Value, rootContext any) (any, error)
-	// rootDeps is the dependency struct type of createRootContext, or nil.
+	// rootDeps is the dependency struct type of createRootContext, or nil;
+	// createRootContext takes a pointer to a value of it.
 	rootDeps          reflect.Type
 	createRootContext func(ctx context.Context, deps reflect.Value) (any, error)
 }
@@ -58,7 +59,7 @@ func NewRootServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx context
 		eager: true,
 		deps:  mustDepsType[D]("NewRootServiceFactory(" + ref.String() + ")"),
 		create: func(ctx context.Context, deps reflect.Value, _ any) (any, error) {
-			return fn(ctx, deps.Interface().(D))
+			return fn(ctx, *deps.Interface().(*D))
 		},
 	}
 	for _, o := range opts {
@@ -78,7 +79,7 @@ func NewPluginServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx conte
 		ref:  ref,
 		deps: mustDepsType[D]("NewPluginServiceFactory(" + ref.String() + ")"),
 		create: func(ctx context.Context, deps reflect.Value, _ any) (any, error) {
-			return fn(ctx, deps.Interface().(D))
+			return fn(ctx, *deps.Interface().(*D))
 		},
 	}
 	for _, o := range opts {
@@ -96,11 +97,11 @@ func NewPluginServiceFactoryWithContext[T, RD, C, D any](ref core.ServiceRef[T],
 	f := NewPluginServiceFactory(ref, func(context.Context, D) (T, error) { var zero T; return zero, nil }, opts...)
 	f.rootDeps = mustDepsType[RD]("NewPluginServiceFactoryWithContext(" + ref.String() + ") root context")
 	f.createRootContext = func(ctx context.Context, deps reflect.Value) (any, error) {
-		return rootContext(ctx, deps.Interface().(RD))
+		return rootContext(ctx, *deps.Interface().(*RD))
 	}
 	f.create = func(ctx context.Context, deps reflect.Value, rc any) (any, error) {
 		c, _ := rc.(C) // a nil root context is the zero C
-		return fn(ctx, c, deps.Interface().(D))
+		return fn(ctx, c, *deps.Interface().(*D))
 	}
 	return f
 }

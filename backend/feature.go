@@ -44,7 +44,8 @@ type registration struct {
 
 type initFunc struct {
 	deps reflect.Type
-	fn   func(ctx context.Context, deps reflect.Value) error
+	// fn calls the init function with a pointer to a value of type deps.
+	fn func(ctx context.Context, deps reflect.Value) error
 }
 
 type extensionPointImpl struct {
@@ -82,7 +83,7 @@ func Init[D any](fn func(ctx context.Context, deps D) error) Option {
 			return
 		}
 		r.init = &initFunc{deps: t, fn: func(ctx context.Context, deps reflect.Value) error {
-			return fn(ctx, deps.Interface().(D))
+			return fn(ctx, *deps.Interface().(*D))
 		}}
 	}
 }

@@ -95,15 +95,21 @@ func describeFactory(f *ServiceFactory) string {
 func (b *Backend) spec(t reflect.Type) []depField { return specOf(t) }
 
 // resolve returns the value of svc for pluginID, of type svc.Type(): T, or
-// []T for a multiton. The wiring it needs must have been validated.
-func (b *Backend) resolve(ctx context.Context, svc core.ServiceInfo, pluginID string) (reflect.Value, error) {
+// []T for a multiton, held in an any. The wiring it needs must have been
+// validated.
+//
+// Values travel as any rather than reflect.Value: a service is an
+// interface value already, and reflect.Value.Set assigns it to a field of
+// its interface type without the copy that building a reflect.Value of
+// that type would allocate.
+func (b *Backend) resolve(ctx context.Context, svc core.ServiceInfo, pluginID string) (any, error) {
 	switch svc.ID() {
 	case core.PluginMetadataRef.ID():
-		return convert(pluginMetadata{id: pluginID}, svc.Type()), nil
+		return pluginMetadata{id: pluginID}, nil
 	case core.LifecycleRef.ID():
-		return convert(b.lifecycleFor(pluginID), svc.Type()), nil
+		return b.lifecycleFor(pluginID), nil
 	case core.RootLifecycleRef.ID():
-		return convert(b.rootLifecycle, svc.Type()), nil
+		return b.rootLifecycle, nil
 	}
 	b.mu.Lock()
 	fs := b.effective(svc)
@@ -114,33 +120,23 @@ func (b *Backend) resolve(ctx context.Context, svc core.ServiceInfo, pluginID st
 		for _, f := range fs {
 			v, err := b.instance(ctx, f, pluginID)
 			if err != nil {
-				return reflect.Value{}, err
+				return nil, err
 			}
-			all = reflect.Append(all, v)
+			all = reflect.Append(all, reflect.ValueOf(v))
 		}
-		return all, nil
+		return all.Interface(), nil
 	}
 	if len(fs) == 0 {
 		// Validation reports this before anything runs; it is reached only
 		// if the wiring changed underneath.
-		return reflect.Value{}, fmt.Errorf("no factory provides %s; add its factory with backend.Add", svc)
+		return nil, fmt.Errorf("no factory provides %s; add its factory with backend.Add", svc)
 	}
 	return b.instance(ctx, fs[0], pluginID)
 }
 
-// convert returns v as a value of type t, which v's type implements; nil
-// becomes t's zero value.
-func convert(v any, t reflect.Type) reflect.Value {
-	out := reflect.New(t).Elem()
-	if v != nil {
-		out.Set(reflect.ValueOf(v))
-	}
-	return out
-}
-
 // instance returns the instance of f for pluginID (ignored for a root
 // factory), creating it once.
-func (b *Backend) instance(ctx context.Context, f *ServiceFactory, pluginID string) (reflect.Value, error) {
+func (b *Backend) instance(ctx context.Context, f *ServiceFactory, pluginID string) (any, error) {
 	key := cellKey{f: f, pluginID: pluginID}
 	if f.ref.Scope() == core.RootScope {
 		key.pluginID = ""
@@ -152,16 +148,16 @@ func (b *Backend) instance(ctx context.Context, f *ServiceFactory, pluginID stri
 		b.cells[key] = c
 	}
 	b.mu.Unlock()
-	return c.get(func() (reflect.Value, error) { return b.create(ctx, f, key.pluginID) })
+	return c.get(func() (any, error) { return b.create(ctx, f, key.pluginID) })
 }
 
 // create builds the instance of f for pluginID ("" for a root factory).
-func (b *Backend) create(ctx context.Context, f *ServiceFactory, pluginID string) (reflect.Value, error) {
-	fail := func(err error) (reflect.Value, error) {
+func (b *Backend) create(ctx context.Context, f *ServiceFactory, pluginID string) (any, error) {
+	fail := func(err error) (any, error) {
 		if pluginID == "" {
-			return reflect.Value{}, fmt.Errorf("Failed to instantiate root service '%s': %w", f.ref.ID(), err)
+			return nil, fmt.Errorf("Failed to instantiate root service '%s': %w", f.ref.ID(), err)
 		}
-		return reflect.Value{}, fmt.Errorf("Failed to instantiate service '%s' for plugin '%s': %w", f.ref.ID(), pluginID, err)
+		return nil, fmt.Errorf("Failed to instantiate service '%s' for plugin '%s': %w", f.ref.ID(), pluginID, err)
 	}
 	deps, err := b.buildDeps(ctx, f.deps, pluginID, nil)
 	if err != nil {
@@ -169,11 +165,10 @@ func (b *Backend) create(ctx context.Context, f *ServiceFactory, pluginID string
 	}
 	var rootContext any
 	if f.createRootContext != nil {
-		rc, err := b.rootContext(ctx, f)
+		rootContext, err = b.rootContext(ctx, f)
 		if err != nil {
 			return fail(err)
 		}
-		rootContext = rc.Interface()
 	}
 	var inst any
 	err = safeCall(func() (err error) {
@@ -184,14 +179,14 @@ func (b *Backend) create(ctx context.Context, f *ServiceFactory, pluginID string
 		return fail(err)
 	}
 	if isNil(inst) {
-		return reflect.Value{}, &nilServiceError{f: f, pluginID: pluginID}
+		return nil, &nilServiceError{f: f, pluginID: pluginID}
 	}
-	return convert(inst, f.ref.ElemType()), nil
+	return inst, nil
 }
 
 // rootContext returns the root context of a plugin factory, creating it
-// once per backend.
-func (b *Backend) rootContext(ctx context.Context, f *ServiceFactory) (reflect.Value, error) {
+// once per backend. The root context is opaque; nil is a valid one.
+func (b *Backend) rootContext(ctx context.Context, f *ServiceFactory) (any, error) {
 	b.mu.Lock()
 	c := b.rootContexts[f]
 	if c == nil {
@@ -199,10 +194,10 @@ func (b *Backend) rootContext(ctx context.Context, f *ServiceFactory) (reflect.V
 		b.rootContexts[f] = c
 	}
 	b.mu.Unlock()
-	return c.get(func() (reflect.Value, error) {
+	return c.get(func() (any, error) {
 		deps, err := b.buildDeps(ctx, f.rootDeps, "", nil)
 		if err != nil {
-			return reflect.Value{}, fmt.Errorf("root context: %w", err)
+			return nil, fmt.Errorf("root context: %w", err)
 		}
 		var rc any
 		err = safeCall(func() (err error) {
@@ -210,21 +205,20 @@ func (b *Backend) rootContext(ctx context.Context, f *ServiceFactory) (reflect.V
 			return err
 		})
 		if err != nil {
-			return reflect.Value{}, fmt.Errorf("root context failed: %w", err)
+			return nil, fmt.Errorf("root context failed: %w", err)
 		}
-		// The root context is opaque; it is kept as an any so that a nil
-		// context (a valid choice) survives the round trip.
-		return reflect.ValueOf(&rc).Elem(), nil
+		return rc, nil
 	})
 }
 
 // buildDeps builds a value of the dependency struct type t for pluginID,
-// with eps the extension points available to a module (nil otherwise).
+// with eps the extension points available to a module (nil otherwise). It
+// returns a pointer to it (a *D), so that the generic code that calls the
+// init or factory function dereferences it without another copy.
 func (b *Backend) buildDeps(ctx context.Context, t reflect.Type, pluginID string, eps map[string]any) (reflect.Value, error) {
-	b.mu.Lock()
 	fields := b.spec(t)
-	b.mu.Unlock()
-	v := reflect.New(t).Elem()
+	ptr := reflect.New(t)
+	v := ptr.Elem()
 	for _, fd := range fields {
 		if fd.problem != "" {
 			return reflect.Value{}, fmt.Errorf("%s %s", t, fd.problem)
@@ -234,16 +228,16 @@ func (b *Backend) buildDeps(ctx context.Context, t reflect.Type, pluginID string
 			if err != nil {
 				return reflect.Value{}, err
 			}
-			v.Field(fd.index).Set(x)
+			v.Field(fd.index).Set(reflect.ValueOf(x))
 			continue
 		}
 		impl, ok := eps[fd.ref.ID()]
 		if !ok {
 			return reflect.Value{}, fmt.Errorf("%s is not available to %s", fd.ref, t)
 		}
-		v.Field(fd.index).Set(convert(impl, fd.typ))
+		v.Field(fd.index).Set(reflect.ValueOf(impl))
 	}
-	return v, nil
+	return ptr, nil
 }
 
 // isNil reports whether v is nil or a nil pointer, map, slice, channel or

@@ -3,7 +3,6 @@ package backend
 import (
 	"context"
 	"fmt"
-	"reflect"
 
 	"github.com/greenroom-dev/greenroom/core"
 )
@@ -29,7 +28,7 @@ func Resolve[T any](ctx context.Context, b *Backend, ref core.ServiceRef[T], plu
 	if err != nil {
 		return zero, err
 	}
-	return v.Interface().(T), nil
+	return v.(T), nil
 }
 
 // ResolveAll returns the instances of the multiton ref for the plugin
@@ -43,12 +42,12 @@ func ResolveAll[T any](ctx context.Context, b *Backend, ref core.ServiceRef[T], 
 	if err != nil {
 		return nil, err
 	}
-	return v.Interface().([]T), nil
+	return v.([]T), nil
 }
 
-func (b *Backend) resolveChecked(ctx context.Context, svc core.ServiceInfo, pluginID string) (reflect.Value, error) {
+func (b *Backend) resolveChecked(ctx context.Context, svc core.ServiceInfo, pluginID string) (any, error) {
 	if svc.Scope() == core.PluginScope && !idPattern.MatchString(pluginID) {
-		return reflect.Value{}, fmt.Errorf("backend.Resolve(%s): invalid plugin id '%s'; %s is plugin scoped, so pass the id of the plugin to resolve it for, matching %s", svc, pluginID, svc, idRule)
+		return nil, fmt.Errorf("backend.Resolve(%s): invalid plugin id '%s'; %s is plugin scoped, so pass the id of the plugin to resolve it for, matching %s", svc, pluginID, svc, idRule)
 	}
 	if svc.Scope() == core.RootScope {
 		pluginID = ""
@@ -57,7 +56,7 @@ func (b *Backend) resolveChecked(ctx context.Context, svc core.ServiceInfo, plug
 	problems := b.validateService(svc)
 	b.mu.Unlock()
 	if len(problems) > 0 {
-		return reflect.Value{}, &WiringError{Problems: problems}
+		return nil, &WiringError{Problems: problems}
 	}
 	return b.resolve(ctx, svc, pluginID)
 }
