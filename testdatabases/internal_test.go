@@ -305,21 +305,38 @@ func TestKeepFailed(t *testing.T) {
 			switch id.Dialect() {
 			case DialectSQLite:
 				path := filepath.Join(filepath.Dir(filepath.Dir(db.Name)), "greenroom_kept_"+filepath.Base(db.Name))
-				defer os.Remove(path)
+				t.Cleanup(func() { os.Remove(path) })
 				other, err = sql.Open("sqlite", "file:"+path)
 			case DialectPostgres:
+				t.Cleanup(func() {
+					c, err := pgx.Connect(context.Background(), os.Getenv(id.EnvVar()))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer c.Close(context.Background())
+					if _, err := c.Exec(context.Background(), "DROP DATABASE "+pgIdent(db.Name)+" WITH (FORCE)"); err != nil {
+						t.Error(err)
+					}
+				})
 				u := strings.Replace(os.Getenv(id.EnvVar()), "/postgres?", "/"+db.Name+"?", 1)
 				other, err = sql.Open("pgx", u)
-				defer func() {
-					c, _ := pgx.Connect(context.Background(), os.Getenv(id.EnvVar()))
-					c.Exec(context.Background(), "DROP DATABASE "+pgIdent(db.Name)+" WITH (FORCE)")
-					c.Close(context.Background())
-				}()
 			case DialectMySQL:
 				_, cfg, _ := parseMySQLURL(os.Getenv(id.EnvVar()))
-				cfg.DBName = db.Name
-				other, err = sql.Open("mysql", cfg.FormatDSN())
-				defer other.Exec("DROP DATABASE " + myIdent(db.Name))
+				t.Cleanup(func() {
+					admin, err := sql.Open("mysql", cfg.FormatDSN())
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer admin.Close()
+					if _, err := admin.Exec("DROP DATABASE " + myIdent(db.Name)); err != nil {
+						t.Error(err)
+					}
+				})
+				c2 := cfg.Clone()
+				c2.DBName = db.Name
+				other, err = sql.Open("mysql", c2.FormatDSN())
 			}
 			if err != nil {
 				t.Fatal(err)

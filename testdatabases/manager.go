@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/greenroom-dev/greenroom/testdatabases/internal/txmux"
@@ -21,6 +22,7 @@ import (
 var theManager = &manager{engines: map[ID]*engineEntry{}}
 
 type manager struct {
+	seq     atomic.Int64 // numbers databases and files of the run
 	mu      sync.Mutex
 	engines map[ID]*engineEntry
 	marker  string
@@ -240,7 +242,6 @@ type pool struct {
 	total    int // ready + in use + being created or recycled
 	creating int
 	waiting  int
-	seq      int
 	max      int
 	lastErr  error
 	errGen   int
@@ -268,8 +269,9 @@ func (p *pool) grow(n int) {
 	for i := 0; i < n && p.total < p.max; i++ {
 		p.total++
 		p.creating++
-		p.seq++
-		name := fmt.Sprintf("greenroom_test_%s_%s_%d", theManager.runMarker(), p.hash[:8], p.seq)
+		// Numbered process-wide, so names are unique across engines and
+		// servers of the run (the reaper keeps kept databases by name).
+		name := fmt.Sprintf("greenroom_test_%s_%s_%d", theManager.runMarker(), p.hash[:8], theManager.seq.Add(1))
 		go p.create(name)
 	}
 }

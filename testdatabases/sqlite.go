@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	_ "modernc.org/sqlite" // registers database/sql driver "sqlite"
 )
@@ -22,7 +21,6 @@ type sqliteEngine struct {
 	dir    string
 	mu     sync.Mutex
 	images map[string]*sqliteImage
-	seq    atomic.Int64
 }
 
 type sqliteImage struct {
@@ -155,7 +153,7 @@ func (e *sqliteEngine) fill(im *sqliteImage, hash string, mig Migrator) {
 				im.ready <- prepared{err: err}
 			}
 		}
-		name := fmt.Sprintf("greenroom_test_%s_%s_%d.db", theManager.runMarker(), hash[:8], e.seq.Add(1))
+		name := fmt.Sprintf("greenroom_test_%s_%s_%d.db", theManager.runMarker(), hash[:8], theManager.seq.Add(1))
 		path := filepath.Join(e.dir, name)
 		p := prepared{path: path, name: name}
 		if err := os.WriteFile(path, img, 0o600); err != nil {
