@@ -13,41 +13,38 @@ import (
 )
 
 // An engine with neither a connection string nor a container engine skips
-// its subtest with a message naming the variable to set...
-func TestUnavailableEngineSkips(t *testing.T) {
-	if os.Getenv("CI") != "" && os.Getenv("GREENROOM_HELPER") == "" {
-		t.Setenv("CI", "")
-	}
-	id := unsetEngine(t)
-	set := testdatabases.New(t, id)
-	var skipped bool
-	t.Run("probe", func(t *testing.T) {
-		defer func() { skipped = t.Skipped() }()
-		set.Init(t, id)
-		t.Error("Init returned for an unavailable engine")
-	})
-	if !skipped {
-		t.Fatalf("subtest for unavailable %s was not skipped", id)
-	}
-}
-
-// ...and under CI=true it fails instead.
-func TestUnavailableEngineFailsInCI(t *testing.T) {
-	if os.Getenv("GREENROOM_HELPER") == "ci" {
+// its subtest with a message naming the variable to set, and under CI=true
+// it fails instead. Both run in a child test process, so that this run
+// shows neither a skip nor a failure of its own.
+func TestUnavailableEngine(t *testing.T) {
+	if h := os.Getenv("GREENROOM_HELPER"); h != "" {
 		set := testdatabases.New(t, testdatabases.ID(os.Getenv("GREENROOM_HELPER_ID")))
-		set.Each(t, func(t *testing.T, db *testdatabases.DB) { t.Log("unreachable") })
+		set.Each(t, func(t *testing.T, db *testdatabases.DB) { t.Error("ran on an unavailable engine") })
 		return
 	}
 	id := unsetEngine(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestUnavailableEngineFailsInCI$", "-test.v")
-	cmd.Env = append(os.Environ(), "CI=true", "GREENROOM_HELPER=ci", "GREENROOM_HELPER_ID="+string(id), id.EnvVar()+"=")
-	out, err := cmd.CombinedOutput()
-	if err == nil {
-		t.Fatalf("CI run passed; output:\n%s", out)
+	run := func(ci string) (string, error) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestUnavailableEngine$", "-test.v")
+		cmd.Env = append(os.Environ(), "CI="+ci, "GREENROOM_HELPER=1", "GREENROOM_HELPER_ID="+string(id), id.EnvVar()+"=")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
 	}
-	for _, want := range []string{"--- FAIL: TestUnavailableEngineFailsInCI/" + string(id), id.EnvVar(), "CI=true"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
+	out, err := run("")
+	if err != nil {
+		t.Fatalf("without CI the run failed: %v\n%s", err, out)
+	}
+	for _, want := range []string{"--- SKIP: TestUnavailableEngine/" + string(id), id.EnvVar()} {
+		if !strings.Contains(out, want) {
+			t.Errorf("without CI, output lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = run("true")
+	if err == nil {
+		t.Fatalf("with CI=true the run passed:\n%s", out)
+	}
+	for _, want := range []string{"--- FAIL: TestUnavailableEngine/" + string(id), id.EnvVar(), "CI=true"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("with CI=true, output lacks %q:\n%s", want, out)
 		}
 	}
 }
@@ -59,7 +56,7 @@ func unsetEngine(t *testing.T) testdatabases.ID {
 			return id
 		}
 	}
-	t.Skip("every engine has a connection string")
+	t.Fatal("every engine has a connection string; unset one to run this test")
 	return ""
 }
 
