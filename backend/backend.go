@@ -62,14 +62,14 @@ type cellKey struct {
 type cell struct {
 	once sync.Once
 	done bool // set inside once, read under once's guarantee or by peek
-	v    any
+	v    reflect.Value
 	err  error
 	mu   sync.Mutex // guards done for peek
 }
 
-func (c *cell) get(create func() (any, error)) (any, error) {
+func (c *cell) get(create func() (reflect.Value, error)) (reflect.Value, error) {
 	c.once.Do(func() {
-		var v any
+		var v reflect.Value
 		err := safeCall(func() (err error) {
 			v, err = create()
 			return err
@@ -82,7 +82,7 @@ func (c *cell) get(create func() (any, error)) (any, error) {
 }
 
 // peek returns the instance if it has been created successfully.
-func (c *cell) peek() (any, bool) {
+func (c *cell) peek() (reflect.Value, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.v, c.done && c.err == nil
@@ -112,6 +112,7 @@ func New(opts ...BackendOption) *Backend {
 		rootLifecycle:    &rootLifecycle{h: &hooks{}},
 		pluginLifecycles: make(map[string]*pluginLifecycle),
 	}
+	b.rootLifecycle.value = boxOf[core.RootLifecycle](b.rootLifecycle)
 	for _, o := range opts {
 		o(b)
 	}
@@ -494,7 +495,7 @@ func (b *Backend) rootLogger() core.Logger {
 	if !ok {
 		return nil
 	}
-	l, _ := v.(core.Logger)
+	l, _ := v.Interface().(core.Logger)
 	return l
 }
 
@@ -505,6 +506,8 @@ func (b *Backend) lifecycleFor(pluginID string) *pluginLifecycle {
 	l := b.pluginLifecycles[pluginID]
 	if l == nil {
 		l = &pluginLifecycle{h: &hooks{pluginID: pluginID}}
+		l.value = boxOf[core.Lifecycle](l)
+		l.metadata = boxOf[core.PluginMetadata](pluginMetadata{id: pluginID})
 		b.pluginLifecycles[pluginID] = l
 	}
 	return l

@@ -25,6 +25,9 @@ type ServiceFactory struct {
 	// create builds an instance from a pointer to a value of type deps
 	// and the root context (nil when the factory has none).
 	create func(ctx context.Context, deps reflect.Value, rootContext any) (any, error)
+	// box turns an instance into a reflect.Value of the service's type
+	// (boxOf[T]).
+	box func(any) reflect.Value
 	// rootDeps is the dependency struct type of createRootContext, or nil;
 	// createRootContext takes a pointer to a value of it.
 	rootDeps          reflect.Type
@@ -57,6 +60,7 @@ func NewRootServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx context
 	f := &ServiceFactory{
 		ref:   ref,
 		eager: true,
+		box:   boxOf[T],
 		deps:  mustDepsType[D]("NewRootServiceFactory(" + ref.String() + ")"),
 		create: func(ctx context.Context, deps reflect.Value, _ any) (any, error) {
 			return fn(ctx, *deps.Interface().(*D))
@@ -77,6 +81,7 @@ func NewPluginServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx conte
 	}
 	f := &ServiceFactory{
 		ref:  ref,
+		box:  boxOf[T],
 		deps: mustDepsType[D]("NewPluginServiceFactory(" + ref.String() + ")"),
 		create: func(ctx context.Context, deps reflect.Value, _ any) (any, error) {
 			return fn(ctx, *deps.Interface().(*D))
@@ -104,6 +109,17 @@ func NewPluginServiceFactoryWithContext[T, RD, C, D any](ref core.ServiceRef[T],
 		return fn(ctx, c, *deps.Interface().(*D))
 	}
 	return f
+}
+
+// boxOf returns v, a T held in an any, as a reflect.Value of type T, which
+// reflect.Value.Set assigns to a field of type T by a plain copy. The
+// conversion to T is compiled code, whose interface checks the runtime
+// caches; Set from a reflect.Value of v's own type would check, on every
+// call, that the type implements T.
+func boxOf[T any](v any) reflect.Value {
+	p := new(T)
+	*p = v.(T)
+	return reflect.ValueOf(p).Elem()
 }
 
 // mustDepsType checks that D is a struct type and returns it. A non-struct

@@ -49,8 +49,8 @@ type initFunc struct {
 }
 
 type extensionPointImpl struct {
-	ref  core.Ref
-	impl any
+	ref   core.Ref
+	value reflect.Value // the implementation, boxed by boxOf
 }
 
 // Option declares part of a plugin or module: [Init] or
@@ -96,7 +96,7 @@ func ProvideExtensionPoint[T any](p core.ExtensionPoint[T], impl T) Option {
 			r.errs = append(r.errs, fmt.Sprintf("ProvideExtensionPoint(%s) was given a nil implementation", p))
 			return
 		}
-		r.extensionPoints = append(r.extensionPoints, extensionPointImpl{ref: p, impl: impl})
+		r.extensionPoints = append(r.extensionPoints, extensionPointImpl{ref: p, value: boxOf[T](impl)})
 	}
 }
 

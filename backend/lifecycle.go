@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/greenroom-dev/greenroom/core"
@@ -140,13 +141,21 @@ func callHook(ctx context.Context, hook core.Hook) error {
 }
 
 // pluginLifecycle implements core.Lifecycle for one plugin.
-type pluginLifecycle struct{ h *hooks }
+type pluginLifecycle struct {
+	h *hooks
+	// value and metadata are the plugin's core.Lifecycle and
+	// core.PluginMetadata services, boxed once (see boxOf).
+	value, metadata reflect.Value
+}
 
 func (l *pluginLifecycle) AddStartupHook(hook core.Hook) error  { return l.h.addStartup(hook) }
 func (l *pluginLifecycle) AddShutdownHook(hook core.Hook) error { return l.h.addShutdown(hook) }
 
 // rootLifecycle implements core.RootLifecycle.
-type rootLifecycle struct{ h *hooks }
+type rootLifecycle struct {
+	h     *hooks
+	value reflect.Value // boxed once (see boxOf)
+}
 
 func (l *rootLifecycle) AddStartupHook(hook core.Hook) error  { return l.h.addStartup(hook) }
 func (l *rootLifecycle) AddShutdownHook(hook core.Hook) error { return l.h.addShutdown(hook) }

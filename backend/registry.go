@@ -95,21 +95,19 @@ func describeFactory(f *ServiceFactory) string {
 func (b *Backend) spec(t reflect.Type) []depField { return specOf(t) }
 
 // resolve returns the value of svc for pluginID, of type svc.Type(): T, or
-// []T for a multiton, held in an any. The wiring it needs must have been
-// validated.
+// []T for a multiton. The wiring it needs must have been validated.
 //
-// Values travel as any rather than reflect.Value: a service is an
-// interface value already, and reflect.Value.Set assigns it to a field of
-// its interface type without the copy that building a reflect.Value of
-// that type would allocate.
-func (b *Backend) resolve(ctx context.Context, svc core.ServiceInfo, pluginID string) (any, error) {
+// Values are boxed as reflect.Values of their service's type once, when
+// created (see boxOf), so that setting them into dependency structs is a
+// plain copy.
+func (b *Backend) resolve(ctx context.Context, svc core.ServiceInfo, pluginID string) (reflect.Value, error) {
 	switch svc.ID() {
 	case core.PluginMetadataRef.ID():
-		return pluginMetadata{id: pluginID}, nil
+		return b.lifecycleFor(pluginID).metadata, nil
 	case core.LifecycleRef.ID():
-		return b.lifecycleFor(pluginID), nil
+		return b.lifecycleFor(pluginID).value, nil
 	case core.RootLifecycleRef.ID():
-		return b.rootLifecycle, nil
+		return b.rootLifecycle.value, nil
 	}
 	b.mu.Lock()
 	fs := b.effective(svc)
@@ -120,23 +118,23 @@ func (b *Backend) resolve(ctx context.Context, svc core.ServiceInfo, pluginID st
 		for _, f := range fs {
 			v, err := b.instance(ctx, f, pluginID)
 			if err != nil {
-				return nil, err
+				return reflect.Value{}, err
 			}
-			all = reflect.Append(all, reflect.ValueOf(v))
+			all = reflect.Append(all, v)
 		}
-		return all.Interface(), nil
+		return all, nil
 	}
 	if len(fs) == 0 {
 		// Validation reports this before anything runs; it is reached only
 		// if the wiring changed underneath.
-		return nil, fmt.Errorf("no factory provides %s; add its factory with backend.Add", svc)
+		return reflect.Value{}, fmt.Errorf("no factory provides %s; add its factory with backend.Add", svc)
 	}
 	return b.instance(ctx, fs[0], pluginID)
 }
 
 // instance returns the instance of f for pluginID (ignored for a root
 // factory), creating it once.
-func (b *Backend) instance(ctx context.Context, f *ServiceFactory, pluginID string) (any, error) {
+func (b *Backend) instance(ctx context.Context, f *ServiceFactory, pluginID string) (reflect.Value, error) {
 	key := cellKey{f: f, pluginID: pluginID}
 	if f.ref.Scope() == core.RootScope {
 		key.pluginID = ""
@@ -148,16 +146,16 @@ func (b *Backend) instance(ctx context.Context, f *ServiceFactory, pluginID stri
 		b.cells[key] = c
 	}
 	b.mu.Unlock()
-	return c.get(func() (any, error) { return b.create(ctx, f, key.pluginID) })
+	return c.get(func() (reflect.Value, error) { return b.create(ctx, f, key.pluginID) })
 }
 
 // create builds the instance of f for pluginID ("" for a root factory).
-func (b *Backend) create(ctx context.Context, f *ServiceFactory, pluginID string) (any, error) {
-	fail := func(err error) (any, error) {
+func (b *Backend) create(ctx context.Context, f *ServiceFactory, pluginID string) (reflect.Value, error) {
+	fail := func(err error) (reflect.Value, error) {
 		if pluginID == "" {
-			return nil, fmt.Errorf("Failed to instantiate root service '%s': %w", f.ref.ID(), err)
+			return reflect.Value{}, fmt.Errorf("Failed to instantiate root service '%s': %w", f.ref.ID(), err)
 		}
-		return nil, fmt.Errorf("Failed to instantiate service '%s' for plugin '%s': %w", f.ref.ID(), pluginID, err)
+		return reflect.Value{}, fmt.Errorf("Failed to instantiate service '%s' for plugin '%s': %w", f.ref.ID(), pluginID, err)
 	}
 	deps, err := b.buildDeps(ctx, f.deps, pluginID, nil)
 	if err != nil {
@@ -165,10 +163,11 @@ func (b *Backend) create(ctx context.Context, f *ServiceFactory, pluginID string
 	}
 	var rootContext any
 	if f.createRootContext != nil {
-		rootContext, err = b.rootContext(ctx, f)
+		rc, err := b.rootContext(ctx, f)
 		if err != nil {
 			return fail(err)
 		}
+		rootContext = rc.Interface()
 	}
 	var inst any
 	err = safeCall(func() (err error) {
@@ -179,14 +178,14 @@ func (b *Backend) create(ctx context.Context, f *ServiceFactory, pluginID string
 		return fail(err)
 	}
 	if isNil(inst) {
-		return nil, &nilServiceError{f: f, pluginID: pluginID}
+		return reflect.Value{}, &nilServiceError{f: f, pluginID: pluginID}
 	}
-	return inst, nil
+	return f.box(inst), nil
 }
 
 // rootContext returns the root context of a plugin factory, creating it
-// once per backend. The root context is opaque; nil is a valid one.
-func (b *Backend) rootContext(ctx context.Context, f *ServiceFactory) (any, error) {
+// once per backend.
+func (b *Backend) rootContext(ctx context.Context, f *ServiceFactory) (reflect.Value, error) {
 	b.mu.Lock()
 	c := b.rootContexts[f]
 	if c == nil {
@@ -194,10 +193,10 @@ func (b *Backend) rootContext(ctx context.Context, f *ServiceFactory) (any, erro
 		b.rootContexts[f] = c
 	}
 	b.mu.Unlock()
-	return c.get(func() (any, error) {
+	return c.get(func() (reflect.Value, error) {
 		deps, err := b.buildDeps(ctx, f.rootDeps, "", nil)
 		if err != nil {
-			return nil, fmt.Errorf("root context: %w", err)
+			return reflect.Value{}, fmt.Errorf("root context: %w", err)
 		}
 		var rc any
 		err = safeCall(func() (err error) {
@@ -205,9 +204,11 @@ func (b *Backend) rootContext(ctx context.Context, f *ServiceFactory) (any, erro
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("root context failed: %w", err)
+			return reflect.Value{}, fmt.Errorf("root context failed: %w", err)
 		}
-		return rc, nil
+		// The root context is opaque; it is kept as an any so that a nil
+		// context (a valid choice) survives the round trip.
+		return reflect.ValueOf(&rc).Elem(), nil
 	})
 }
 
@@ -215,7 +216,7 @@ func (b *Backend) rootContext(ctx context.Context, f *ServiceFactory) (any, erro
 // with eps the extension points available to a module (nil otherwise). It
 // returns a pointer to it (a *D), so that the generic code that calls the
 // init or factory function dereferences it without another copy.
-func (b *Backend) buildDeps(ctx context.Context, t reflect.Type, pluginID string, eps map[string]any) (reflect.Value, error) {
+func (b *Backend) buildDeps(ctx context.Context, t reflect.Type, pluginID string, eps map[string]reflect.Value) (reflect.Value, error) {
 	fields := b.spec(t)
 	ptr := reflect.New(t)
 	v := ptr.Elem()
@@ -228,14 +229,14 @@ func (b *Backend) buildDeps(ctx context.Context, t reflect.Type, pluginID string
 			if err != nil {
 				return reflect.Value{}, err
 			}
-			v.Field(fd.index).Set(reflect.ValueOf(x))
+			v.Field(fd.index).Set(x)
 			continue
 		}
 		impl, ok := eps[fd.ref.ID()]
 		if !ok {
 			return reflect.Value{}, fmt.Errorf("%s is not available to %s", fd.ref, t)
 		}
-		v.Field(fd.index).Set(reflect.ValueOf(impl))
+		v.Field(fd.index).Set(impl)
 	}
 	return ptr, nil
 }

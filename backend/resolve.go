@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"github.com/greenroom-dev/greenroom/core"
 )
@@ -28,7 +29,7 @@ func Resolve[T any](ctx context.Context, b *Backend, ref core.ServiceRef[T], plu
 	if err != nil {
 		return zero, err
 	}
-	return v.(T), nil
+	return v.Interface().(T), nil
 }
 
 // ResolveAll returns the instances of the multiton ref for the plugin
@@ -42,12 +43,12 @@ func ResolveAll[T any](ctx context.Context, b *Backend, ref core.ServiceRef[T], 
 	if err != nil {
 		return nil, err
 	}
-	return v.([]T), nil
+	return v.Interface().([]T), nil
 }
 
-func (b *Backend) resolveChecked(ctx context.Context, svc core.ServiceInfo, pluginID string) (any, error) {
+func (b *Backend) resolveChecked(ctx context.Context, svc core.ServiceInfo, pluginID string) (reflect.Value, error) {
 	if svc.Scope() == core.PluginScope && !idPattern.MatchString(pluginID) {
-		return nil, fmt.Errorf("backend.Resolve(%s): invalid plugin id '%s'; %s is plugin scoped, so pass the id of the plugin to resolve it for, matching %s", svc, pluginID, svc, idRule)
+		return reflect.Value{}, fmt.Errorf("backend.Resolve(%s): invalid plugin id '%s'; %s is plugin scoped, so pass the id of the plugin to resolve it for, matching %s", svc, pluginID, svc, idRule)
 	}
 	if svc.Scope() == core.RootScope {
 		pluginID = ""
@@ -56,7 +57,7 @@ func (b *Backend) resolveChecked(ctx context.Context, svc core.ServiceInfo, plug
 	problems := b.validateService(svc)
 	b.mu.Unlock()
 	if len(problems) > 0 {
-		return nil, &WiringError{Problems: problems}
+		return reflect.Value{}, &WiringError{Problems: problems}
 	}
 	return b.resolve(ctx, svc, pluginID)
 }

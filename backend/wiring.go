@@ -2,6 +2,7 @@ package backend
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -68,7 +69,7 @@ type pluginPlan struct {
 	modules []*modulePlan // registration order
 	// extensionPoints are the implementations provided by the plugin and
 	// its modules, by extension point id.
-	extensionPoints map[string]any
+	extensionPoints map[string]reflect.Value
 }
 
 type modulePlan struct {
@@ -83,7 +84,7 @@ type epOwner struct {
 	pluginID string
 	owner    string // "plugin 'p'" or "module 'm' for plugin 'p'"
 	module   *Module
-	impl     any
+	impl     reflect.Value
 }
 
 // requester is what declares a dependency: a plugin, a module, a factory,
@@ -218,7 +219,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 	for id, o := range owners {
 		if pp := byPlugin[o.pluginID]; pp != nil {
 			if pp.extensionPoints == nil {
-				pp.extensionPoints = make(map[string]any)
+				pp.extensionPoints = make(map[string]reflect.Value)
 			}
 			pp.extensionPoints[id] = o.impl
 		}
@@ -368,7 +369,7 @@ func (v *validator) checkExtensionPoints(plugins []*Plugin, modules []*Module) m
 				v.add(Problem{Plugin: o.pluginID, Ref: ep.ref.String(), Message: fmt.Sprintf("%s is provided twice, by %s and by %s; an extension point has exactly one provider", ep.ref, prev.owner, o.owner)})
 				continue
 			}
-			o.impl = ep.impl
+			o.impl = ep.value
 			owners[ep.ref.ID()] = o
 		}
 	}
