@@ -196,3 +196,26 @@ func ExampleDB_Close() {
 	fmt.Println(db.Close())
 	// Output: <nil>
 }
+
+// DriverDSN gives a driver name and DSN for sql.Open; for SQLite it is the
+// test's own file.
+func ExampleDB_DriverDSN() {
+	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3, testdatabases.WithMigrator(todoSchema))
+	db, err := dbs.Open(context.Background(), testdatabases.SQLite3)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	driver, dsn := db.DriverDSN()
+	other, err := sql.Open(driver, dsn)
+	if err != nil {
+		panic(err)
+	}
+	defer other.Close()
+	if _, err := db.Exec("INSERT INTO todos (title) VALUES ('shared')"); err != nil {
+		panic(err)
+	}
+	var n int
+	fmt.Println(driver, other.QueryRow("SELECT COUNT(*) FROM todos").Scan(&n), n)
+	// Output: sqlite <nil> 1
+}
