@@ -1,0 +1,199 @@
+package txmux
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// fakeConn records the SQL sent to the "server"; statements containing
+// "fail" return an error, and queries return one row whose []byte value the
+// driver then overwrites (as real drivers reuse buffers).
+type fakeConn struct {
+	mu  sync.Mutex
+	log []string
+	buf []byte
+}
+
+func (c *fakeConn) record(q string) {
+	c.mu.Lock()
+	c.log = append(c.log, q)
+	c.mu.Unlock()
+}
+
+func (c *fakeConn) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := c.log
+	c.log = nil
+	return l
+}
+
+func (c *fakeConn) Prepare(string) (driver.Stmt, error) { return nil, errors.New("no prepare") }
+func (c *fakeConn) Close() error                        { return nil }
+func (c *fakeConn) Begin() (driver.Tx, error)           { return c.BeginTx(context.Background(), driver.TxOptions{}) }
+func (c *fakeConn) BeginTx(context.Context, driver.TxOptions) (driver.Tx, error) {
+	c.record("REAL BEGIN")
+	return fakeTx{c}, nil
+}
+func (c *fakeConn) ExecContext(_ context.Context, q string, _ []driver.NamedValue) (driver.Result, error) {
+	c.record(q)
+	if strings.Contains(q, "fail") {
+		return nil, errors.New("statement failed")
+	}
+	return driver.RowsAffected(1), nil
+}
+func (c *fakeConn) QueryContext(_ context.Context, q string, _ []driver.NamedValue) (driver.Rows, error) {
+	c.record(q)
+	if strings.Contains(q, "fail") {
+		return nil, errors.New("query failed")
+	}
+	c.buf = []byte("value")
+	return &fakeRows{c: c}, nil
+}
+
+type fakeTx struct{ c *fakeConn }
+
+func (t fakeTx) Commit() error   { t.c.record("REAL COMMIT"); return nil }
+func (t fakeTx) Rollback() error { t.c.record("REAL ROLLBACK"); return nil }
+
+type fakeRows struct {
+	c    *fakeConn
+	done bool
+}
+
+func (r *fakeRows) Columns() []string { return []string{"v"} }
+func (r *fakeRows) Close() error      { return nil }
+func (r *fakeRows) Next(dest []driver.Value) error {
+	if r.done {
+		copy(r.c.buf, "XXXXX") // the driver reuses its buffer
+		return io.EOF
+	}
+	r.done = true
+	dest[0] = r.c.buf
+	return nil
+}
+
+type fakeDriver struct{}
+
+func (fakeDriver) Open(string) (driver.Conn, error) { return nil, errors.New("use the connector") }
+
+func open(t *testing.T, d Dialect) (*sql.DB, *fakeConn, *Session) {
+	t.Helper()
+	fc := &fakeConn{}
+	s := NewSession(fc, d, Hooks{}, true)
+	db := sql.OpenDB(s.Connector(fakeDriver{}))
+	t.Cleanup(func() { db.Close() })
+	return db, fc, s
+}
+
+func equal(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if strings.Join(got, " | ") != strings.Join(want, " | ") {
+		t.Errorf("server saw\n  %q\nwant\n  %q", got, want)
+	}
+}
+
+func TestPostgresStatementsAndSavepoints(t *testing.T) {
+	db, fc, s := open(t, Postgres)
+	// The first statement needs no savepoint; a failure restarts the outer
+	// transaction, because nothing of the test is in it yet.
+	db.Exec("fail 1")
+	equal(t, fc.take(), "fail 1", "ROLLBACK; BEGIN")
+	db.Exec("INSERT 1")
+	equal(t, fc.take(), "INSERT 1")
+	// From now on a failing statement rolls back to its own savepoint.
+	db.Exec("INSERT 2")
+	equal(t, fc.take(), "SAVEPOINT greenroom_auto", "INSERT 2")
+	db.Exec("fail 2")
+	equal(t, fc.take(), "RELEASE SAVEPOINT greenroom_auto; SAVEPOINT greenroom_auto", "fail 2", "ROLLBACK TO SAVEPOINT greenroom_auto")
+	// A transaction is a savepoint.
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.Exec("INSERT 3")
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, fc.take(), "SAVEPOINT greenroom_tx_1", "INSERT 3", "RELEASE SAVEPOINT greenroom_tx_1")
+	tx, _ = db.Begin()
+	tx.Rollback()
+	equal(t, fc.take(), "SAVEPOINT greenroom_tx_2", "ROLLBACK TO SAVEPOINT greenroom_tx_2; RELEASE SAVEPOINT greenroom_tx_2")
+	st := s.Close()
+	if st.Taint != "" || !st.Used || !st.InOuter {
+		t.Errorf("state = %+v", st)
+	}
+	if _, err := db.Exec("INSERT 4"); err == nil {
+		t.Error("statement after Close succeeded")
+	}
+}
+
+func TestTransactionTextGoesDirect(t *testing.T) {
+	db, fc, s := open(t, Postgres)
+	db.Exec("INSERT 1")
+	fc.take()
+	db.Exec("COMMIT")
+	equal(t, fc.take(), "COMMIT", "COMMIT") // ours (the outer transaction), then the test's
+	tx, _ := db.Begin()
+	tx.Commit()
+	equal(t, fc.take(), "REAL BEGIN", "REAL COMMIT")
+	if st := s.Close(); st.Taint == "" || st.InOuter {
+		t.Errorf("state = %+v, want tainted and no outer transaction", st)
+	}
+}
+
+func TestMySQLImplicitCommit(t *testing.T) {
+	db, fc, s := open(t, MySQL)
+	tx, _ := db.Begin()
+	tx.Exec("INSERT 1")
+	tx.Exec("CREATE TABLE x (id int)")
+	// MySQL committed the transaction before the DDL: ending it is a no-op.
+	if err := tx.Rollback(); err != nil {
+		t.Errorf("rollback after implicit commit: %v", err)
+	}
+	equal(t, fc.take(), "SAVEPOINT greenroom_tx_1", "INSERT 1", "COMMIT", "CREATE TABLE x (id int)")
+	if st := s.Close(); st.Taint == "" || !st.DDL {
+		t.Errorf("state = %+v", st)
+	}
+}
+
+func TestMySQLSessionState(t *testing.T) {
+	db, _, s := open(t, MySQL)
+	db.Exec("SET @x = 1")
+	db.Exec("SELECT GET_LOCK('a', 0)")
+	if st := s.Close(); !st.SessionDirty || !st.NamedLocks || st.Taint != "" {
+		t.Errorf("state = %+v", st)
+	}
+}
+
+func TestRowsAreCopied(t *testing.T) {
+	db, _, _ := open(t, MySQL)
+	var v []byte
+	if err := db.QueryRow("SELECT v").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if string(v) != "value" {
+		t.Errorf("value = %q: the buffer was not copied", v)
+	}
+}
+
+func TestTransactionOwnsTheSession(t *testing.T) {
+	db, fc, _ := open(t, MySQL)
+	tx, _ := db.Begin()
+	done := make(chan struct{})
+	go func() {
+		db.Exec("INSERT other")
+		close(done)
+	}()
+	tx.Exec("INSERT in tx")
+	tx.Commit()
+	<-done
+	// The other connection's statement ran after the transaction ended.
+	equal(t, fc.take(), "SAVEPOINT greenroom_tx_1", "INSERT in tx", "RELEASE SAVEPOINT greenroom_tx_1", "INSERT other")
+}
