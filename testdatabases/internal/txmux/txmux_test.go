@@ -36,7 +36,9 @@ func (c *fakeConn) take() []string {
 
 func (c *fakeConn) Prepare(string) (driver.Stmt, error) { return nil, errors.New("no prepare") }
 func (c *fakeConn) Close() error                        { return nil }
-func (c *fakeConn) Begin() (driver.Tx, error)           { return c.BeginTx(context.Background(), driver.TxOptions{}) }
+func (c *fakeConn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
 func (c *fakeConn) BeginTx(context.Context, driver.TxOptions) (driver.Tx, error) {
 	c.record("REAL BEGIN")
 	return fakeTx{c}, nil
