@@ -31,6 +31,10 @@ type Backend struct {
 	refDefaults map[string]refDefault
 
 	instantiated map[string]bool // service ids resolved at least once
+	// validated are the ids of the services whose wiring a successful
+	// Start checked. Nothing can be added after Start, so Resolve need not
+	// check them again.
+	validated    map[string]bool
 	cells        map[cellKey]*cell
 	rootContexts map[*ServiceFactory]*cell
 
@@ -103,19 +107,23 @@ func WithDefaults(factories ...*ServiceFactory) BackendOption {
 // New returns a backend with no features.
 func New(opts ...BackendOption) *Backend {
 	b := &Backend{
-		added:            make(map[string][]*ServiceFactory),
-		defaultByID:      make(map[string][]*ServiceFactory),
-		refDefaults:      make(map[string]refDefault),
-		instantiated:     make(map[string]bool),
-		cells:            make(map[cellKey]*cell),
-		rootContexts:     make(map[*ServiceFactory]*cell),
-		rootLifecycle:    &rootLifecycle{h: &hooks{}},
-		pluginLifecycles: make(map[string]*pluginLifecycle),
+		rootLifecycle: &rootLifecycle{h: &hooks{}},
 	}
 	b.rootLifecycle.value = boxOf[core.RootLifecycle](b.rootLifecycle)
 	for _, o := range opts {
 		o(b)
 	}
+	// Sized for the defaults, so that they do not grow as services are
+	// installed and instantiated: a backend typically instantiates each
+	// default once, for one or a few plugins.
+	n := len(b.defaults)
+	b.added = make(map[string][]*ServiceFactory)
+	b.defaultByID = make(map[string][]*ServiceFactory, n)
+	b.refDefaults = make(map[string]refDefault)
+	b.instantiated = make(map[string]bool, n)
+	b.cells = make(map[cellKey]*cell, n)
+	b.rootContexts = make(map[*ServiceFactory]*cell)
+	b.pluginLifecycles = make(map[string]*pluginLifecycle)
 	for _, f := range b.defaults {
 		if f != nil && f.ref != nil {
 			b.install(b.defaultByID, f)
@@ -243,6 +251,9 @@ func (b *Backend) Start(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	b.cancelStart = cancel
 	p, problems := b.validate()
+	if p != nil {
+		b.validated = p.validated
+	}
 	b.mu.Unlock()
 	defer close(b.startDone)
 	defer cancel(nil)

@@ -54,7 +54,10 @@ func (b *Backend) resolveChecked(ctx context.Context, svc core.ServiceInfo, plug
 		pluginID = ""
 	}
 	b.mu.Lock()
-	problems := b.validateService(svc)
+	var problems []Problem
+	if !b.validated[svc.ID()] {
+		problems = b.validateService(svc)
+	}
 	b.mu.Unlock()
 	if len(problems) > 0 {
 		return reflect.Value{}, &WiringError{Problems: problems}

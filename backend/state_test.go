@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -333,5 +334,30 @@ func TestStartHonoursCancellation(t *testing.T) {
 	}
 	if err := b.Stop(t.Context()); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestResolveAfterStartChecksServicesStartDidNotUse checks that Resolve
+// after Start still reports the wiring problems of a service that no
+// plugin depends on, whose factory Start therefore did not check.
+func TestResolveAfterStartChecksServicesStartDidNotUse(t *testing.T) {
+	// plugB's factory depends on plugC, which no factory provides.
+	b := backend.New(backend.WithDefaults(
+		countingFactory(plugARef, &counter{}),
+		backend.NewPluginServiceFactory(plugBRef, func(_ context.Context, d struct{ C plugC }) (plugB, error) {
+			return named("b"), nil
+		}),
+	))
+	if err := b.Add(backend.NewPlugin("todo", backend.Init(func(context.Context, struct{ A plugA }) error { return nil }))); err != nil {
+		t.Fatal(err)
+	}
+	mustStart(t, b)
+	if _, err := backend.Resolve(t.Context(), b, plugARef, "todo"); err != nil {
+		t.Errorf("Resolve of a service the plugin uses: %v", err)
+	}
+	_, err := backend.Resolve(t.Context(), b, plugBRef, "todo")
+	var we *backend.WiringError
+	if !errors.As(err, &we) || !strings.Contains(err.Error(), "depends on serviceRef{test.plugC} (field C backend_test.plugC), but no factory provides it") {
+		t.Errorf("Resolve of a service whose dependency is missing = %v; want a WiringError naming serviceRef{test.plugC}", err)
 	}
 }

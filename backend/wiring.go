@@ -54,6 +54,8 @@ type plan struct {
 	rootFactories []*ServiceFactory
 	// eagerPluginFactories are created for every plugin as it starts.
 	eagerPluginFactories []*ServiceFactory
+	// validated are the ids of the services whose factories were checked.
+	validated map[string]bool
 }
 
 func (p *plan) pluginIDs() []string {
@@ -142,17 +144,20 @@ type validator struct {
 }
 
 func newValidator(b *Backend) *validator {
+	n := len(b.installed)
 	return &validator{
 		b:       b,
-		seen:    make(map[string]bool),
-		visited: make(map[*ServiceFactory]bool),
-		edges:   make(map[string][]string),
+		visited: make(map[*ServiceFactory]bool, n),
+		edges:   make(map[string][]string, n),
 	}
 }
 
 func (v *validator) add(p Problem) {
 	if v.seen[p.Message] {
 		return
+	}
+	if v.seen == nil {
+		v.seen = make(map[string]bool)
 	}
 	v.seen[p.Message] = true
 	v.problems = append(v.problems, p)
@@ -229,7 +234,9 @@ func (b *Backend) validate() (*plan, []Problem) {
 	}
 	v.checkCycles()
 
+	p.validated = make(map[string]bool, len(v.order))
 	for _, f := range v.order {
+		p.validated[f.ref.ID()] = true
 		if f.ref.Scope() == core.RootScope {
 			p.rootFactories = append(p.rootFactories, f)
 		}
@@ -362,9 +369,12 @@ func (v *validator) checkRegistration(feature fmt.Stringer, pluginID, moduleID s
 // checkExtensionPoints reports extension points provided twice and returns
 // the provider of each.
 func (v *validator) checkExtensionPoints(plugins []*Plugin, modules []*Module) map[string]epOwner {
-	owners := make(map[string]epOwner)
+	var owners map[string]epOwner // allocated by the first provider
 	provide := func(o epOwner, eps []extensionPointImpl) {
 		for _, ep := range eps {
+			if owners == nil {
+				owners = make(map[string]epOwner)
+			}
 			if prev, ok := owners[ep.ref.ID()]; ok {
 				v.add(Problem{Plugin: o.pluginID, Ref: ep.ref.String(), Message: fmt.Sprintf("%s is provided twice, by %s and by %s; an extension point has exactly one provider", ep.ref, prev.owner, o.owner)})
 				continue
@@ -554,10 +564,10 @@ func findCycles(nodes []string, next func(string) []string) [][]string {
 		active
 		finished
 	)
-	state := make(map[string]int)
-	var stack []string
+	state := make(map[string]int, len(nodes))
+	stack := make([]string, 0, len(nodes))
 	var cycles [][]string
-	seen := make(map[string]bool)
+	var seen map[string]bool // canonical forms of the cycles found
 	var visit func(n string)
 	visit = func(n string) {
 		state[n] = active
@@ -571,6 +581,9 @@ func findCycles(nodes []string, next func(string) []string) [][]string {
 				c := append(slices.Clone(stack[i:]), m)
 				key := canonicalCycle(c)
 				if !seen[key] {
+					if seen == nil {
+						seen = make(map[string]bool)
+					}
 					seen[key] = true
 					cycles = append(cycles, c)
 				}
