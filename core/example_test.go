@@ -64,3 +64,44 @@ func ExampleLookupRef() {
 	fmt.Println(refs)
 	// Output: [serviceRef{core.httpRouter}]
 }
+
+func ExampleWithScope() {
+	type Clock interface{ Now() time.Time }
+	// One Clock for the whole backend rather than one per plugin.
+	ref := core.NewServiceRef[Clock]("example.rootClock", core.WithScope(core.RootScope))
+	fmt.Println(ref.Scope())
+	// Output: root
+}
+
+func ExampleWithDefaultFactory() {
+	type Greeter interface{ Greet() string }
+	// The function receives the ref being declared, so the factory it
+	// builds (with backend.NewPluginServiceFactory) can name it.
+	ref := core.NewServiceRef[Greeter]("example.greeter", core.WithDefaultFactory(func(ref core.ServiceRef[Greeter]) any {
+		return "a *backend.ServiceFactory for " + ref.String()
+	}))
+	fmt.Println(ref.DefaultFactory())
+	// Output: a *backend.ServiceFactory for serviceRef{example.greeter}
+}
+
+func ExampleParseUserEntityRef() {
+	_, err := core.ParseUserEntityRef("group:default/admins")
+	fmt.Println(err)
+	// Output: invalid user entity reference "group:default/admins": kind is "group", expected "user"
+}
+
+func ExampleLookupRefID() {
+	ref, ok := core.LookupRefID("core.database")
+	fmt.Println(ref.Type(), ok)
+	// Output: core.Database true
+}
+
+func ExampleRefs() {
+	for _, r := range core.Refs()[:3] {
+		fmt.Println(r, r.Scope())
+	}
+	// Output:
+	// serviceRef{core.rootConfig} root
+	// serviceRef{core.rootLogger} root
+	// serviceRef{core.rootLifecycle} root
+}

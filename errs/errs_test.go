@@ -173,3 +173,29 @@ func ExampleIs() {
 	fmt.Println(errs.Is(err, errs.NotFound), errs.Is(err, errs.Input))
 	// Output: true false
 }
+
+func ExampleNewInput() {
+	err := errs.NewInput("title must be at most %d characters", 200)
+	fmt.Println(err, errs.StatusCode(err))
+	// Output: InputError: title must be at most 200 characters 400
+}
+
+func ExampleAs() {
+	err := fmt.Errorf("update todo: %w", errs.NewConflict("todo 7 changed"))
+	if e, ok := errs.As(err); ok {
+		fmt.Println(e.Name, e.Message)
+	}
+	// Output: ConflictError todo 7 changed
+}
+
+func ExampleStatusCode() {
+	fmt.Println(errs.StatusCode(errs.NewNotAllowed("no")), errs.StatusCode(errors.New("boom")))
+	// Output: 403 500
+}
+
+func ExampleToBody() {
+	b := errs.ToBody(httptest.NewRequest(http.MethodDelete, "/api/todo/todos/9", nil), errors.New("pq: secret detail"))
+	out, _ := json.Marshal(b)
+	fmt.Println(string(out))
+	// Output: {"error":{"name":"InternalError","message":"Internal server error"},"request":{"method":"DELETE","url":"/api/todo/todos/9"},"response":{"statusCode":500}}
+}
