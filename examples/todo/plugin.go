@@ -94,6 +94,16 @@ func (h *handlers) owner(r *http.Request) (string, error) {
 	return info.UserEntityRef, nil
 }
 
+// ownerAndID returns the calling user and the todo id of the path.
+func (h *handlers) ownerAndID(r *http.Request) (string, int64, error) {
+	owner, err := h.owner(r)
+	if err != nil {
+		return "", 0, err
+	}
+	id, err := todoID(r)
+	return owner, id, err
+}
+
 func todoID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -132,11 +142,7 @@ func (h *handlers) create(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) get(w http.ResponseWriter, r *http.Request) error {
-	owner, err := h.owner(r)
-	if err != nil {
-		return err
-	}
-	id, err := todoID(r)
+	owner, id, err := h.ownerAndID(r)
 	if err != nil {
 		return err
 	}
@@ -148,11 +154,7 @@ func (h *handlers) get(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) update(w http.ResponseWriter, r *http.Request) error {
-	owner, err := h.owner(r)
-	if err != nil {
-		return err
-	}
-	id, err := todoID(r)
+	owner, id, err := h.ownerAndID(r)
 	if err != nil {
 		return err
 	}
@@ -168,11 +170,7 @@ func (h *handlers) update(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) delete(w http.ResponseWriter, r *http.Request) error {
-	owner, err := h.owner(r)
-	if err != nil {
-		return err
-	}
-	id, err := todoID(r)
+	owner, id, err := h.ownerAndID(r)
 	if err != nil {
 		return err
 	}
