@@ -130,92 +130,94 @@ func TestBrokenMigrationFails(t *testing.T) {
 
 // Session state that a ROLLBACK does not undo must not leak either.
 func TestSessionStateIsolated(t *testing.T) {
-	set := testdatabases.New(t, testdatabases.WithMigrator(isoSchema))
-	for _, id := range set.IDs() {
-		if id == testdatabases.SQLite3 {
-			continue // every test has its own file and connections
-		}
-		t.Run(string(id), func(t *testing.T) {
-			for i := 0; i < 4; i++ {
-				t.Run("", func(t *testing.T) {
-					db := set.Init(t, id)
-					ctx := context.Background()
-					c, err := db.Conn(ctx)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer c.Close()
-					switch db.Dialect {
-					case testdatabases.DialectPostgres:
-						var held bool
-						if err := c.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(4242)").Scan(&held); err != nil || !held {
-							t.Errorf("advisory lock from another test is held (%v)", err)
-						}
-						var path string
-						c.QueryRowContext(ctx, "SHOW search_path").Scan(&path)
-						if strings.Contains(path, "leak") {
-							t.Errorf("search_path leaked: %s", path)
-						}
-						mustExec(t, c, db, "SET search_path TO leak, public")
-						mustExec(t, c, db, "CREATE TEMP TABLE tmp_leak (x int)")
-						mustExec(t, c, db, "PREPARE leak_stmt AS SELECT 1")
-					case testdatabases.DialectMySQL:
-						var v any
-						c.QueryRowContext(ctx, "SELECT @leak").Scan(&v)
-						if v != nil {
-							t.Errorf("user variable leaked: %v", v)
-						}
-						var free int
-						c.QueryRowContext(ctx, "SELECT IS_FREE_LOCK('greenroom_leak')").Scan(&free)
-						if free != 1 {
-							t.Error("named lock from another test is held")
-						}
-						var mode string
-						c.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode)
-						if strings.Contains(mode, "ALLOW_INVALID_DATES") {
-							t.Errorf("sql_mode leaked: %s", mode)
-						}
-						mustExec(t, c, db, "SET @leak = 1")
-						mustExec(t, c, db, "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ALLOW_INVALID_DATES')")
-						mustExec(t, c, db, "DO GET_LOCK('greenroom_leak', 0)")
-						mustExec(t, c, db, "CREATE TEMPORARY TABLE tmp_leak (x int)")
-					}
-					if _, err := c.ExecContext(ctx, "SELECT * FROM tmp_leak"); err != nil {
-						t.Errorf("own temp table: %v", err)
-					}
-				})
+	eachSchema(t, func(t *testing.T, set *testdatabases.Set) {
+		for _, id := range set.IDs() {
+			if id == testdatabases.SQLite3 {
+				continue // every test has its own file and connections
 			}
-		})
-	}
+			t.Run(string(id), func(t *testing.T) {
+				for i := 0; i < 4; i++ {
+					t.Run("", func(t *testing.T) {
+						db := set.Init(t, id)
+						ctx := context.Background()
+						c, err := db.Conn(ctx)
+						if err != nil {
+							t.Fatal(err)
+						}
+						defer c.Close()
+						switch db.Dialect {
+						case testdatabases.DialectPostgres:
+							var held bool
+							if err := c.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(4242)").Scan(&held); err != nil || !held {
+								t.Errorf("advisory lock from another test is held (%v)", err)
+							}
+							var path string
+							c.QueryRowContext(ctx, "SHOW search_path").Scan(&path)
+							if strings.Contains(path, "leak") {
+								t.Errorf("search_path leaked: %s", path)
+							}
+							mustExec(t, c, db, "SET search_path TO leak, public")
+							mustExec(t, c, db, "CREATE TEMP TABLE tmp_leak (x int)")
+							mustExec(t, c, db, "PREPARE leak_stmt AS SELECT 1")
+						case testdatabases.DialectMySQL:
+							var v any
+							c.QueryRowContext(ctx, "SELECT @leak").Scan(&v)
+							if v != nil {
+								t.Errorf("user variable leaked: %v", v)
+							}
+							var free int
+							c.QueryRowContext(ctx, "SELECT IS_FREE_LOCK('greenroom_leak')").Scan(&free)
+							if free != 1 {
+								t.Error("named lock from another test is held")
+							}
+							var mode string
+							c.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode)
+							if strings.Contains(mode, "ALLOW_INVALID_DATES") {
+								t.Errorf("sql_mode leaked: %s", mode)
+							}
+							mustExec(t, c, db, "SET @leak = 1")
+							mustExec(t, c, db, "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ALLOW_INVALID_DATES')")
+							mustExec(t, c, db, "DO GET_LOCK('greenroom_leak', 0)")
+							mustExec(t, c, db, "CREATE TEMPORARY TABLE tmp_leak (x int)")
+						}
+						if _, err := c.ExecContext(ctx, "SELECT * FROM tmp_leak"); err != nil {
+							t.Errorf("own temp table: %v", err)
+						}
+					})
+				}
+			})
+		}
+	})
 }
 
 // MySQL DDL commits implicitly, also inside a plugin's transaction: the
 // test sees MySQL's real behaviour and the next test a clean database.
 func TestMySQLDDLInsideTransaction(t *testing.T) {
-	set := testdatabases.New(t, testdatabases.WithMigrator(isoSchema))
-	for _, id := range set.IDs() {
-		if id.Dialect() != testdatabases.DialectMySQL {
-			continue
-		}
-		t.Run(string(id), func(t *testing.T) {
-			for i := 0; i < 3; i++ {
-				t.Run("", func(t *testing.T) {
-					db := set.Init(t, id)
-					checkPristine(t, db)
-					tx, err := db.Begin()
-					if err != nil {
-						t.Fatal(err)
-					}
-					mustExec(t, tx, db, "INSERT INTO items (name) VALUES ('in tx')")
-					mustExec(t, tx, db, "CREATE TABLE extra (id INT PRIMARY KEY)") // commits
-					if err := tx.Rollback(); err != nil {
-						t.Fatalf("rollback after implicit commit: %v", err)
-					}
-					if n := count(t, db, "items"); n != 1 {
-						t.Errorf("items = %d, want 1 (MySQL commits before DDL)", n)
-					}
-				})
+	eachSchema(t, func(t *testing.T, set *testdatabases.Set) {
+		for _, id := range set.IDs() {
+			if id.Dialect() != testdatabases.DialectMySQL {
+				continue
 			}
-		})
-	}
+			t.Run(string(id), func(t *testing.T) {
+				for i := 0; i < 3; i++ {
+					t.Run("", func(t *testing.T) {
+						db := set.Init(t, id)
+						checkPristine(t, db)
+						tx, err := db.Begin()
+						if err != nil {
+							t.Fatal(err)
+						}
+						mustExec(t, tx, db, "INSERT INTO items (name) VALUES ('in tx')")
+						mustExec(t, tx, db, "CREATE TABLE extra (id INT PRIMARY KEY)") // commits
+						if err := tx.Rollback(); err != nil {
+							t.Fatalf("rollback after implicit commit: %v", err)
+						}
+						if n := count(t, db, "items"); n != 1 {
+							t.Errorf("items = %d, want 1 (MySQL commits before DDL)", n)
+						}
+					})
+				}
+			})
+		}
+	})
 }

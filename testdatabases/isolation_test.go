@@ -35,6 +35,45 @@ var isoSchema = testdatabases.SQL(map[testdatabases.Dialect][]string{
 	},
 })
 
+// plainSchema is isoSchema without the foreign key. On MySQL/MariaDB its
+// tables are shadowed by TEMPORARY copies in each pooled session (the fast
+// path for AUTO_INCREMENT counters); isoSchema's foreign key keeps the base
+// tables. The isolation tests run on both.
+var plainSchema = testdatabases.SQL(map[testdatabases.Dialect][]string{
+	testdatabases.DialectSQLite: {
+		"CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name VARCHAR(255) NOT NULL, n INTEGER)",
+		"CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, item_id INTEGER NOT NULL, body TEXT)",
+		"CREATE TABLE kinds (id INTEGER PRIMARY KEY AUTOINCREMENT, name VARCHAR(50) NOT NULL)",
+		"INSERT INTO kinds (name) VALUES ('a'), ('b')",
+	},
+	testdatabases.DialectPostgres: {
+		"CREATE TABLE items (id SERIAL PRIMARY KEY, name VARCHAR(255) NOT NULL, n INTEGER)",
+		"CREATE TABLE notes (id SERIAL PRIMARY KEY, item_id INTEGER NOT NULL, body TEXT)",
+		"CREATE TABLE kinds (id SERIAL PRIMARY KEY, name VARCHAR(50) NOT NULL)",
+		"INSERT INTO kinds (name) VALUES ('a'), ('b')",
+	},
+	testdatabases.DialectMySQL: {
+		"CREATE TABLE items (id INTEGER AUTO_INCREMENT PRIMARY KEY, name VARCHAR(255) NOT NULL, n INTEGER)",
+		"CREATE TABLE notes (id INTEGER AUTO_INCREMENT PRIMARY KEY, item_id INTEGER NOT NULL, body TEXT)",
+		"CREATE TABLE kinds (id INTEGER AUTO_INCREMENT PRIMARY KEY, name VARCHAR(50) NOT NULL)",
+		"INSERT INTO kinds (name) VALUES ('a'), ('b')",
+	},
+})
+
+// eachSchema runs f once per isolation schema, in subtests "fk" and
+// "plain".
+func eachSchema(t *testing.T, f func(t *testing.T, set *testdatabases.Set)) {
+	t.Helper()
+	for _, sc := range []struct {
+		name string
+		m    testdatabases.Migrator
+	}{{"fk", isoSchema}, {"plain", plainSchema}} {
+		t.Run(sc.name, func(t *testing.T) {
+			f(t, testdatabases.New(t, testdatabases.WithMigrator(sc.m)))
+		})
+	}
+}
+
 // q rewrites ? placeholders to $n for PostgreSQL.
 func q(db *testdatabases.DB, s string) string {
 	if db.Dialect != testdatabases.DialectPostgres {
@@ -148,278 +187,285 @@ func dirty(t testing.TB, db *testdatabases.DB, tag string) {
 }
 
 func TestIsolationSequential(t *testing.T) {
-	set := testdatabases.New(t, testdatabases.WithMigrator(isoSchema))
-	for _, id := range set.IDs() {
-		t.Run(string(id), func(t *testing.T) {
-			for i := 0; i < 6; i++ {
-				t.Run(fmt.Sprint(i), func(t *testing.T) {
-					db := set.Init(t, id)
-					checkPristine(t, db)
-					dirty(t, db, fmt.Sprint("seq", i))
-				})
-			}
-		})
-	}
-}
-
-func TestIsolationParallel(t *testing.T) {
-	set := testdatabases.New(t, testdatabases.WithMigrator(isoSchema))
-	for _, id := range set.IDs() {
-		t.Run(string(id), func(t *testing.T) {
-			for i := 0; i < 8; i++ {
-				t.Run(fmt.Sprint(i), func(t *testing.T) {
-					t.Parallel()
-					db := set.Init(t, id)
-					checkPristine(t, db)
-					dirty(t, db, fmt.Sprint("par", i))
-					if n := count(t, db, "items"); n != 2 {
-						t.Errorf("items = %d, want this test's 2 rows only", n)
-					}
-				})
-			}
-		})
-	}
-}
-
-func TestSchemaChangesAreIsolated(t *testing.T) {
-	set := testdatabases.New(t, testdatabases.WithMigrator(isoSchema))
-	set.Each(t, func(t *testing.T, db *testdatabases.DB) {
-		for i := 0; i < 4; i++ {
-			t.Run(fmt.Sprint(i), func(t *testing.T) {
-				db := set.Init(t, db.ID)
-				checkPristine(t, db)
-				insertID(t, db, "before ddl")
-				mustExec(t, db.DB, db, "CREATE TABLE extra (id INTEGER PRIMARY KEY, v VARCHAR(10))")
-				mustExec(t, db.DB, db, "INSERT INTO extra (id, v) VALUES (1, 'x')")
-				mustExec(t, db.DB, db, "ALTER TABLE items ADD COLUMN added INTEGER")
-				mustExec(t, db.DB, db, "DROP TABLE notes")
-				// The test still sees its own work after the DDL.
-				if n := count(t, db, "items"); n != 1 {
-					t.Errorf("items = %d after DDL, want 1", n)
-				}
-				if got := columns(t, db, "items"); got != "id,name,n,added" {
-					t.Errorf("columns = %s", got)
-				}
-				if id := insertID(t, db, "after ddl"); id != 2 {
-					t.Errorf("id after DDL = %d, want 2", id)
+	eachSchema(t, func(t *testing.T, set *testdatabases.Set) {
+		for _, id := range set.IDs() {
+			t.Run(string(id), func(t *testing.T) {
+				for i := 0; i < 6; i++ {
+					t.Run(fmt.Sprint(i), func(t *testing.T) {
+						db := set.Init(t, id)
+						checkPristine(t, db)
+						dirty(t, db, fmt.Sprint("seq", i))
+					})
 				}
 			})
 		}
 	})
 }
 
+func TestIsolationParallel(t *testing.T) {
+	eachSchema(t, func(t *testing.T, set *testdatabases.Set) {
+		for _, id := range set.IDs() {
+			t.Run(string(id), func(t *testing.T) {
+				for i := 0; i < 8; i++ {
+					t.Run(fmt.Sprint(i), func(t *testing.T) {
+						t.Parallel()
+						db := set.Init(t, id)
+						checkPristine(t, db)
+						dirty(t, db, fmt.Sprint("par", i))
+						if n := count(t, db, "items"); n != 2 {
+							t.Errorf("items = %d, want this test's 2 rows only", n)
+						}
+					})
+				}
+			})
+		}
+	})
+}
+
+func TestSchemaChangesAreIsolated(t *testing.T) {
+	eachSchema(t, func(t *testing.T, set *testdatabases.Set) {
+		set.Each(t, func(t *testing.T, db *testdatabases.DB) {
+			for i := 0; i < 4; i++ {
+				t.Run(fmt.Sprint(i), func(t *testing.T) {
+					db := set.Init(t, db.ID)
+					checkPristine(t, db)
+					insertID(t, db, "before ddl")
+					mustExec(t, db.DB, db, "CREATE TABLE extra (id INTEGER PRIMARY KEY, v VARCHAR(10))")
+					mustExec(t, db.DB, db, "INSERT INTO extra (id, v) VALUES (1, 'x')")
+					mustExec(t, db.DB, db, "ALTER TABLE items ADD COLUMN added INTEGER")
+					mustExec(t, db.DB, db, "DROP TABLE notes")
+					// The test still sees its own work after the DDL.
+					if n := count(t, db, "items"); n != 1 {
+						t.Errorf("items = %d after DDL, want 1", n)
+					}
+					if got := columns(t, db, "items"); got != "id,name,n,added" {
+						t.Errorf("columns = %s", got)
+					}
+					if id := insertID(t, db, "after ddl"); id != 2 {
+						t.Errorf("id after DDL = %d, want 2", id)
+					}
+				})
+			}
+		})
+	})
+}
+
 func TestPluginTransactions(t *testing.T) {
-	set := testdatabases.New(t, testdatabases.WithMigrator(isoSchema))
-	set.Each(t, func(t *testing.T, db *testdatabases.DB) {
-		ctx := context.Background()
-		// Commit is visible.
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mustExec(t, tx, db, "INSERT INTO items (name) VALUES (?)", "committed")
-		if err := tx.Commit(); err != nil {
-			t.Fatalf("commit: %v", err)
-		}
-		// Rollback is not.
-		tx, err = db.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mustExec(t, tx, db, "INSERT INTO items (name) VALUES (?)", "rolled back")
-		var inTx int
-		if err := tx.QueryRow("SELECT COUNT(*) FROM items").Scan(&inTx); err != nil || inTx != 2 {
-			t.Errorf("inside tx count = %d, %v; want 2", inTx, err)
-		}
-		if err := tx.Rollback(); err != nil {
-			t.Fatalf("rollback: %v", err)
-		}
-		if n := count(t, db, "items"); n != 1 {
-			t.Errorf("items = %d after commit+rollback, want 1", n)
-		}
-		// A failed statement inside a transaction, then rollback.
-		tx, err = db.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec("INSERT INTO no_such_table VALUES (1)"); err == nil {
-			t.Error("insert into missing table succeeded")
-		}
-		if err := tx.Rollback(); err != nil {
-			t.Errorf("rollback after error: %v", err)
-		}
-		// A failed statement outside a transaction does not break the next.
-		if _, err := db.Exec("SELECT * FROM no_such_table"); err == nil {
-			t.Error("select from missing table succeeded")
-		}
-		if n := count(t, db, "items"); n != 1 {
-			t.Errorf("items = %d after a failed statement, want 1", n)
-		}
-		// Tx done twice.
-		tx, _ = db.BeginTx(ctx, nil)
-		_ = tx.Commit()
-		if err := tx.Commit(); !errors.Is(err, sql.ErrTxDone) {
-			t.Errorf("second commit = %v, want ErrTxDone", err)
-		}
-		// Rows of a transaction are read before it ends.
-		tx, _ = db.BeginTx(ctx, nil)
-		rows, err := tx.Query("SELECT name FROM items")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var names []string
-		for rows.Next() {
-			var n string
-			_ = rows.Scan(&n)
-			names = append(names, n)
-		}
-		rows.Close()
-		_ = tx.Commit()
-		if len(names) != 1 || names[0] != "committed" {
-			t.Errorf("names = %v", names)
-		}
+	eachSchema(t, func(t *testing.T, set *testdatabases.Set) {
+		set.Each(t, func(t *testing.T, db *testdatabases.DB) {
+			ctx := context.Background()
+			// Commit is visible.
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustExec(t, tx, db, "INSERT INTO items (name) VALUES (?)", "committed")
+			if err := tx.Commit(); err != nil {
+				t.Fatalf("commit: %v", err)
+			}
+			// Rollback is not.
+			tx, err = db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustExec(t, tx, db, "INSERT INTO items (name) VALUES (?)", "rolled back")
+			var inTx int
+			if err := tx.QueryRow("SELECT COUNT(*) FROM items").Scan(&inTx); err != nil || inTx != 2 {
+				t.Errorf("inside tx count = %d, %v; want 2", inTx, err)
+			}
+			if err := tx.Rollback(); err != nil {
+				t.Fatalf("rollback: %v", err)
+			}
+			if n := count(t, db, "items"); n != 1 {
+				t.Errorf("items = %d after commit+rollback, want 1", n)
+			}
+			// A failed statement inside a transaction, then rollback.
+			tx, err = db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Exec("INSERT INTO no_such_table VALUES (1)"); err == nil {
+				t.Error("insert into missing table succeeded")
+			}
+			if err := tx.Rollback(); err != nil {
+				t.Errorf("rollback after error: %v", err)
+			}
+			// A failed statement outside a transaction does not break the next.
+			if _, err := db.Exec("SELECT * FROM no_such_table"); err == nil {
+				t.Error("select from missing table succeeded")
+			}
+			if n := count(t, db, "items"); n != 1 {
+				t.Errorf("items = %d after a failed statement, want 1", n)
+			}
+			// Tx done twice.
+			tx, _ = db.BeginTx(ctx, nil)
+			_ = tx.Commit()
+			if err := tx.Commit(); !errors.Is(err, sql.ErrTxDone) {
+				t.Errorf("second commit = %v, want ErrTxDone", err)
+			}
+			// Rows of a transaction are read before it ends.
+			tx, _ = db.BeginTx(ctx, nil)
+			rows, err := tx.Query("SELECT name FROM items")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for rows.Next() {
+				var n string
+				_ = rows.Scan(&n)
+				names = append(names, n)
+			}
+			rows.Close()
+			_ = tx.Commit()
+			if len(names) != 1 || names[0] != "committed" {
+				t.Errorf("names = %v", names)
+			}
+		})
 	})
 }
 
 func TestConcurrentConnections(t *testing.T) {
-	set := testdatabases.New(t, testdatabases.WithMigrator(isoSchema))
-	set.Each(t, func(t *testing.T, db *testdatabases.DB) {
-		ctx := context.Background()
-		const workers, each = 6, 15
-		var wg sync.WaitGroup
-		errs := make(chan error, workers*each)
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				for i := 0; i < each; i++ {
-					if i%3 == 0 {
-						tx, err := db.BeginTx(ctx, nil)
-						if err != nil {
-							errs <- err
+	eachSchema(t, func(t *testing.T, set *testdatabases.Set) {
+		set.Each(t, func(t *testing.T, db *testdatabases.DB) {
+			ctx := context.Background()
+			const workers, each = 6, 15
+			var wg sync.WaitGroup
+			errs := make(chan error, workers*each)
+			for w := 0; w < workers; w++ {
+				wg.Add(1)
+				go func(w int) {
+					defer wg.Done()
+					for i := 0; i < each; i++ {
+						if i%3 == 0 {
+							tx, err := db.BeginTx(ctx, nil)
+							if err != nil {
+								errs <- err
+								continue
+							}
+							if _, err := tx.Exec(q(db, "INSERT INTO items (name, n) VALUES (?, ?)"), "tx", w); err != nil {
+								errs <- err
+								_ = tx.Rollback()
+								continue
+							}
+							if err := tx.Commit(); err != nil {
+								errs <- err
+							}
 							continue
 						}
-						if _, err := tx.Exec(q(db, "INSERT INTO items (name, n) VALUES (?, ?)"), "tx", w); err != nil {
-							errs <- err
-							_ = tx.Rollback()
-							continue
-						}
-						if err := tx.Commit(); err != nil {
+						if _, err := db.ExecContext(ctx, q(db, "INSERT INTO items (name, n) VALUES (?, ?)"), "plain", w); err != nil {
 							errs <- err
 						}
-						continue
+						var n int
+						if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&n); err != nil {
+							errs <- err
+						}
 					}
-					if _, err := db.ExecContext(ctx, q(db, "INSERT INTO items (name, n) VALUES (?, ?)"), "plain", w); err != nil {
-						errs <- err
-					}
-					var n int
-					if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&n); err != nil {
-						errs <- err
-					}
-				}
-			}(w)
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
-		if n := count(t, db, "items"); n != workers*each {
-			t.Errorf("items = %d, want %d", n, workers*each)
-		}
-		// Two pinned connections see each other's committed work.
-		c1, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c1.Close()
-		c2, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c2.Close()
-		mustExec(t, c1, db, "INSERT INTO items (name) VALUES (?)", "c1")
-		var n int
-		if err := c2.QueryRowContext(ctx, "SELECT COUNT(*) FROM items WHERE name = 'c1'").Scan(&n); err != nil || n != 1 {
-			t.Errorf("c2 sees %d rows of c1 (%v), want 1", n, err)
-		}
-		// Nested reads while iterating (a second query per row).
-		rows, err := db.QueryContext(ctx, "SELECT id FROM items ORDER BY id LIMIT 3")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var id int
-			_ = rows.Scan(&id)
-			var name string
-			if err := db.QueryRowContext(ctx, q(db, "SELECT name FROM items WHERE id = ?"), id).Scan(&name); err != nil {
-				t.Errorf("nested query: %v", err)
+				}(w)
 			}
-		}
-		rows.Close()
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			if n := count(t, db, "items"); n != workers*each {
+				t.Errorf("items = %d, want %d", n, workers*each)
+			}
+			// Two pinned connections see each other's committed work.
+			c1, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c1.Close()
+			c2, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c2.Close()
+			mustExec(t, c1, db, "INSERT INTO items (name) VALUES (?)", "c1")
+			var n int
+			if err := c2.QueryRowContext(ctx, "SELECT COUNT(*) FROM items WHERE name = 'c1'").Scan(&n); err != nil || n != 1 {
+				t.Errorf("c2 sees %d rows of c1 (%v), want 1", n, err)
+			}
+			// Nested reads while iterating (a second query per row).
+			rows, err := db.QueryContext(ctx, "SELECT id FROM items ORDER BY id LIMIT 3")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var id int
+				_ = rows.Scan(&id)
+				var name string
+				if err := db.QueryRowContext(ctx, q(db, "SELECT name FROM items WHERE id = ?"), id).Scan(&name); err != nil {
+					t.Errorf("nested query: %v", err)
+				}
+			}
+			rows.Close()
+		})
 	})
 }
 
 func TestConnectionStringWritesAreIsolated(t *testing.T) {
-	set := testdatabases.New(t, testdatabases.WithMigrator(isoSchema))
-	for _, id := range set.IDs() {
-		t.Run(string(id), func(t *testing.T) {
-			for i := 0; i < 3; i++ {
-				t.Run(fmt.Sprint(i), func(t *testing.T) {
-					db := set.Init(t, id)
-					checkPristine(t, db)
-					insertID(t, db, "via db")
-					drv, dsn := db.DriverDSN()
-					other, err := sql.Open(drv, dsn)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer other.Close()
-					var n int
-					if err := other.QueryRow("SELECT COUNT(*) FROM items").Scan(&n); err != nil || n != 1 {
-						t.Errorf("other connection sees %d items (%v), want the test's 1", n, err)
-					}
-					if _, err := other.Exec(q(db, "INSERT INTO items (name, n) VALUES (?, 2)"), "via dsn"); err != nil {
-						t.Fatal(err)
-					}
-					if n := count(t, db, "items"); n != 2 {
-						t.Errorf("db sees %d items, want 2", n)
-					}
-					if !strings.Contains(db.ConnectionString(), db.Name[strings.LastIndex(db.Name, "/")+1:]) {
-						t.Errorf("connection string %q does not name the database %q", db.ConnectionString(), db.Name)
-					}
-				})
-			}
-		})
-	}
+	eachSchema(t, func(t *testing.T, set *testdatabases.Set) {
+		for _, id := range set.IDs() {
+			t.Run(string(id), func(t *testing.T) {
+				for i := 0; i < 3; i++ {
+					t.Run(fmt.Sprint(i), func(t *testing.T) {
+						db := set.Init(t, id)
+						checkPristine(t, db)
+						insertID(t, db, "via db")
+						drv, dsn := db.DriverDSN()
+						other, err := sql.Open(drv, dsn)
+						if err != nil {
+							t.Fatal(err)
+						}
+						defer other.Close()
+						var n int
+						if err := other.QueryRow("SELECT COUNT(*) FROM items").Scan(&n); err != nil || n != 1 {
+							t.Errorf("other connection sees %d items (%v), want the test's 1", n, err)
+						}
+						if _, err := other.Exec(q(db, "INSERT INTO items (name, n) VALUES (?, 2)"), "via dsn"); err != nil {
+							t.Fatal(err)
+						}
+						if n := count(t, db, "items"); n != 2 {
+							t.Errorf("db sees %d items, want 2", n)
+						}
+						if !strings.Contains(db.ConnectionString(), db.Name[strings.LastIndex(db.Name, "/")+1:]) {
+							t.Errorf("connection string %q does not name the database %q", db.ConnectionString(), db.Name)
+						}
+					})
+				}
+			})
+		}
+	})
 }
 
 func TestTransactionControlText(t *testing.T) {
-	set := testdatabases.New(t, testdatabases.WithMigrator(isoSchema))
-	for _, id := range set.IDs() {
-		t.Run(string(id), func(t *testing.T) {
-			for i := 0; i < 3; i++ {
-				t.Run(fmt.Sprint(i), func(t *testing.T) {
-					db := set.Init(t, id)
-					checkPristine(t, db)
-					ctx := context.Background()
-					c, err := db.Conn(ctx)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer c.Close()
-					mustExec(t, c, db, "BEGIN")
-					mustExec(t, c, db, "INSERT INTO items (name) VALUES (?)", "x")
-					mustExec(t, c, db, "ROLLBACK")
-					mustExec(t, c, db, "INSERT INTO items (name) VALUES (?)", "kept")
-					var n int
-					if err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&n); err != nil || n != 1 {
-						t.Errorf("items = %d (%v), want 1 after text ROLLBACK", n, err)
-					}
-				})
-			}
-		})
-	}
+	eachSchema(t, func(t *testing.T, set *testdatabases.Set) {
+		for _, id := range set.IDs() {
+			t.Run(string(id), func(t *testing.T) {
+				for i := 0; i < 3; i++ {
+					t.Run(fmt.Sprint(i), func(t *testing.T) {
+						db := set.Init(t, id)
+						checkPristine(t, db)
+						ctx := context.Background()
+						c, err := db.Conn(ctx)
+						if err != nil {
+							t.Fatal(err)
+						}
+						defer c.Close()
+						mustExec(t, c, db, "BEGIN")
+						mustExec(t, c, db, "INSERT INTO items (name) VALUES (?)", "x")
+						mustExec(t, c, db, "ROLLBACK")
+						mustExec(t, c, db, "INSERT INTO items (name) VALUES (?)", "kept")
+						var n int
+						if err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&n); err != nil || n != 1 {
+							t.Errorf("items = %d (%v), want 1 after text ROLLBACK", n, err)
+						}
+					})
+				}
+			})
+		}
+	})
 }
 
 // The first statement of a test runs without a savepoint; when it fails the

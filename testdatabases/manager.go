@@ -130,7 +130,7 @@ type serverOps interface {
 	url(s *slot) string
 	driverDSN(s *slot) (string, string)
 	driver() driver.Driver
-	hooks() txmux.Hooks
+	hooks(s *slot) txmux.Hooks
 	outerStarted() bool
 	poolSize() int
 }
@@ -143,6 +143,9 @@ type slot struct {
 	phys  driver.Conn
 	t     tmpl
 	begun time.Time // when the outer transaction began (PostgreSQL)
+	// shadowed: the session carries TEMPORARY copies of the template's
+	// tables that shadow the real ones (MySQL, see mysqlShadows).
+	shadowed bool
 }
 
 type serverEngine struct {
@@ -181,7 +184,7 @@ func (e *serverEngine) open(ctx context.Context, cfg config) (*DB, error) {
 		p.discard()
 		return nil, err
 	}
-	sess := txmux.NewSession(s.phys, dialectOf(e.id), e.ops.hooks(), e.ops.outerStarted())
+	sess := txmux.NewSession(s.phys, dialectOf(e.id), e.ops.hooks(s), e.ops.outerStarted())
 	db := sql.OpenDB(sess.Connector(e.ops.driver()))
 	db.SetMaxIdleConns(16)
 	l := &serverLease{e: e, s: s, sess: sess}

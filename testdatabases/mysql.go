@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -34,6 +35,7 @@ type myTable struct {
 	cols    string // non-generated columns, quoted, for copying rows
 	rows    bool   // the template has rows to copy
 	autoInc sql.NullInt64
+	autoCol string // the AUTO_INCREMENT column, if any
 }
 
 type myTemplate struct {
@@ -44,6 +46,11 @@ type myTemplate struct {
 	tables  []myTable
 	views   []string
 	others  []string // routines and triggers
+	// shadowWhy says why sessions cannot shadow the tables with TEMPORARY
+	// copies (see mysql_shadow.go); empty when they can. noShadow is set
+	// when creating the copies failed nevertheless.
+	shadowWhy string
+	noShadow  atomic.Bool
 }
 
 func (t *myTemplate) hash() string { return t.h }
@@ -412,6 +419,11 @@ func (s *mysqlServer) describe(ctx context.Context, c *sql.Conn, hash, name stri
 		}
 		t.others = append(t.others, def)
 	}
+	why, err := s.shadowReason(ctx, c, t)
+	if err != nil {
+		return nil, err
+	}
+	t.shadowWhy = why
 	return t, nil
 }
 
@@ -495,6 +507,17 @@ func (s *mysqlServer) create(ctx context.Context, t tmpl, name string) (*slot, e
 			err = run(o)
 		}
 	}
+	if err == nil && tp.shadowed() {
+		if e := run(tp.shadowSQL()[2:]); e != nil {
+			// Not expected after shadowReason; fall back to the base tables
+			// for this template, in a new session without copies.
+			tp.noShadow.Store(true)
+			_ = sl.phys.Close()
+			sl.phys, err = s.connect(ctx, name)
+		} else {
+			sl.shadowed = true
+		}
+	}
 	if err == nil {
 		err = run("START TRANSACTION")
 	}
@@ -536,6 +559,9 @@ func (s *mysqlServer) recycle(ctx context.Context, sl *slot, st txmux.State) err
 		return nil
 	}
 	tp := sl.t.(*myTemplate)
+	if sl.shadowed && !st.SessionDirty {
+		return s.recycleShadowed(ctx, sl)
+	}
 	ex := sl.phys.(driver.ExecerContext)
 	if _, err := ex.ExecContext(ctx, "ROLLBACK; DO RELEASE_ALL_LOCKS()", nil); err != nil {
 		return err
@@ -544,6 +570,7 @@ func (s *mysqlServer) recycle(ctx context.Context, sl *slot, st txmux.State) err
 		// User variables, session variables, temporary tables and prepared
 		// statements survive ROLLBACK: start a new session.
 		_ = sl.phys.Close()
+		sl.shadowed = false // TEMPORARY tables end with the session
 		phys, err := s.connect(ctx, sl.name)
 		if err != nil {
 			sl.phys = nil
@@ -578,9 +605,17 @@ func (s *mysqlServer) recycle(ctx context.Context, sl *slot, st txmux.State) err
 			fmt.Fprintf(&b, "ALTER TABLE %s AUTO_INCREMENT = %d;\n", myIdent(tb.name), tb.autoInc.Int64)
 		}
 	}
+	shadow := tp.shadowed() && !sl.shadowed
+	if shadow {
+		// The copies were dropped (unshadowed) or the session is new.
+		b.WriteString(tp.shadowSQL()[2:] + ";\n")
+	}
 	b.WriteString("START TRANSACTION")
 	if _, err := ex.ExecContext(ctx, b.String(), nil); err != nil {
 		return fmt.Errorf("resetting AUTO_INCREMENT counters of %s: %w", sl.name, err)
+	}
+	if shadow {
+		sl.shadowed = true
 	}
 	return nil
 }
@@ -628,6 +663,13 @@ func (s *mysqlServer) dropName(ctx context.Context, name string) {
 }
 
 func (s *mysqlServer) keep(ctx context.Context, sl *slot, st txmux.State) (string, error) {
+	if sl.shadowed {
+		// The test's rows are in the session's TEMPORARY copies.
+		sl.shadowed = false
+		if _, err := s.unshadow(ctx, sl.t.(*myTemplate), sl.phys, false); err != nil {
+			return "", err
+		}
+	}
 	ex := sl.phys.(driver.ExecerContext)
 	if _, err := ex.ExecContext(ctx, "COMMIT; CREATE TABLE IF NOT EXISTS "+myIdent(keptTable)+" (kept_at timestamp)", nil); err != nil {
 		return "", err
@@ -653,11 +695,18 @@ func (s *mysqlServer) driverDSN(sl *slot) (string, string) {
 
 func (s *mysqlServer) driver() driver.Driver { return &mysql.MySQLDriver{} }
 
-func (s *mysqlServer) hooks() txmux.Hooks {
-	return txmux.Hooks{TxLost: func(err error) bool {
+func (s *mysqlServer) hooks(sl *slot) txmux.Hooks {
+	h := txmux.Hooks{TxLost: func(err error) bool {
 		var me *mysql.MySQLError
 		return errors.As(err, &me) && me.Number == 1213 // deadlock: transaction rolled back
 	}}
+	if sl.shadowed {
+		h.Unshadow = func(ctx context.Context, phys driver.Conn, keepTx bool) (bool, error) {
+			sl.shadowed = false
+			return s.unshadow(ctx, sl.t.(*myTemplate), phys, keepTx)
+		}
+	}
+	return h
 }
 
 func (s *mysqlServer) outerStarted() bool { return true }

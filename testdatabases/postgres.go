@@ -443,7 +443,7 @@ func (s *pgServer) url(sl *slot) string {
 
 func (s *pgServer) driverDSN(sl *slot) (string, string) { return "pgx", s.url(sl) }
 func (s *pgServer) driver() driver.Driver               { return stdlib.GetDefaultDriver() }
-func (s *pgServer) hooks() txmux.Hooks {
+func (s *pgServer) hooks(*slot) txmux.Hooks {
 	return txmux.Hooks{AfterDDL: func(ctx context.Context, phys driver.Conn) error {
 		// Cached plans of statements prepared before a schema change fail
 		// with "cached plan must not change result type": forget them.

@@ -32,6 +32,12 @@ const (
 	Call
 	// DDL: the statement changes the schema (CREATE, ALTER, DROP ...).
 	DDL
+	// Introspect: on MySQL/MariaDB the statement describes tables in a way
+	// that tells a TEMPORARY table from a base table of the same name
+	// (SHOW CREATE TABLE, SHOW TABLE STATUS). Statements that read
+	// information_schema are not recognised here (their first keywords are
+	// SELECT); callers look for the name in the text.
+	Introspect
 )
 
 // Has reports whether all bits of g are set in f.
@@ -109,6 +115,9 @@ func classify(w []string, mysql bool) Flags {
 		// transaction.
 		return Write
 	case "SELECT", "WITH", "VALUES", "TABLE", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "(":
+		if mysql && w[0] == "SHOW" && (at(1) == "CREATE" || (at(1) == "TABLE" && at(2) == "STATUS")) {
+			return Introspect
+		}
 		if w[0] == "WITH" || w[0] == "SELECT" {
 			// A data-modifying CTE or a function may write.
 			return Write

@@ -54,6 +54,18 @@ type Hooks struct {
 	// AfterDDL runs after a schema change succeeded, with the session
 	// locked (PostgreSQL: forget cached statement plans). May be nil.
 	AfterDDL func(ctx context.Context, phys driver.Conn) error
+	// Unshadow, when set, means the session's tables are shadowed by
+	// session-local copies (MySQL TEMPORARY tables of the same names) that
+	// only this session can see. It is called, with the session locked and
+	// at most once, before anything that would tell the copies from the
+	// real tables: before the session goes direct (other sessions must see
+	// what the test wrote), before a statement that creates or drops a
+	// temporary table or that inspects table definitions (SHOW CREATE TABLE,
+	// SHOW TABLE STATUS, information_schema). It must move the copies'
+	// contents into the real tables and drop the copies. keepTx reports
+	// whether the outer transaction is open and should stay open; committed
+	// reports that Unshadow had to commit it (then the session goes direct).
+	Unshadow func(ctx context.Context, phys driver.Conn, keepTx bool) (committed bool, err error)
 }
 
 // Session is one physical connection in an outer transaction, shared by the
@@ -80,6 +92,8 @@ type Session struct {
 	used      bool   // any statement ran
 	broken    error
 	closed    bool
+	shadowed  bool // Hooks.Unshadow has yet to run
+	unshadow  bool // Hooks.Unshadow ran
 	wait      time.Duration
 }
 
@@ -87,7 +101,7 @@ type Session struct {
 // outer transaction when outerStarted is true. For PostgreSQL pass false: the
 // outer transaction is started together with the first statement.
 func NewSession(phys driver.Conn, d Dialect, h Hooks, outerStarted bool) *Session {
-	return &Session{phys: phys, dialect: d, hooks: h, lock: make(chan struct{}, 1), inOuter: outerStarted, pristine: true, wait: 30 * time.Second}
+	return &Session{phys: phys, dialect: d, hooks: h, lock: make(chan struct{}, 1), inOuter: outerStarted, pristine: true, wait: 30 * time.Second, shadowed: h.Unshadow != nil}
 }
 
 // Connector returns a driver.Connector for sql.OpenDB whose connections are
@@ -103,6 +117,7 @@ type State struct {
 	NamedLocks   bool  // MySQL GET_LOCK was called: release before reuse
 	Broken       error // the physical connection is unusable
 	InOuter      bool  // the outer transaction is open (roll it back)
+	Unshadowed   bool  // Hooks.Unshadow ran
 }
 
 // Close detaches the session from its virtual connections: later use of
@@ -116,7 +131,7 @@ func (s *Session) Close() State {
 	defer s.pm.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return State{Taint: s.taint, SessionDirty: s.sessDirty, Used: s.used, DDL: s.ddl, NamedLocks: s.locks, Broken: s.broken, InOuter: s.inOuter && !s.direct}
+	return State{Taint: s.taint, SessionDirty: s.sessDirty, Used: s.used, DDL: s.ddl, NamedLocks: s.locks, Broken: s.broken, InOuter: s.inOuter && !s.direct, Unshadowed: s.unshadow}
 }
 
 // do runs f on the physical connection unless the session was closed.
@@ -226,24 +241,64 @@ func (s *Session) goDirectLocked(ctx context.Context, reason string) error {
 	if s.taint == "" {
 		s.taint = reason
 	}
-	if s.direct {
+	shadowed := s.shadowed
+	if s.direct && !shadowed {
 		s.mu.Unlock()
 		return nil
 	}
+	wasDirect := s.direct
 	s.direct = true
 	inOuter := s.inOuter
 	owner := s.owner
 	s.autoSP = false
+	s.shadowed = false
 	s.mu.Unlock()
-	if owner != nil {
+	if owner != nil && !wasDirect {
 		// The open virtual transaction is committed with the outer one, as
 		// MySQL does for DDL inside a transaction.
 		owner.tx.implicitlyEnded = true
+	}
+	if shadowed {
+		// Unshadow commits (it may need DDL after the commit).
+		s.mu.Lock()
+		s.unshadow = true
+		s.mu.Unlock()
+		if err := s.do(func() error { _, err := s.hooks.Unshadow(ctx, s.phys, false); return err }); err != nil {
+			return s.fail(fmt.Errorf("testdatabases: moving the test's rows out of the session's temporary tables: %w", err))
+		}
+		return nil
 	}
 	if inOuter {
 		if err := s.control(ctx, "COMMIT"); err != nil {
 			return s.fail(err)
 		}
+	}
+	return nil
+}
+
+// unshadowLocked runs Hooks.Unshadow keeping the outer transaction when it
+// can. Caller holds the lock; the session is shadowed and not direct.
+func (s *Session) unshadowLocked(ctx context.Context) error {
+	s.mu.Lock()
+	s.shadowed = false
+	s.unshadow = true
+	s.mu.Unlock()
+	var committed bool
+	err := s.do(func() (err error) { committed, err = s.hooks.Unshadow(ctx, s.phys, true); return err })
+	if err != nil {
+		return s.fail(fmt.Errorf("testdatabases: moving the test's rows out of the session's temporary tables: %w", err))
+	}
+	if committed {
+		s.mu.Lock()
+		s.direct = true
+		s.autoSP = false
+		if s.taint == "" {
+			s.taint = "restoring AUTO_INCREMENT counters of the session's temporary tables needed DDL"
+		}
+		if s.owner != nil {
+			s.owner.tx.implicitlyEnded = true
+		}
+		s.mu.Unlock()
 	}
 	return nil
 }
@@ -265,8 +320,26 @@ func (s *Session) before(ctx context.Context, v *vconn, q string) (stmtInfo, err
 		s.sessDirty = true
 	}
 	direct := s.direct
+	shadowed := s.shadowed
 	inTx := s.owner == v && v != nil
 	s.mu.Unlock()
+	if shadowed && direct {
+		// The server ended the outer transaction (deadlock): the session is
+		// a plain one now, so its tables must be the real ones.
+		if err := s.goDirectLocked(ctx, ""); err != nil {
+			return info, err
+		}
+	} else if shadowed && (f&sqlscan.Introspect != 0 || containsFold(q, "information_schema") ||
+		(f&sqlscan.SessionState != 0 && containsFold(q, "temporary"))) {
+		// The statement could tell the session's shadow tables from the
+		// real ones, or collide with their names.
+		if err := s.unshadowLocked(ctx); err != nil {
+			return info, err
+		}
+		s.mu.Lock()
+		direct = s.direct
+		s.mu.Unlock()
+	}
 	if !direct {
 		switch {
 		case f&sqlscan.TxControl != 0:
