@@ -2,8 +2,8 @@ package mockservices
 
 import (
 	"net/http"
-	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
@@ -45,7 +45,23 @@ func HTTPAuth(auth core.Auth, opts ...HTTPAuthOption) *HTTPAuthService {
 	return h
 }
 
-var bearerPattern = regexp.MustCompile(`(?i)^Bearer[ ]+(\S+)$`)
+// bearerToken returns the token of an Authorization header "Bearer
+// <token>": the scheme in any case, one or more spaces, and a token with no
+// whitespace, as production's pattern (?i)^Bearer +(\S+)$ reads it. It is
+// written out because a regular expression cost a few microseconds on
+// every request of every test.
+func bearerToken(header string) (string, bool) {
+	const scheme = "Bearer"
+	if len(header) <= len(scheme) || !strings.EqualFold(header[:len(scheme)], scheme) || header[len(scheme)] != ' ' {
+		return "", false
+	}
+	token := strings.TrimLeft(header[len(scheme):], " ")
+	// \S is everything but the ASCII white space \t \n \f \r and space.
+	if token == "" || strings.ContainsAny(token, "\t\n\f\r ") {
+		return "", false
+	}
+	return token, true
+}
 
 // Credentials implements [core.HTTPAuth]. A disallowed none principal is
 // an [errs.Authentication] error "Missing credentials"; a disallowed user or
@@ -71,8 +87,8 @@ func (h *HTTPAuthService) Credentials(r *http.Request, allow ...core.PrincipalTy
 func (h *HTTPAuthService) authenticate(r *http.Request, st *reqctx.State) (core.Credentials, error) {
 	limitedAccess := st != nil && st.LimitedAccess
 	var token string
-	if m := bearerPattern.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
-		token = m[1]
+	if t, ok := bearerToken(r.Header.Get("Authorization")); ok {
+		token = t
 	} else if limitedAccess {
 		if ck, err := r.Cookie(cookieName); err == nil {
 			token = ck.Value

@@ -1,0 +1,35 @@
+package mockservices
+
+import (
+	"regexp"
+	"testing"
+)
+
+// production is the pattern of production's HTTPAuth (package
+// defaults/auth), which bearerToken replaces in the fake.
+var production = regexp.MustCompile(`(?i)^Bearer +(\S+)$`)
+
+// FuzzBearerTokenReadsLikeProduction checks bearerToken against the
+// production pattern; go test runs the seeds below, go test -fuzz more.
+func FuzzBearerTokenReadsLikeProduction(f *testing.F) {
+	headers := []string{
+		"", "Bearer", "Bearer ", "Bearer  ", "Bearer x", "bearer x", "BEARER x", "bEaReR x",
+		"Bearer   spaced", "Bearer\tx", "Bearer x y", "Bearer x ", "Bearer x\n", "Bearer x\t",
+		"Bearerx", "Bearer: x", "Basic x", " Bearer x", "Bearer mock-user-token",
+		`Bearer mock-user-token:{"sub":"user:default/alice"}`, "Bearer é", "Bearer \u00a0x",
+		"Bearer x\u00a0y", "Bearer \xff", "Beare\u212a x", "Bearer \x00", "Bearer x\f", "Bearer x\r",
+		"Bearer\u00a0x", "Bearer " + string(rune(0x2028)),
+	}
+	for _, h := range headers {
+		f.Add(h)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		want, wantOK := "", false
+		if m := production.FindStringSubmatch(h); m != nil {
+			want, wantOK = m[1], true
+		}
+		if got, ok := bearerToken(h); got != want || ok != wantOK {
+			t.Errorf("bearerToken(%q) = %q, %v; production reads %q, %v", h, got, ok, want, wantOK)
+		}
+	})
+}
