@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
-	"github.com/greenroom-dev/greenroom/defaults/logger"
 )
 
 // LogRecord is one captured log record.
@@ -53,15 +52,29 @@ func (r LogRecord) String() string {
 // the test fails, it prints the records with t.Log when the test ends.
 // Loggers derived with With share the records of the logger they came from.
 type LoggerService struct {
-	logger core.Logger
-	store  *logStore
+	h     slog.Handler // a *captureHandler, with the attributes of With
+	store *logStore
 }
 
 var _ core.RootLogger = (*LoggerService)(nil)
 
+// logStore keeps the records of a logger and of those derived from it.
+// Capturing a record is cheap, since tests log much more than they read:
+// the handler keeps the slog.Record and converts it into a LogRecord (a
+// map of its attributes) only when the records are read.
 type logStore struct {
 	mu      sync.Mutex
-	records []LogRecord
+	records []LogRecord // converted, in order
+	pending []captured  // captured after records, in order
+}
+
+// captured is a record as its handler received it.
+type captured struct {
+	h       *captureHandler
+	time    time.Time
+	level   slog.Level
+	message string
+	attrs   []slog.Attr
 }
 
 // Logger returns a capturing root logger for the test t.
@@ -78,36 +91,59 @@ func Logger(t testing.TB) *LoggerService {
 			t.Log(r.String())
 		}
 	})
-	// The production logger over a capturing handler: the records are
-	// built exactly as in production.
-	return &LoggerService{logger: logger.New(&captureHandler{store: s}), store: s}
+	return &LoggerService{h: &captureHandler{store: s}, store: s}
 }
 
+// snapshot converts the pending records and returns a copy of them all.
 func (s *logStore) snapshot() []LogRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.convertPending()
 	return slices.Clone(s.records)
 }
 
+// convertPending converts the pending records, in order. s.mu is held.
+func (s *logStore) convertPending() {
+	for _, c := range s.pending {
+		s.records = append(s.records, c.h.convert(c.time, c.level, c.message, c.attrs))
+	}
+	clear(s.pending) // drop the references to the records
+	s.pending = s.pending[:0]
+}
+
 // Debug implements [core.Logger].
-func (l *LoggerService) Debug(msg string, args ...any) { l.logger.Debug(msg, args...) }
+func (l *LoggerService) Debug(msg string, args ...any) { l.log(slog.LevelDebug, msg, args) }
 
 // Info implements [core.Logger].
-func (l *LoggerService) Info(msg string, args ...any) { l.logger.Info(msg, args...) }
+func (l *LoggerService) Info(msg string, args ...any) { l.log(slog.LevelInfo, msg, args) }
 
 // Warn implements [core.Logger].
-func (l *LoggerService) Warn(msg string, args ...any) { l.logger.Warn(msg, args...) }
+func (l *LoggerService) Warn(msg string, args ...any) { l.log(slog.LevelWarn, msg, args) }
 
 // Error implements [core.Logger].
-func (l *LoggerService) Error(msg string, args ...any) { l.logger.Error(msg, args...) }
+func (l *LoggerService) Error(msg string, args ...any) { l.log(slog.LevelError, msg, args) }
 
-// With implements [core.Logger]; the child shares the records.
+// log builds the record as the production logger (defaults/logger.New)
+// does, except for the source position, which a LogRecord does not keep:
+// runtime.Callers cost more than the rest of the capture.
+func (l *LoggerService) log(level slog.Level, msg string, args []any) {
+	r := slog.NewRecord(time.Now(), level, msg, 0)
+	r.Add(args...)
+	_ = l.h.Handle(context.Background(), r)
+}
+
+// With implements [core.Logger]; the child shares the records. As in
+// production, the attributes go through slog.Logger.With, which turns
+// key-value pairs into attributes for the handler.
 func (l *LoggerService) With(args ...any) core.Logger {
-	return &LoggerService{logger: l.logger.With(args...), store: l.store}
+	if len(args) == 0 {
+		return l
+	}
+	return &LoggerService{h: slog.New(l.h).With(args...).Handler(), store: l.store}
 }
 
 // Handler implements [core.Logger]; records logged through it are captured.
-func (l *LoggerService) Handler() slog.Handler { return l.logger.Handler() }
+func (l *LoggerService) Handler() slog.Handler { return l.h }
 
 // Records returns every record captured so far, by this logger and every
 // logger sharing its records, in order.
@@ -155,19 +191,54 @@ type captureHandler struct {
 
 func (h *captureHandler) Enabled(context.Context, slog.Level) bool { return true }
 
+// Handle keeps r, to be converted when the records are read. A record
+// with a slog.LogValuer is converted now: its value is the one at the time
+// of logging, as with any handler.
 func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
-	rec := LogRecord{Time: r.Time, Level: r.Level, Message: r.Message, Attrs: make(map[string]any, len(h.attrs)+r.NumAttrs())}
+	now := false
+	var attrs []slog.Attr // a copy: the record's may be reused by the caller
+	if n := r.NumAttrs(); n > 0 {
+		attrs = make([]slog.Attr, 0, n)
+		r.Attrs(func(a slog.Attr) bool {
+			now = now || needsResolving(a.Value)
+			attrs = append(attrs, a)
+			return true
+		})
+	}
+	s := h.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now {
+		s.convertPending()
+		s.records = append(s.records, h.convert(r.Time, r.Level, r.Message, attrs))
+		return nil
+	}
+	s.pending = append(s.pending, captured{h: h, time: r.Time, level: r.Level, message: r.Message, attrs: attrs})
+	return nil
+}
+
+// needsResolving reports whether v is, or is a group holding, a
+// slog.LogValuer.
+func needsResolving(v slog.Value) bool {
+	switch v.Kind() {
+	case slog.KindLogValuer:
+		return true
+	case slog.KindGroup:
+		return slices.ContainsFunc(v.Group(), func(a slog.Attr) bool { return needsResolving(a.Value) })
+	}
+	return false
+}
+
+// convert turns a record this handler received into a LogRecord.
+func (h *captureHandler) convert(t time.Time, level slog.Level, msg string, attrs []slog.Attr) LogRecord {
+	rec := LogRecord{Time: t, Level: level, Message: msg, Attrs: make(map[string]any, len(h.attrs)+len(attrs))}
 	for k, v := range h.attrs {
 		rec.Attrs[k] = v
 	}
-	r.Attrs(func(a slog.Attr) bool {
+	for _, a := range attrs {
 		addAttr(rec.Attrs, h.prefix, a)
-		return true
-	})
-	h.store.mu.Lock()
-	h.store.records = append(h.store.records, rec)
-	h.store.mu.Unlock()
-	return nil
+	}
+	return rec
 }
 
 func (h *captureHandler) WithAttrs(as []slog.Attr) slog.Handler {

@@ -111,3 +111,29 @@ func TestLoggerConcurrentUse(t *testing.T) {
 		t.Errorf("captured %d records, want 200", n)
 	}
 }
+
+// counterValuer is a slog.LogValuer whose value changes after it is logged.
+type counterValuer struct{ n *int }
+
+func (c counterValuer) LogValue() slog.Value { return slog.IntValue(*c.n) }
+
+// TestLoggerResolvesValuesWhenLogged checks that records, which the fake
+// converts only when they are read, keep the values of slog.LogValuers
+// (also inside groups) as they were when logged, and their order.
+func TestLoggerResolvesValuesWhenLogged(t *testing.T) {
+	log := mockservices.Logger(t)
+	n := 1
+	log.Info("before")
+	log.Info("valuer", "n", counterValuer{&n})
+	log.Info("grouped", slog.Group("g", "n", counterValuer{&n}))
+	log.Info("after")
+	n = 2
+	var got []string
+	for _, r := range log.Records() {
+		got = append(got, r.String())
+	}
+	want := []string{"INFO before", "INFO valuer n=1", "INFO grouped g.n=1", "INFO after"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Records() = %q, want %q", got, want)
+	}
+}
