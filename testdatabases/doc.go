@@ -54,6 +54,16 @@
 // AUTO_INCREMENT counters that moved. The database is then ready for the
 // next test. A test therefore pays for its own statements and little else.
 //
+// InnoDB lowers a counter only with DDL, which is slow. So on MySQL/MariaDB,
+// when the template has no foreign keys, triggers, views or routines and
+// only InnoDB tables, each pooled session shadows every table with a
+// TEMPORARY copy of it (made once per session); a moved counter is then
+// reset by TRUNCATE of the copy (or re-creating a copy that holds seed
+// rows), outside any transaction and without DDL. Before anything that
+// could tell a copy from its table (other sessions, SHOW CREATE TABLE,
+// information_schema, TEMPORARY tables of the same name, CALL), the
+// session moves the test's rows into the real tables and drops the copies.
+//
 // Statements that would escape the outer transaction are detected: SQL
 // text that begins or ends transactions, MySQL statements that commit
 // implicitly (DDL), stored procedure calls on MySQL, a deadlock that rolls

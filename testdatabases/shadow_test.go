@@ -296,6 +296,27 @@ func TestMySQLUnshadow(t *testing.T) {
 				t.Errorf("id after TRUNCATE = %d, want 1", got)
 			}
 		}},
+		{"prepared SHOW CREATE TABLE", func(t *testing.T, db *DB) {
+			c, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			shadowInsert(t, db, "INSERT INTO items (name) VALUES ('x')")
+			if _, err := c.ExecContext(ctx, "PREPARE sc FROM 'SHOW CREATE TABLE items'"); err != nil {
+				t.Fatal(err)
+			}
+			var n, def string
+			if err := c.QueryRowContext(ctx, "EXECUTE sc").Scan(&n, &def); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(def, "TEMPORARY") {
+				t.Errorf("SHOW CREATE TABLE = %s; want the base table", def)
+			}
+			if n := shadowCount(t, db, "items"); n != 1 {
+				t.Errorf("items = %d, want 1", n)
+			}
+		}},
 		{"text ROLLBACK", func(t *testing.T, db *DB) {
 			c, err := db.Conn(ctx)
 			if err != nil {

@@ -329,10 +329,12 @@ func (s *Session) before(ctx context.Context, v *vconn, q string) (stmtInfo, err
 		if err := s.goDirectLocked(ctx, ""); err != nil {
 			return info, err
 		}
-	} else if shadowed && (f&sqlscan.Introspect != 0 || containsFold(q, "information_schema") ||
-		(f&sqlscan.SessionState != 0 && containsFold(q, "temporary"))) {
+	} else if shadowed && (f&(sqlscan.Introspect|sqlscan.Call) != 0 || containsFold(q, "information_schema") ||
+		(f&sqlscan.SessionState != 0 && (containsFold(q, "temporary") || containsFold(q, "show")))) {
 		// The statement could tell the session's shadow tables from the
-		// real ones, or collide with their names.
+		// real ones, or collide with their names; a procedure or a
+		// prepared statement (PREPARE ... FROM 'SHOW CREATE ...') is
+		// opaque, so it gets the real tables too.
 		if err := s.unshadowLocked(ctx); err != nil {
 			return info, err
 		}
