@@ -51,6 +51,7 @@ type myTemplate struct {
 	// when creating the copies failed nevertheless.
 	shadowWhy string
 	noShadow  atomic.Bool
+	watch     []string // lower-case names of autoInc tables, as txmux.Hooks.Watch
 }
 
 func (t *myTemplate) hash() string { return t.h }
@@ -424,6 +425,9 @@ func (s *mysqlServer) describe(ctx context.Context, c *sql.Conn, hash, name stri
 		return nil, err
 	}
 	t.shadowWhy = why
+	for _, tb := range t.autoIncTables() {
+		t.watch = append(t.watch, strings.ToLower(tb.name))
+	}
 	return t, nil
 }
 
@@ -560,7 +564,7 @@ func (s *mysqlServer) recycle(ctx context.Context, sl *slot, st txmux.State) err
 	}
 	tp := sl.t.(*myTemplate)
 	if sl.shadowed && !st.SessionDirty {
-		return s.recycleShadowed(ctx, sl)
+		return s.recycleShadowed(ctx, sl, st.Mentioned)
 	}
 	ex := sl.phys.(driver.ExecerContext)
 	if _, err := ex.ExecContext(ctx, "ROLLBACK; DO RELEASE_ALL_LOCKS()", nil); err != nil {
@@ -701,6 +705,7 @@ func (s *mysqlServer) hooks(sl *slot) txmux.Hooks {
 		return errors.As(err, &me) && me.Number == 1213 // deadlock: transaction rolled back
 	}}
 	if sl.shadowed {
+		h.Watch = sl.t.(*myTemplate).watch
 		h.Unshadow = func(ctx context.Context, phys driver.Conn, keepTx bool) (bool, error) {
 			sl.shadowed = false
 			return s.unshadow(ctx, sl.t.(*myTemplate), phys, keepTx)

@@ -66,6 +66,12 @@ type Hooks struct {
 	// whether the outer transaction is open and should stay open; committed
 	// reports that Unshadow had to commit it (then the session goes direct).
 	Unshadow func(ctx context.Context, phys driver.Conn, keepTx bool) (committed bool, err error)
+	// Watch lists names (lower case) to look for in the test's SQL text;
+	// State.Mentioned reports which of them appeared in any statement.
+	// (A shadow table's counter can only move through a statement that
+	// names it: routines, triggers and views disqualify a template from
+	// shadowing, and CALL, EXECUTE and PREPARE leave the shadows.)
+	Watch []string
 }
 
 // Session is one physical connection in an outer transaction, shared by the
@@ -92,8 +98,9 @@ type Session struct {
 	used      bool   // any statement ran
 	broken    error
 	closed    bool
-	shadowed  bool // Hooks.Unshadow has yet to run
-	unshadow  bool // Hooks.Unshadow ran
+	shadowed  bool   // Hooks.Unshadow has yet to run
+	mentioned []bool // per Hooks.Watch
+	unshadow  bool   // Hooks.Unshadow ran
 	wait      time.Duration
 }
 
@@ -101,7 +108,7 @@ type Session struct {
 // outer transaction when outerStarted is true. For PostgreSQL pass false: the
 // outer transaction is started together with the first statement.
 func NewSession(phys driver.Conn, d Dialect, h Hooks, outerStarted bool) *Session {
-	return &Session{phys: phys, dialect: d, hooks: h, lock: make(chan struct{}, 1), inOuter: outerStarted, pristine: true, wait: 30 * time.Second, shadowed: h.Unshadow != nil}
+	return &Session{phys: phys, dialect: d, hooks: h, lock: make(chan struct{}, 1), inOuter: outerStarted, pristine: true, wait: 30 * time.Second, shadowed: h.Unshadow != nil, mentioned: make([]bool, len(h.Watch))}
 }
 
 // Connector returns a driver.Connector for sql.OpenDB whose connections are
@@ -113,11 +120,12 @@ type State struct {
 	Taint        string // non-empty: recycle the slow way (reason)
 	SessionDirty bool   // session state must be reset (reconnect)
 	Used         bool
-	DDL          bool  // the test changed the schema
-	NamedLocks   bool  // MySQL GET_LOCK was called: release before reuse
-	Broken       error // the physical connection is unusable
-	InOuter      bool  // the outer transaction is open (roll it back)
-	Unshadowed   bool  // Hooks.Unshadow ran
+	DDL          bool   // the test changed the schema
+	NamedLocks   bool   // MySQL GET_LOCK was called: release before reuse
+	Broken       error  // the physical connection is unusable
+	InOuter      bool   // the outer transaction is open (roll it back)
+	Unshadowed   bool   // Hooks.Unshadow ran
+	Mentioned    []bool // which Hooks.Watch names appeared in the test's SQL
 }
 
 // Close detaches the session from its virtual connections: later use of
@@ -131,7 +139,7 @@ func (s *Session) Close() State {
 	defer s.pm.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return State{Taint: s.taint, SessionDirty: s.sessDirty, Used: s.used, DDL: s.ddl, NamedLocks: s.locks, Broken: s.broken, InOuter: s.inOuter && !s.direct, Unshadowed: s.unshadow}
+	return State{Taint: s.taint, SessionDirty: s.sessDirty, Used: s.used, DDL: s.ddl, NamedLocks: s.locks, Broken: s.broken, InOuter: s.inOuter && !s.direct, Unshadowed: s.unshadow, Mentioned: s.mentioned}
 }
 
 // do runs f on the physical connection unless the session was closed.
@@ -318,6 +326,14 @@ func (s *Session) before(ctx context.Context, v *vconn, q string) (stmtInfo, err
 	}
 	if f&sqlscan.SessionState != 0 {
 		s.sessDirty = true
+	}
+	if len(s.hooks.Watch) > 0 {
+		lq := strings.ToLower(q)
+		for i, n := range s.hooks.Watch {
+			if !s.mentioned[i] && strings.Contains(lq, n) {
+				s.mentioned[i] = true
+			}
+		}
 	}
 	direct := s.direct
 	shadowed := s.shadowed
