@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -97,12 +96,17 @@ type Router struct {
 	pause       time.Duration
 	maxBody     int64
 	disableAuth bool
-	mux         *http.ServeMux
 
 	startOnce, stopOnce sync.Once
 	started, stopping   chan struct{}
 
-	mu       sync.RWMutex
+	mu sync.RWMutex
+	// node is the sequence of patterns given to Handle (see muxTree);
+	// handlers are the handlers of those that registered, and mux their
+	// shared ServeMux once a request has needed it.
+	node     *muxNode
+	handlers []http.Handler
+	mux      *http.ServeMux
 	patterns []string
 	fallback http.Handler
 	policies []policy
@@ -147,7 +151,7 @@ func New(opts Options) (*Router, error) {
 		pause:       opts.StartupRequestPauseTimeout,
 		maxBody:     opts.MaxRequestBodyBytes,
 		disableAuth: opts.DangerouslyDisableDefaultAuthPolicy,
-		mux:         http.NewServeMux(),
+		node:        &muxTree,
 		started:     make(chan struct{}),
 		stopping:    make(chan struct{}),
 	}
@@ -206,32 +210,36 @@ func (rt *Router) Handle(pattern string, h http.Handler) {
 		rt.problem("Handle(%q): the handler is nil", pattern)
 		return
 	}
-	if err := rt.register(pattern, h); err != nil {
-		rt.problem("Handle(%q): %v; fix the pattern (see net/http.ServeMux)", pattern, err)
-		return
-	}
 	rt.mu.Lock()
-	rt.patterns = append(rt.patterns, pattern)
+	node := rt.node.next(pattern)
+	rt.node = node
+	if node.err == nil {
+		rt.patterns = append(rt.patterns, pattern)
+		rt.handlers = append(rt.handlers, h)
+		rt.mux = nil // node's, fetched when a request needs it
+	}
 	rt.mu.Unlock()
+	if node.err != nil {
+		rt.problem("Handle(%q): %v; fix the pattern (see net/http.ServeMux)", pattern, node.err)
+	}
 }
 
-// register adds a pattern to the mux, turning its panic into an error.
-func (rt *Router) register(pattern string, h http.Handler) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			// The places ServeMux names are inside this package.
-			err = errors.New(registeredAt.ReplaceAllString(fmt.Sprint(v), ""))
+// routes returns the ServeMux of the routes registered so far (shared, see
+// muxTree) and their handlers.
+func (rt *Router) routes() (*http.ServeMux, []http.Handler) {
+	rt.mu.RLock()
+	mux, handlers, node := rt.mux, rt.handlers, rt.node
+	rt.mu.RUnlock()
+	if mux == nil {
+		mux = node.serveMux()
+		rt.mu.Lock()
+		if rt.node == node {
+			rt.mux = mux
 		}
-	}()
-	rt.mux.Handle(pattern, route{h})
-	return nil
+		rt.mu.Unlock()
+	}
+	return mux, handlers
 }
-
-var registeredAt = regexp.MustCompile(`\s*\(registered at [^)]*\)`)
-
-// route marks the handlers registered with Handle, to tell them from the
-// ServeMux's own not-found, method-not-allowed and redirect handlers.
-type route struct{ http.Handler }
 
 // HandleFunc is [Router.Handle] for a function.
 func (rt *Router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
@@ -522,14 +530,18 @@ func (rt *Router) serveCookie(w http.ResponseWriter, r *http.Request) {
 // serveRoutes serves r with the plugin's routes; rel is its escaped path
 // relative to the mount.
 func (rt *Router) serveRoutes(w http.ResponseWriter, r *http.Request, rel string) {
+	mux, handlers := rt.routes()
 	sr := rt.strip(r, rel)
-	h, pattern := rt.mux.Handler(sr)
-	if _, ok := h.(route); ok {
-		rt.mux.ServeHTTP(w, sr)
+	d := &dispatch{w: w, handlers: handlers}
+	mux.ServeHTTP(d, sr)
+	if d.routed {
 		return
 	}
 	// The rest are the ServeMux's own answers. Record them, then answer
-	// in the router's shape.
+	// in the router's shape. (The request is stripped again: ServeHTTP
+	// set its Pattern.)
+	sr = rt.strip(r, rel)
+	h, pattern := mux.Handler(sr)
 	c := &captureWriter{header: http.Header{}}
 	h.ServeHTTP(c, sr)
 	if pattern != "" && c.code >= 300 && c.code < 400 {

@@ -1,0 +1,120 @@
+package httprouter
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestRoutersShareServeMuxes checks the cache of ServeMuxes (muxTree):
+// routers given the same patterns share one ServeMux yet serve their own
+// handlers; routers whose patterns branch off, fail to register or are
+// added after the router served get the routes they registered.
+func TestRoutersShareServeMuxes(t *testing.T) {
+	// Patterns unique to this run (-count), so that the first router of
+	// each sequence builds it and the next ones find it.
+	run := fmt.Sprintf("/cache%p", t)
+	p := func(s string) string { return "GET " + run + s }
+	type step struct {
+		pattern string
+		wantErr string // part of the registration error, if any
+	}
+	tests := []struct {
+		name  string
+		steps []step
+		// after serving once, register these too
+		later []step
+	}{
+		{name: "first router of a sequence", steps: []step{{pattern: p("/a")}, {pattern: p("/b/{id}")}, {pattern: p("/d")}}},
+		{name: "same sequence", steps: []step{{pattern: p("/a")}, {pattern: p("/b/{id}")}, {pattern: p("/d")}}},
+		{name: "a prefix of it", steps: []step{{pattern: p("/a")}, {pattern: p("/b/{id}")}}},
+		{name: "a branch off it", steps: []step{{pattern: p("/a")}, {pattern: p("/c")}}},
+		{name: "a conflict in the middle", steps: []step{{pattern: p("/a")}, {pattern: p("/{x}")}, {pattern: p("/{y}"), wantErr: "conflicts with"}, {pattern: p("/b/{id}")}, {pattern: p("/d")}}},
+		{name: "the same conflict, cached", steps: []step{{pattern: p("/a")}, {pattern: p("/{x}")}, {pattern: p("/{y}"), wantErr: "conflicts with"}, {pattern: p("/b/{id}")}, {pattern: p("/d")}}},
+		{name: "a prefix with the conflict", steps: []step{{pattern: p("/a")}, {pattern: p("/{x}")}, {pattern: p("/{y}"), wantErr: "conflicts with"}, {pattern: p("/b/{id}")}}},
+		{name: "an invalid pattern", steps: []step{{pattern: "GET " + strings.TrimPrefix(run, "/") + "x", wantErr: "host/path missing /"}, {pattern: p("/a")}}},
+		{name: "routes added after serving", steps: []step{{pattern: p("/a")}}, later: []step{{pattern: p("/b/{id}")}, {pattern: p("/a"), wantErr: "conflicts with"}}},
+	}
+	muxes := map[string]*http.ServeMux{}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := startedRouter(t, Options{}, nil)
+			name := fmt.Sprintf("router%d", i)
+			// Each route answers with the router's name and its own number.
+			var served, bodies []string // paths routes serve, and their names
+			register := func(steps []step) {
+				for _, s := range steps {
+					route := fmt.Sprintf("%s.%d", name, len(served))
+					tr.Handle(s.pattern, echo(route))
+					tr.mu.RLock()
+					err := tr.node.err
+					tr.mu.RUnlock()
+					switch {
+					case s.wantErr == "" && err != nil:
+						t.Fatalf("Handle(%q): %v", s.pattern, err)
+					case s.wantErr != "" && (err == nil || !strings.Contains(err.Error(), s.wantErr)):
+						t.Fatalf("Handle(%q) error = %v, want it to contain %q", s.pattern, err, s.wantErr)
+					case s.wantErr == "":
+						path := strings.Replace(strings.TrimPrefix(s.pattern, "GET "), "{id}", "7", 1)
+						path = strings.Replace(path, "{x}", "x", 1)
+						served = append(served, path)
+						bodies = append(bodies, route)
+					}
+				}
+			}
+			check := func() {
+				t.Helper()
+				for k, path := range served {
+					want := bodies[k] + " " + path
+					if strings.HasSuffix(path, "/7") {
+						want += " id=7"
+					}
+					if rec := serve(tr, req{path: "/api/todo" + path, token: userToken}); rec.Code != 200 || rec.Body.String() != want {
+						t.Errorf("GET %s = %d %q, want 200 %q", path, rec.Code, rec.Body, want)
+					}
+				}
+				if rec := serve(tr, req{path: "/api/todo" + run + "/none/such", token: userToken}); rec.Code != 404 {
+					t.Errorf("a path no route serves = %d, want 404", rec.Code)
+				}
+			}
+			register(tt.steps)
+			check()
+			if tt.later != nil {
+				register(tt.later)
+				check()
+			}
+			tr.mu.RLock()
+			key, mux := fmt.Sprint(tt.steps, tt.later), tr.mux
+			tr.mu.RUnlock()
+			if prev, ok := muxes[key]; ok && prev != mux {
+				t.Errorf("a second router with the patterns %s got another ServeMux", key)
+			}
+			muxes[key] = mux
+		})
+	}
+}
+
+// TestRoutersShareServeMuxesConcurrently registers the same patterns in
+// routers started concurrently, for the race detector.
+func TestRoutersShareServeMuxesConcurrently(t *testing.T) {
+	run := fmt.Sprintf("/concurrent%p", t)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		tr := startedRouter(t, Options{}, nil)
+		wg.Go(func() {
+			name := fmt.Sprint("router", i)
+			for j := range 4 {
+				tr.Handle(fmt.Sprintf("GET %s/%d", run, j), echo(name))
+			}
+			for j := range 4 {
+				path := fmt.Sprintf("%s/%d", run, j)
+				if rec := serve(tr, req{path: "/api/todo" + path, token: userToken}); rec.Body.String() != name+" "+path {
+					t.Errorf("%s: GET %s = %d %q", name, path, rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
