@@ -199,3 +199,88 @@ func TestTransactionOwnsTheSession(t *testing.T) {
 	// The other connection's statement ran after the transaction ended.
 	equal(t, fc.take(), "SAVEPOINT greenroom_tx_1", "INSERT in tx", "RELEASE SAVEPOINT greenroom_tx_1", "INSERT other")
 }
+
+// With Hooks.Unshadow the session leaves its shadow tables before anything
+// that could tell them from the real ones, once, and keeps the outer
+// transaction where it can.
+func TestMySQLUnshadow(t *testing.T) {
+	cases := []struct {
+		name      string
+		stmts     []string
+		committed bool     // what the hook reports
+		want      []string // server log
+		keepTx    []bool   // hook calls
+		tainted   bool     // recycled the slow way
+	}{
+		{"plain statements stay shadowed",
+			[]string{"INSERT INTO t0 (a) VALUES (1)", "SELECT * FROM t1", "SHOW TABLES"}, false,
+			[]string{"INSERT INTO t0 (a) VALUES (1)", "SELECT * FROM t1", "SHOW TABLES"}, nil, false},
+		{"SHOW CREATE TABLE keeps the transaction",
+			[]string{"SHOW CREATE TABLE t0", "SELECT 1 FROM information_schema.TABLES"}, false,
+			[]string{"UNSHADOW", "SHOW CREATE TABLE t0", "SELECT 1 FROM information_schema.TABLES"}, []bool{true}, false},
+		{"information_schema, counters need DDL",
+			[]string{"select * from INFORMATION_SCHEMA.tables", "INSERT INTO t0 (a) VALUES (1)"}, true,
+			[]string{"UNSHADOW", "select * from INFORMATION_SCHEMA.tables", "INSERT INTO t0 (a) VALUES (1)"}, []bool{true}, true},
+		{"temporary table", []string{"CREATE TEMPORARY TABLE t0 (a int)"}, false,
+			[]string{"UNSHADOW", "CREATE TEMPORARY TABLE t0 (a int)"}, []bool{true}, false},
+		{"prepared SHOW", []string{"PREPARE s FROM 'SHOW CREATE TABLE t0'"}, false,
+			[]string{"UNSHADOW", "PREPARE s FROM 'SHOW CREATE TABLE t0'"}, []bool{true}, false},
+		{"CALL", []string{"CALL p()"}, false, []string{"UNSHADOW", "CALL p()"}, []bool{true}, true},
+		{"DDL commits through the hook", []string{"DROP TABLE t0", "TRUNCATE t1"}, true,
+			[]string{"UNSHADOW", "DROP TABLE t0", "TRUNCATE t1"}, []bool{false}, true},
+		{"transaction text", []string{"BEGIN"}, true, []string{"UNSHADOW", "BEGIN"}, []bool{false}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fc := &fakeConn{}
+			var calls []bool
+			h := Hooks{
+				Watch: []string{"t0", "t1", "t2"},
+				Unshadow: func(_ context.Context, phys driver.Conn, keepTx bool) (bool, error) {
+					phys.(*fakeConn).record("UNSHADOW")
+					calls = append(calls, keepTx)
+					return c.committed || !keepTx, nil
+				},
+			}
+			s := NewSession(fc, MySQL, h, true)
+			db := sql.OpenDB(s.Connector(fakeDriver{}))
+			defer db.Close()
+			for _, q := range c.stmts {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			equal(t, fc.take(), c.want...)
+			if len(calls) != len(c.keepTx) || (len(calls) > 0 && calls[0] != c.keepTx[0]) {
+				t.Errorf("Unshadow calls (keepTx) = %v, want %v", calls, c.keepTx)
+			}
+			st := s.Close()
+			if st.Unshadowed != (len(c.keepTx) > 0) || (st.Taint != "") != c.tainted {
+				t.Errorf("state = %+v", st)
+			}
+			wantMentioned := []bool{false, false, false}
+			for i, n := range h.Watch {
+				for _, q := range c.stmts {
+					if strings.Contains(q, n) {
+						wantMentioned[i] = true
+					}
+				}
+			}
+			if !slicesEqual(st.Mentioned, wantMentioned) {
+				t.Errorf("Mentioned = %v, want %v", st.Mentioned, wantMentioned)
+			}
+		})
+	}
+}
+
+func slicesEqual(a, b []bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
