@@ -61,7 +61,7 @@ func NewRootServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx context
 		ref:   ref,
 		eager: true,
 		box:   boxOf[T],
-		deps:  mustDepsType[D]("NewRootServiceFactory(" + ref.String() + ")"),
+		deps:  mustDepsType[D]("NewRootServiceFactory", ref, ""),
 		create: func(ctx context.Context, deps reflect.Value, _ any) (any, error) {
 			return fn(ctx, *deps.Interface().(*D))
 		},
@@ -82,7 +82,7 @@ func NewPluginServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx conte
 	f := &ServiceFactory{
 		ref:  ref,
 		box:  boxOf[T],
-		deps: mustDepsType[D]("NewPluginServiceFactory(" + ref.String() + ")"),
+		deps: mustDepsType[D]("NewPluginServiceFactory", ref, ""),
 		create: func(ctx context.Context, deps reflect.Value, _ any) (any, error) {
 			return fn(ctx, *deps.Interface().(*D))
 		},
@@ -100,7 +100,7 @@ func NewPluginServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx conte
 // pool or a cache between the plugin instances of a service.
 func NewPluginServiceFactoryWithContext[T, RD, C, D any](ref core.ServiceRef[T], rootContext func(ctx context.Context, deps RD) (C, error), fn func(ctx context.Context, rootContext C, deps D) (T, error), opts ...FactoryOption) *ServiceFactory {
 	f := NewPluginServiceFactory(ref, func(context.Context, D) (T, error) { var zero T; return zero, nil }, opts...)
-	f.rootDeps = mustDepsType[RD]("NewPluginServiceFactoryWithContext(" + ref.String() + ") root context")
+	f.rootDeps = mustDepsType[RD]("NewPluginServiceFactoryWithContext", ref, " root context")
 	f.createRootContext = func(ctx context.Context, deps reflect.Value) (any, error) {
 		return rootContext(ctx, *deps.Interface().(*RD))
 	}
@@ -123,11 +123,12 @@ func boxOf[T any](v any) reflect.Value {
 }
 
 // mustDepsType checks that D is a struct type and returns it. A non-struct
-// D is a programming error reported when the factory is declared.
-func mustDepsType[D any](where string) reflect.Type {
+// D is a programming error reported when the factory is declared, by a
+// panic naming the constructor, the ref and what the type is for (suffix).
+func mustDepsType[D any](constructor string, ref core.Ref, suffix string) reflect.Type {
 	t := reflect.TypeFor[D]()
 	if t.Kind() != reflect.Struct {
-		panic(fmt.Sprintf("greenroom: %s: dependencies must be a struct type whose fields are the services, got %s", where, t))
+		panic(fmt.Sprintf("greenroom: %s(%s)%s: dependencies must be a struct type whose fields are the services, got %s", constructor, ref, suffix, t))
 	}
 	return t
 }

@@ -3,6 +3,7 @@ package backend_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -530,6 +531,36 @@ func TestResolveArgumentErrors(t *testing.T) {
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("error = %v\nwant %s", err, tt.want)
 			}
+		})
+	}
+}
+
+func TestFactoryWithNonStructDependenciesPanics(t *testing.T) {
+	tests := []struct {
+		name    string
+		declare func()
+		want    string
+	}{
+		{"root", func() {
+			backend.NewRootServiceFactory(rootARef, func(context.Context, int) (rootA, error) { return nil, nil })
+		}, "greenroom: NewRootServiceFactory(serviceRef{test.rootA}): dependencies must be a struct type whose fields are the services, got int"},
+		{"plugin", func() {
+			backend.NewPluginServiceFactory(plugARef, func(context.Context, string) (plugA, error) { return nil, nil })
+		}, "greenroom: NewPluginServiceFactory(serviceRef{test.plugA}): dependencies must be a struct type whose fields are the services, got string"},
+		{"root context", func() {
+			backend.NewPluginServiceFactoryWithContext(plugARef,
+				func(context.Context, []int) (int, error) { return 0, nil },
+				func(context.Context, int, struct{}) (plugA, error) { return nil, nil })
+		}, "greenroom: NewPluginServiceFactoryWithContext(serviceRef{test.plugA}) root context: dependencies must be a struct type whose fields are the services, got []int"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if got := fmt.Sprint(recover()); got != tt.want {
+					t.Errorf("panic = %q, want %q", got, tt.want)
+				}
+			}()
+			tt.declare()
 		})
 	}
 }
