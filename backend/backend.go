@@ -31,10 +31,10 @@ type Backend struct {
 	refDefaults map[string]refDefault
 
 	instantiated map[string]bool // service ids resolved at least once
-	// validated are the ids of the services whose wiring a successful
-	// Start checked. Nothing can be added after Start, so Resolve need not
-	// check them again.
-	validated    map[string]bool
+	// validated are the factories whose wiring a successful Start
+	// checked. Nothing can be added after Start, so Resolve need not check
+	// their services again.
+	validated    []*ServiceFactory
 	cells        map[cellKey]*cell
 	rootContexts map[*ServiceFactory]*cell
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/greenroom-dev/greenroom/core"
 )
@@ -55,7 +56,7 @@ func (b *Backend) resolveChecked(ctx context.Context, svc core.ServiceInfo, plug
 	}
 	b.mu.Lock()
 	var problems []Problem
-	if !b.validated[svc.ID()] {
+	if !slices.ContainsFunc(b.validated, func(f *ServiceFactory) bool { return f.ref.ID() == svc.ID() }) {
 		problems = b.validateService(svc)
 	}
 	b.mu.Unlock()

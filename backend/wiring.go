@@ -54,8 +54,8 @@ type plan struct {
 	rootFactories []*ServiceFactory
 	// eagerPluginFactories are created for every plugin as it starts.
 	eagerPluginFactories []*ServiceFactory
-	// validated are the ids of the services whose factories were checked.
-	validated map[string]bool
+	// validated are the factories whose dependencies were checked.
+	validated []*ServiceFactory
 }
 
 func (p *plan) pluginIDs() []string {
@@ -134,22 +134,26 @@ type validator struct {
 	b        *Backend
 	problems []Problem
 	seen     map[string]bool
-	// visited are the factories whose dependencies were checked, in order.
-	visited map[*ServiceFactory]bool
-	order   []*ServiceFactory
-	// edges is the service graph over the visited factories: service id
-	// to the ids of the services its factories depend on.
-	edges map[string][]string
-	nodes []string
+	// state is how far the check of each factory's dependencies has
+	// gone; order lists the factories in the order their checks began.
+	state map[*ServiceFactory]checkState
+	order []*ServiceFactory
+	// maybeCyclic is set when a factory depends, through a service, on a
+	// factory whose check has begun and not ended: the checks follow the
+	// dependencies depth first, so the service graph has a cycle.
+	maybeCyclic bool
 }
 
+type checkState uint8
+
+const (
+	unchecked checkState = iota
+	checking
+	checked
+)
+
 func newValidator(b *Backend) *validator {
-	n := len(b.installed)
-	return &validator{
-		b:       b,
-		visited: make(map[*ServiceFactory]bool, n),
-		edges:   make(map[string][]string, n),
-	}
+	return &validator{b: b, state: make(map[*ServiceFactory]checkState, len(b.installed))}
 }
 
 func (v *validator) add(p Problem) {
@@ -234,9 +238,8 @@ func (b *Backend) validate() (*plan, []Problem) {
 	}
 	v.checkCycles()
 
-	p.validated = make(map[string]bool, len(v.order))
+	p.validated = v.order
 	for _, f := range v.order {
-		p.validated[f.ref.ID()] = true
 		if f.ref.Scope() == core.RootScope {
 			p.rootFactories = append(p.rootFactories, f)
 		}
@@ -467,24 +470,23 @@ func (v *validator) checkServiceDep(req requester, fd *depField, svc core.Servic
 
 // checkFactory checks the dependencies of a factory once.
 func (v *validator) checkFactory(f *ServiceFactory) {
-	if v.visited[f] {
+	switch v.state[f] {
+	case checking:
+		v.maybeCyclic = true
+		return
+	case checked:
 		return
 	}
-	v.visited[f] = true
+	v.state[f] = checking
 	v.order = append(v.order, f)
-	id := f.ref.ID()
-	if _, ok := v.edges[id]; !ok {
-		v.edges[id] = nil
-		v.nodes = append(v.nodes, id)
-	}
 	v.checkFactoryDeps(requester{kind: requesterFactory, factory: f}, v.b.spec(f.deps))
 	if f.rootDeps != nil {
 		v.checkFactoryDeps(requester{kind: requesterRootContext, factory: f}, v.b.spec(f.rootDeps))
 	}
+	v.state[f] = checked
 }
 
 func (v *validator) checkFactoryDeps(req requester, fields []depField) {
-	id := req.factory.ref.ID()
 	for _, fd := range fields {
 		if fd.problem != "" {
 			v.add(Problem{Ref: req.factory.ref.String(), Message: req.name() + " " + fd.problem})
@@ -495,22 +497,55 @@ func (v *validator) checkFactoryDeps(req requester, fields []depField) {
 			v.add(Problem{Ref: fd.ref.String(), Message: fmt.Sprintf("%s depends on %s (%s), but only modules can depend on extension points", req.name(), fd.ref, fd.describe())})
 			continue
 		}
-		if !isBuiltin(svc.ID()) && !slices.Contains(v.edges[id], svc.ID()) {
-			v.edges[id] = append(v.edges[id], svc.ID())
-		}
 		v.checkServiceDep(req, &fd, svc)
 	}
 }
 
-// checkCycles reports the cycles of the service graph.
+// checkCycles reports the cycles of the service graph. A graph without
+// cycles is the common case, told by maybeCyclic; a problem may have
+// stopped the depth-first checks short of a cycle, so then the graph is
+// searched too.
 func (v *validator) checkCycles() {
-	for _, c := range findCycles(v.nodes, func(n string) []string { return v.edges[n] }) {
+	if !v.maybeCyclic && len(v.problems) == 0 {
+		return
+	}
+	nodes, edges := v.serviceGraph()
+	for _, c := range findCycles(nodes, func(n string) []string { return edges[n] }) {
 		parts := make([]string, len(c))
 		for i, id := range c {
 			parts[i] = "serviceRef{" + id + "}"
 		}
 		v.add(Problem{Ref: parts[0], Message: fmt.Sprintf("Circular service dependency: %s; a service cannot depend on itself, even indirectly", strings.Join(parts, " -> "))})
 	}
+}
+
+// serviceGraph returns the graph of services over the checked factories:
+// the ids of their services, in the order they were first checked, and
+// for each the ids of the services its factories depend on, in the order
+// of the fields (built-in services, which depend on nothing, left out).
+func (v *validator) serviceGraph() ([]string, map[string][]string) {
+	var nodes []string
+	edges := make(map[string][]string)
+	for _, f := range v.order {
+		id := f.ref.ID()
+		if _, ok := edges[id]; !ok {
+			edges[id] = nil
+			nodes = append(nodes, id)
+		}
+		for _, t := range []reflect.Type{f.deps, f.rootDeps} {
+			if t == nil {
+				continue
+			}
+			for _, fd := range v.b.spec(t) {
+				svc, ok := fd.ref.(core.ServiceInfo)
+				if fd.problem != "" || !ok || isBuiltin(svc.ID()) || slices.Contains(edges[id], svc.ID()) {
+					continue
+				}
+				edges[id] = append(edges[id], svc.ID())
+			}
+		}
+	}
+	return nodes, edges
 }
 
 // orderModules computes the init order of a plugin's modules: a module
