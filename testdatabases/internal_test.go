@@ -296,6 +296,10 @@ func TestKeepFailed(t *testing.T) {
 			if _, err := db.Exec("INSERT INTO k (v) VALUES (42)"); err != nil {
 				t.Fatal(err)
 			}
+			if id.Dialect() == DialectMySQL && !db.lease.(*serverLease).s.shadowed {
+				// The row is in a TEMPORARY copy: keeping must move it.
+				t.Fatal("MySQL database is not shadowed")
+			}
 			var logged string
 			db.close(true, func(f string, a ...any) { logged = f })
 			if !strings.Contains(logged, "kept") {
