@@ -36,6 +36,7 @@ type Backend struct {
 	// their services again.
 	validated    []*ServiceFactory
 	cells        map[cellKey]*cell
+	cellSlab     []cell // the cells are allocated here, see newCell
 	rootContexts map[*ServiceFactory]*cell
 
 	rootLifecycle    *rootLifecycle
@@ -115,21 +116,41 @@ func New(opts ...BackendOption) *Backend {
 	}
 	// Sized for the defaults, so that they do not grow as services are
 	// installed and instantiated: a backend typically instantiates each
-	// default once, for one or a few plugins.
+	// default once, for one or a few plugins. The maps that often stay
+	// empty are made on first use.
 	n := len(b.defaults)
-	b.added = make(map[string][]*ServiceFactory)
 	b.defaultByID = make(map[string][]*ServiceFactory, n)
-	b.refDefaults = make(map[string]refDefault)
+	b.installed = make([]string, 0, n)
 	b.instantiated = make(map[string]bool, n)
 	b.cells = make(map[cellKey]*cell, n)
-	b.rootContexts = make(map[*ServiceFactory]*cell)
+	b.cellSlab = make([]cell, 0, n)
 	b.pluginLifecycles = make(map[string]*pluginLifecycle)
-	for _, f := range b.defaults {
-		if f != nil && f.ref != nil {
-			b.install(b.defaultByID, f)
+	for i, f := range b.defaults {
+		if f == nil || f.ref == nil {
+			continue
 		}
+		id := f.ref.ID()
+		if fs, ok := b.defaultByID[id]; ok {
+			b.defaultByID[id] = append(fs, f) // copies: fs is full
+			continue
+		}
+		b.installed = append(b.installed, id)
+		// Most services have one default: its slice is b.defaults' own,
+		// made full so that an append copies it.
+		b.defaultByID[id] = b.defaults[i : i+1 : i+1]
 	}
 	return b
+}
+
+// newCell returns a new cell, allocated with others: a backend creates
+// one per instance. Cells are never moved, so pointers to them stay valid.
+// b.mu must be held.
+func (b *Backend) newCell() *cell {
+	if len(b.cellSlab) == cap(b.cellSlab) {
+		b.cellSlab = make([]cell, 0, max(8, cap(b.cellSlab)))
+	}
+	b.cellSlab = b.cellSlab[:len(b.cellSlab)+1]
+	return &b.cellSlab[len(b.cellSlab)-1]
 }
 
 // Add adds features. A service factory replaces the default for its
@@ -154,21 +175,20 @@ func (b *Backend) Add(features ...Feature) error {
 	}
 	for _, f := range features {
 		b.features = append(b.features, f)
-		if sf, ok := f.(*ServiceFactory); ok && sf != nil && sf.ref != nil {
-			b.install(b.added, sf)
+		sf, ok := f.(*ServiceFactory)
+		if !ok || sf == nil || sf.ref == nil {
+			continue
 		}
+		id := sf.ref.ID()
+		if len(b.added[id]) == 0 && len(b.defaultByID[id]) == 0 {
+			b.installed = append(b.installed, id)
+		}
+		if b.added == nil {
+			b.added = make(map[string][]*ServiceFactory)
+		}
+		b.added[id] = append(b.added[id], sf)
 	}
 	return nil
-}
-
-// install adds f to the factories by id m (b.added or b.defaultByID),
-// keeping b.installed.
-func (b *Backend) install(m map[string][]*ServiceFactory, f *ServiceFactory) {
-	id := f.ref.ID()
-	if len(b.added[id]) == 0 && len(b.defaultByID[id]) == 0 {
-		b.installed = append(b.installed, id)
-	}
-	m[id] = append(m[id], f)
 }
 
 func describeFeature(f Feature) string {

@@ -80,6 +80,9 @@ func (b *Backend) refDefault(svc core.ServiceInfo) refDefault {
 	default:
 		d.problem = fmt.Sprintf("The default factory of %s is a %T; it must be a *backend.ServiceFactory built with backend.NewRootServiceFactory or backend.NewPluginServiceFactory", svc, v)
 	}
+	if b.refDefaults == nil {
+		b.refDefaults = make(map[string]refDefault)
+	}
 	b.refDefaults[svc.ID()] = d
 	return d
 }
@@ -142,7 +145,7 @@ func (b *Backend) instance(ctx context.Context, f *ServiceFactory, pluginID stri
 	b.mu.Lock()
 	c := b.cells[key]
 	if c == nil {
-		c = &cell{}
+		c = b.newCell()
 		b.cells[key] = c
 	}
 	b.mu.Unlock()
@@ -189,7 +192,10 @@ func (b *Backend) rootContext(ctx context.Context, f *ServiceFactory) (reflect.V
 	b.mu.Lock()
 	c := b.rootContexts[f]
 	if c == nil {
-		c = &cell{}
+		c = b.newCell()
+		if b.rootContexts == nil {
+			b.rootContexts = make(map[*ServiceFactory]*cell)
+		}
 		b.rootContexts[f] = c
 	}
 	b.mu.Unlock()
