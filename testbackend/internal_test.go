@@ -2,12 +2,14 @@ package testbackend
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/greenroom-dev/greenroom/backend"
+	"github.com/greenroom-dev/greenroom/mockservices"
 )
 
 func TestSampleRequest(t *testing.T) {
@@ -137,5 +139,42 @@ func TestRealAuthInvalidate(t *testing.T) {
 		if got := ra.invalidate(tt.in); got != tt.want {
 			t.Errorf("invalidate(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestDefaults checks that a test backend installs the factories of
+// mockservices.DefaultFactories in their order (its own config and
+// discovery in place of theirs), and the production auth after them with
+// WithRealAuth: sharedFakes must follow DefaultFactories.
+func TestDefaults(t *testing.T) {
+	ids := func(fs []*backend.ServiceFactory) []string {
+		var ids []string
+		for _, f := range fs {
+			ids = append(ids, f.Ref().ID())
+		}
+		return ids
+	}
+	mock := ids(mockservices.DefaultFactories(t))
+	tests := []struct {
+		name     string
+		realAuth bool
+		tb       *Backend
+		want     []string
+	}{
+		{name: "test backend", tb: &Backend{}, want: mock},
+		{name: "factory tester", want: mock},
+		{name: "real auth", realAuth: true, tb: &Backend{}, want: append(slices.Clone(mock), "core.auth", "core.httpAuth", "core.userInfo")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &settings{config: map[string]any{}, realAuth: tt.realAuth}
+			fs, err := s.defaults(t, tt.tb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, ids(fs)); diff != "" {
+				t.Errorf("default factories (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/auth"
 	"github.com/greenroom-dev/greenroom/defaults/config"
+	"github.com/greenroom-dev/greenroom/defaults/logger"
 	"github.com/greenroom-dev/greenroom/mockservices"
 )
 
@@ -203,18 +204,17 @@ func (s *settings) build(t testing.TB, tb *Backend) (*backend.Backend, error) {
 	return b, nil
 }
 
-// defaults returns the default factories: the fakes of mockservices, the
-// config of the options, discovery pointing at the test backend's server
-// (started when a URL is first asked for) and, with WithRealAuth, the
+// defaults returns the default factories: those of
+// mockservices.DefaultFactories, with the config of the options and, for
+// a test backend, discovery pointing at its server (started when a URL is
+// first asked for) in place of theirs, and, with WithRealAuth, the
 // production auth services.
 func (s *settings) defaults(t testing.TB, tb *Backend) ([]*backend.ServiceFactory, error) {
-	fs := mockservices.DefaultFactories(t)
 	if s.realAuth {
 		var err error
 		if s.real, err = s.configureRealAuth(); err != nil {
 			return nil, err
 		}
-		fs = append(fs, auth.AuthFactory, auth.HTTPAuthFactory, auth.UserInfoFactory)
 	}
 	// mockservices.ConfigFactory panics on data that cannot be config;
 	// config.FromMap, which it wraps, returns the error.
@@ -222,12 +222,43 @@ func (s *settings) defaults(t testing.TB, tb *Backend) ([]*backend.ServiceFactor
 	if err != nil {
 		return nil, fmt.Errorf("WithConfig: %w", err)
 	}
-	fs = append(fs, mockservices.Factory[core.RootConfig](core.RootConfigRef, cfg))
+	discovery := sharedDiscovery
 	if tb != nil {
-		fs = append(fs, mockservices.DiscoveryFactory(tb.URL))
+		discovery = mockservices.DiscoveryFactory(tb.URL)
+	}
+	// The order of mockservices.DefaultFactories (TestDefaults checks it).
+	fs := make([]*backend.ServiceFactory, 0, 14)
+	fs = append(fs,
+		mockservices.Factory[core.RootConfig](core.RootConfigRef, cfg),
+		mockservices.RootLoggerFactory(mockservices.Logger(t)))
+	fs = append(fs, sharedFakes...)
+	fs = append(fs, mockservices.DatabaseFactory(t), discovery)
+	if s.realAuth {
+		fs = append(fs, auth.AuthFactory, auth.HTTPAuthFactory, auth.UserInfoFactory)
 	}
 	return fs, nil
 }
+
+// sharedFakes are the factories of mockservices.DefaultFactories that do
+// not depend on the test, made once and shared by every test backend of
+// the process (a factory holds no state: a backend keeps the instances
+// it creates), between the root logger and the database. Making them for
+// every Start was a tenth of its cost. The rest are made per test: the
+// config, the root logger and the databases belong to the test, and
+// discovery to its test backend.
+var sharedFakes = []*backend.ServiceFactory{
+	logger.Factory(),
+	mockservices.RootHealthFactory(),
+	mockservices.RootHTTPRouterFactory(),
+	mockservices.HTTPRouterFactory(),
+	mockservices.AuthFactory(),
+	mockservices.HTTPAuthFactory(),
+	mockservices.UserInfoFactory(),
+}
+
+// sharedDiscovery is the discovery of a factory tester, which has no
+// server.
+var sharedDiscovery = mockservices.DiscoveryFactory(nil)
 
 // extensionPointModule is the id of the modules that provide the
 // extension points of WithExtensionPoint.
