@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -120,20 +119,12 @@ func (d *database) release() error {
 	if db == nil {
 		return nil
 	}
-	if key != "" && pool.put(context.Background(), key, pd) {
+	if pd == nil {
+		pd = &pooledDB{db: db, path: path}
+	} else if key != "" && pool.put(key, pd) {
 		return nil
 	}
-	if pd != nil {
-		pd.close()
-	}
-	err := db.Close()
-	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-		os.Remove(path + suffix)
-	}
-	if err != nil {
-		return fmt.Errorf("mockservices: close SQLite database %s: %w", path, err)
-	}
-	return nil
+	return pd.discard()
 }
 
 // SQLMock returns a database service backed by go-sqlmock, for testing how

@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -48,6 +50,12 @@ type sqlitePool struct {
 	made   bool
 	idle   map[string][]*pooledDB
 	seq    atomic.Int64
+	// Released databases are reset by one background goroutine, so a test
+	// does not wait for it; pending counts them by key, and returned is
+	// signalled each time one is done.
+	pending  map[string]int
+	returned *sync.Cond
+	work     chan resetJob
 }
 
 var pool sqlitePool
@@ -63,22 +71,27 @@ type templateState struct {
 	err error
 }
 
-// checkQuery tells whether a database can be reset exactly: its schema,
-// and the connection's state that a test can change (temporary objects,
-// attached databases, the pragmas the fake sets or a test would flip).
-const checkQuery = `SELECT
-	(SELECT schema_version FROM pragma_schema_version),
-	(SELECT count(*) FROM temp.sqlite_master)
-	+ (SELECT count(*) FROM pragma_database_list WHERE name NOT IN ('main', 'temp'))
-	+ ((SELECT foreign_keys FROM pragma_foreign_keys) != 1)
-	+ ((SELECT query_only FROM pragma_query_only) != 0)
-	+ ((SELECT timeout FROM pragma_busy_timeout) != 10000)
-	+ ((SELECT recursive_triggers FROM pragma_recursive_triggers) != 0)`
+// stateChecks tell whether a database can be reset exactly: its schema
+// (checked apart, against the template's schema_version), and the
+// connection's state that a test can change: temporary objects, and the
+// pragmas the fake sets or a test would flip. Each is one plain statement
+// with one integer result: SQLite's pragma table-valued functions prepare a
+// statement each time they run, which would cost more than all of these.
+var stateChecks = []struct {
+	query string
+	want  int64
+}{
+	{"SELECT count(*) FROM temp.sqlite_master", 0},
+	{"PRAGMA foreign_keys", 1},
+	{"PRAGMA query_only", 0},
+	{"PRAGMA busy_timeout", 10000},
+	{"PRAGMA recursive_triggers", 0},
+}
 
-// changesQuery tells whether anything was written since it last ran on
+// changesQueries tell whether anything was written since they last ran on
 // the same connection: total_changes counts the rows this connection
 // changed, data_version changes when another connection commits.
-const changesQuery = "SELECT total_changes(), (SELECT data_version FROM pragma_data_version)"
+var changesQueries = []string{"SELECT total_changes()", "PRAGMA data_version"}
 
 // pooledDB is a database of the pool. Its statements are prepared once per
 // connection, at the driver level: SQLite parses a statement each time it
@@ -94,8 +107,8 @@ type pooledDB struct {
 }
 
 type connStmts struct {
-	check, changes, begin, commit, rollback driver.Stmt
-	reset                                   []driver.Stmt
+	schemaVersion, databases, begin, commit, rollback driver.Stmt
+	checks, changes, reset                            []driver.Stmt
 }
 
 // close finalizes the statements of the connection idle now, the only one
@@ -119,11 +132,26 @@ func (p *pooledDB) close() {
 	p.stmts = nil
 }
 
+// discard closes the database and removes its files.
+func (p *pooledDB) discard() error {
+	p.close()
+	err := p.db.Close()
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(p.path + suffix)
+	}
+	if err != nil {
+		return fmt.Errorf("mockservices: close SQLite database %s: %w", p.path, err)
+	}
+	return nil
+}
+
 func (cs *connStmts) closeAll() {
 	if cs == nil {
 		return
 	}
-	for _, s := range append([]driver.Stmt{cs.check, cs.changes, cs.begin, cs.commit, cs.rollback}, cs.reset...) {
+	all := []driver.Stmt{cs.schemaVersion, cs.databases, cs.begin, cs.commit, cs.rollback}
+	all = append(append(append(all, cs.checks...), cs.changes...), cs.reset...)
+	for _, s := range all {
 		if s != nil {
 			s.Close()
 		}
@@ -151,10 +179,21 @@ func (p *sqlitePool) newPath() (string, error) {
 	return filepath.Join(p.dir, strconv.FormatInt(p.seq.Add(1), 10)+".sqlite"), nil
 }
 
-// get returns an idle database made from the template key, or nil.
+type resetJob struct {
+	key string
+	pd  *pooledDB
+	st  *templateState
+}
+
+// get returns an idle database made from the template key, or nil. When
+// every database of key is still being reset, it waits for one: a reset
+// costs far less than making a database.
 func (p *sqlitePool) get(key string) *pooledDB {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for len(p.idle[key]) == 0 && p.pending[key] > 0 {
+		p.returned.Wait()
+	}
 	dbs := p.idle[key]
 	if len(dbs) == 0 {
 		return nil
@@ -164,26 +203,47 @@ func (p *sqlitePool) get(key string) *pooledDB {
 	return pd
 }
 
-// put resets pd to the template key and keeps it; it reports false when
-// pd cannot be kept, and the caller must close it.
-func (p *sqlitePool) put(ctx context.Context, key string, pd *pooledDB) bool {
+// put hands pd to the background reset, after which it is kept for the
+// next test with the template key; it reports false when pd cannot be
+// kept, and the caller must discard it.
+func (p *sqlitePool) put(key string, pd *pooledDB) bool {
 	st := stateOf(key)
 	if st == nil || st.err != nil || pd.db.Stats().InUse > 0 {
 		return false
 	}
-	if err := pd.resetTo(ctx, st); err != nil {
-		return false
-	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.idle[key]) >= maxIdlePerKey {
+	if len(p.idle[key])+p.pending[key] >= maxIdlePerKey {
+		p.mu.Unlock()
 		return false
 	}
-	if p.idle == nil {
+	if p.work == nil {
 		p.idle = map[string][]*pooledDB{}
+		p.pending = map[string]int{}
+		p.returned = sync.NewCond(&p.mu)
+		p.work = make(chan resetJob, 64)
+		go p.resetLoop()
 	}
-	p.idle[key] = append(p.idle[key], pd)
+	p.pending[key]++
+	p.mu.Unlock()
+	p.work <- resetJob{key: key, pd: pd, st: st}
 	return true
+}
+
+// resetLoop resets released databases for as long as the process lives.
+func (p *sqlitePool) resetLoop() {
+	for j := range p.work {
+		err := j.pd.resetTo(context.Background(), j.st)
+		p.mu.Lock()
+		p.pending[j.key]--
+		if err == nil {
+			p.idle[j.key] = append(p.idle[j.key], j.pd)
+		}
+		p.returned.Broadcast()
+		p.mu.Unlock()
+		if err != nil {
+			_ = j.pd.discard()
+		}
+	}
 }
 
 func stateOf(key string) *templateState {
@@ -276,7 +336,9 @@ var errNotResettable = errors.New("mockservices: the test changed the database's
 // else uses the database now, so the connection pinned here is the only one
 // whose state could differ.
 func (p *pooledDB) resetTo(ctx context.Context, st *templateState) error {
-	ctx = context.WithoutCancel(ctx)
+	if p.db.Stats().InUse > 0 {
+		return errNotResettable
+	}
 	conn, err := p.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -291,18 +353,14 @@ func (p *pooledDB) resetTo(ctx context.Context, st *templateState) error {
 		if err != nil {
 			return err
 		}
-		check, err := queryInts(ctx, cs.check, 2)
+		if err := cs.checkState(ctx, st); err != nil {
+			return err
+		}
+		changes, err := cs.readChanges(ctx)
 		if err != nil {
 			return err
 		}
-		if check[0] != st.schemaVersion || check[1] != 0 {
-			return errNotResettable
-		}
-		changes, err := queryInts(ctx, cs.changes, 2)
-		if err != nil {
-			return err
-		}
-		if c == p.clean && [2]int64(changes) == p.cleanState {
+		if c == p.clean && changes == p.cleanState {
 			return nil // nothing was written: the database is as it was
 		}
 		if err := execStmt(ctx, cs.begin); err != nil {
@@ -318,10 +376,10 @@ func (p *pooledDB) resetTo(ctx context.Context, st *templateState) error {
 			_ = execStmt(ctx, cs.rollback)
 			return err
 		}
-		if changes, err = queryInts(ctx, cs.changes, 2); err != nil {
+		if changes, err = cs.readChanges(ctx); err != nil {
 			return err
 		}
-		p.clean, p.cleanState = c, [2]int64(changes)
+		p.clean, p.cleanState = c, changes
 		return nil
 	})
 }
@@ -345,10 +403,25 @@ func (p *pooledDB) statements(ctx context.Context, conn driver.Conn, st *templat
 	for _, x := range []struct {
 		dst *driver.Stmt
 		q   string
-	}{{&cs.check, checkQuery}, {&cs.changes, changesQuery}, {&cs.begin, "BEGIN IMMEDIATE"}, {&cs.commit, "COMMIT"}, {&cs.rollback, "ROLLBACK"}} {
+	}{{&cs.schemaVersion, "PRAGMA schema_version"}, {&cs.databases, "PRAGMA database_list"},
+		{&cs.begin, "BEGIN IMMEDIATE"}, {&cs.commit, "COMMIT"}, {&cs.rollback, "ROLLBACK"}} {
 		if *x.dst, err = prep(x.q); err != nil {
 			return nil, err
 		}
+	}
+	for _, c := range stateChecks {
+		s, err := prep(c.query)
+		if err != nil {
+			return nil, err
+		}
+		cs.checks = append(cs.checks, s)
+	}
+	for _, q := range changesQueries {
+		s, err := prep(q)
+		if err != nil {
+			return nil, err
+		}
+		cs.changes = append(cs.changes, s)
 	}
 	for _, q := range st.reset {
 		s, err := prep(q)
@@ -362,6 +435,57 @@ func (p *pooledDB) statements(ctx context.Context, conn driver.Conn, st *templat
 	}
 	p.stmts[conn] = cs
 	return cs, nil
+}
+
+// checkState returns errNotResettable unless the connection's database
+// has the template's schema and the connection the fake's state.
+func (cs *connStmts) checkState(ctx context.Context, st *templateState) error {
+	v, err := queryInts(ctx, cs.schemaVersion, 1)
+	if err != nil {
+		return err
+	}
+	if v[0] != st.schemaVersion {
+		return errNotResettable
+	}
+	for i, c := range stateChecks {
+		v, err := queryInts(ctx, cs.checks[i], 1)
+		if err != nil {
+			return err
+		}
+		if v[0] != c.want {
+			return errNotResettable
+		}
+	}
+	// No attached database: only main (and temp) are listed.
+	rows, err := cs.databases.(driver.StmtQueryContext).QueryContext(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	vals := make([]driver.Value, len(rows.Columns()))
+	for {
+		if err := rows.Next(vals); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if name := fmt.Sprint(vals[1]); name != "main" && name != "temp" {
+			return errNotResettable
+		}
+	}
+}
+
+// readChanges runs changesQueries.
+func (cs *connStmts) readChanges(ctx context.Context) ([2]int64, error) {
+	var out [2]int64
+	for i, s := range cs.changes {
+		v, err := queryInts(ctx, s, 1)
+		if err != nil {
+			return out, err
+		}
+		out[i] = v[0]
+	}
+	return out, nil
 }
 
 func execStmt(ctx context.Context, s driver.Stmt) error {
