@@ -1,6 +1,7 @@
 package testbackend
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -31,9 +32,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !t.tb.servesHost(req.URL.Host) {
 		return nil, fmt.Errorf("testbackend: the test client only serves this test backend, but the request is for %s; use a path such as \"/api/<pluginId>/...\" or a URL from Backend.URL, and http.DefaultClient for other hosts", req.URL.Redacted())
 	}
+	// As over a wire, the server's request context carries none of the
+	// client's values, and is cancelled when the client gives up or when
+	// the handler returns.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := context.AfterFunc(req.Context(), cancel)
+	defer stop()
 	// A RoundTripper must not modify the request: build the server's view
 	// of it, as http.Server would from the wire.
-	sreq := req.Clone(req.Context())
+	sreq := req.Clone(ctx)
 	if sreq.URL.Host == "" {
 		sreq.URL.Host = inProcessHost
 	}
@@ -49,14 +57,6 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if sreq.Body == nil {
 		sreq.Body = http.NoBody
 	}
-	// As over a wire, the server's request context carries none of the
-	// client's values, and is cancelled when the client gives up or when
-	// the handler returns.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stop := context.AfterFunc(req.Context(), cancel)
-	defer stop()
-	sreq = sreq.WithContext(ctx)
 	if err := t.tb.addDefaultCredentials(req.Context(), sreq); err != nil {
 		return nil, err
 	}
@@ -68,8 +68,20 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp := rec.Result()
 	resp.Request = req
+	// The recorder's body, in a type that Request.Do knows, so that it
+	// need not copy it.
+	resp.Body = &recordedBody{Reader: bytes.NewReader(rec.Body.Bytes()), data: rec.Body.Bytes()}
 	return resp, nil
 }
+
+// recordedBody is the body of a response served in-process: data, read
+// through the Reader.
+type recordedBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (*recordedBody) Close() error { return nil }
 
 // withoutDefaultCredentials marks ctx so that a request made with it is
 // sent without the default user's credentials.
