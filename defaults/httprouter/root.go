@@ -129,7 +129,7 @@ func (rt *Root) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		tw := &responseWriter{ResponseWriter: w}
-		serveRecovering(rt.logger, "request", tw, r, rt.handler)
+		serveRecovering(rt.logger, "", tw, r, rt.handler)
 		rt.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", tw.status,
 			"duration", time.Since(start))
 	})

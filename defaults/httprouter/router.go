@@ -96,6 +96,7 @@ type Router struct {
 	pause       time.Duration
 	maxBody     int64
 	disableAuth bool
+	handler     http.Handler // rt.serve
 
 	startOnce, stopOnce sync.Once
 	started, stopping   chan struct{}
@@ -155,6 +156,7 @@ func New(opts Options) (*Router, error) {
 		started:     make(chan struct{}),
 		stopping:    make(chan struct{}),
 	}
+	rt.handler = http.HandlerFunc(rt.serve)
 	if rt.logger == nil {
 		rt.logger = discardLogger()
 	}
@@ -341,7 +343,7 @@ func (rt *Router) Routes() []core.Route {
 // ServeHTTP serves a request whose path is under the mount.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tw := &responseWriter{ResponseWriter: w}
-	serveRecovering(rt.logger, "request in plugin '"+rt.id+"'", tw, r, http.HandlerFunc(rt.serve))
+	serveRecovering(rt.logger, rt.id, tw, r, rt.handler)
 }
 
 func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {

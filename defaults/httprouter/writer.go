@@ -58,12 +58,13 @@ func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 
 // serveRecovering serves r with next, turning a panic into a 500 JSON
 // error that reveals nothing of the panic. The panic is logged with its
-// stack; where says where it happened, for the log message. A panic after
+// stack, as a panic serving a request in the plugin pluginID ("" for the
+// root router). A panic after
 // the response has begun cannot be answered with an error: the handler is
 // then aborted with http.ErrAbortHandler, so that net/http closes the
 // connection instead of sending a truncated response that looks whole.
 // http.ErrAbortHandler itself passes through, unlogged.
-func serveRecovering(logger core.Logger, where string, w *responseWriter, r *http.Request, next http.Handler) {
+func serveRecovering(logger core.Logger, pluginID string, w *responseWriter, r *http.Request, next http.Handler) {
 	defer func() {
 		v := recover()
 		if v == nil {
@@ -71,6 +72,10 @@ func serveRecovering(logger core.Logger, where string, w *responseWriter, r *htt
 		}
 		if v == http.ErrAbortHandler {
 			panic(v)
+		}
+		where := "request"
+		if pluginID != "" {
+			where = "request in plugin '" + pluginID + "'"
 		}
 		logger.Error("panic serving "+where, "method", r.Method, "path", r.URL.Path,
 			"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
