@@ -213,6 +213,9 @@ func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
 		s.records = append(s.records, h.convert(r.Time, r.Level, r.Message, attrs))
 		return nil
 	}
+	if s.pending == nil {
+		s.pending = make([]captured, 0, 8) // a test backend's start and stop log about six
+	}
 	s.pending = append(s.pending, captured{h: h, time: r.Time, level: r.Level, message: r.Message, attrs: attrs})
 	return nil
 }
