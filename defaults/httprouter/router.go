@@ -216,6 +216,10 @@ func (rt *Router) Handle(pattern string, h http.Handler) {
 	node := rt.node.next(pattern)
 	rt.node = node
 	if node.err == nil {
+		if rt.patterns == nil {
+			// Most plugins have a handful of routes.
+			rt.patterns, rt.handlers = make([]string, 0, 8), make([]http.Handler, 0, 8)
+		}
 		rt.patterns = append(rt.patterns, pattern)
 		rt.handlers = append(rt.handlers, h)
 		rt.mux = nil // node's, fetched when a request needs it
