@@ -153,7 +153,8 @@ const (
 )
 
 func newValidator(b *Backend) *validator {
-	return &validator{b: b, state: make(map[*ServiceFactory]checkState, len(b.installed))}
+	n := len(b.installed)
+	return &validator{b: b, state: make(map[*ServiceFactory]checkState, n), order: make([]*ServiceFactory, 0, n)}
 }
 
 func (v *validator) add(p Problem) {
@@ -184,7 +185,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 	plugins, modules := v.checkFeatures()
 	owners := v.checkExtensionPoints(plugins, modules)
 
-	p := &plan{}
+	p := &plan{plugins: make([]*pluginPlan, 0, len(plugins))}
 	// Root services are eager: every installed root factory is created.
 	for _, id := range b.installed {
 		svc := b.installedRef(id)
@@ -239,6 +240,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 	v.checkCycles()
 
 	p.validated = v.order
+	p.rootFactories = make([]*ServiceFactory, 0, len(v.order))
 	for _, f := range v.order {
 		if f.ref.Scope() == core.RootScope {
 			p.rootFactories = append(p.rootFactories, f)
