@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -106,4 +107,33 @@ func TestHealthStatusOK(t *testing.T) {
 	if !(core.HealthStatus{Status: "ok"}).OK() || (core.HealthStatus{Status: "error"}).OK() {
 		t.Error("HealthStatus.OK() is wrong")
 	}
+}
+
+// FuzzParseEntityRefFollowsTheGrammar checks ParseEntityRef, which reads
+// refs by hand, against the grammar as a regular expression; go test runs
+// the seeds, go test -fuzz more.
+func FuzzParseEntityRefFollowsTheGrammar(f *testing.F) {
+	grammar := regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9_-]*):([a-zA-Z0-9][a-zA-Z0-9._-]*)/([a-zA-Z0-9][a-zA-Z0-9._@-]*)$`)
+	for _, s := range []string{
+		"user:default/alice", "User:Default/Alice", "group:default/team-a", "component:ns.1/my_thing@v2",
+		"", ":", "/", ":/", "user:", "user:/", "user:default/", ":default/alice", "user:/alice",
+		"1user:default/alice", "user:.default/alice", "user:default/.alice", "user:default/a/b",
+		"user:de:fault/alice", "user:default/al:ice", "user:default/alice\n", " user:default/alice",
+		"us er:default/alice", "user:default/ali ce", "user_x-y:a.b_c-d/e.f_g-h@i", "user:default/é",
+		"user:default/alice/", "user::default/alice", "u:d/a", "U:D/A", "user:-x/alice", "user:default/@a",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := core.ParseEntityRef(s)
+		m := grammar.FindStringSubmatch(s)
+		switch {
+		case m == nil && err == nil:
+			t.Fatalf("ParseEntityRef(%q) = %+v, want an error: the grammar does not match", s, got)
+		case m != nil && err != nil:
+			t.Fatalf("ParseEntityRef(%q) error = %v; the grammar matches", s, err)
+		case m != nil && (got.Kind != strings.ToLower(m[1]) || got.Namespace != m[2] || got.Name != m[3]):
+			t.Fatalf("ParseEntityRef(%q) = %+v, want kind %q, namespace %q, name %q", s, got, strings.ToLower(m[1]), m[2], m[3])
+		}
+	})
 }
