@@ -192,13 +192,16 @@ func (r *Request) build(t testing.TB) (*http.Request, error) {
 // Do sends the request through [Backend.Client] and returns the response,
 // its body read. It fails the test if the request cannot be sent.
 func (r *Request) Do(t testing.TB) *Response {
-	t.Helper()
+	// t.Helper is called before a failure only: it walks the stack, and
+	// Do runs for every request. (Do fails the test only itself.)
 	req, err := r.build(t)
 	if err != nil {
+		t.Helper()
 		t.Fatalf("testbackend: %s %s: %v", r.method, r.path, err)
 	}
 	resp, err := r.tb.client.Do(req)
 	if err != nil {
+		t.Helper()
 		t.Fatalf("testbackend: %s %s: %v", r.method, r.path, err)
 	}
 	if b, ok := resp.Body.(*recordedBody); ok && b.Len() == len(b.data) {
@@ -208,6 +211,7 @@ func (r *Request) Do(t testing.TB) *Response {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
+		t.Helper()
 		t.Fatalf("testbackend: %s %s: reading the response body: %v", r.method, r.path, err)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
@@ -232,8 +236,8 @@ func (r *Response) String() string {
 // ExpectStatus fails the test now, showing the body, if the status code is
 // not want.
 func (r *Response) ExpectStatus(t testing.TB, want int) *Response {
-	t.Helper()
 	if r.StatusCode != want {
+		t.Helper() // only on failure, as in Request.Do
 		t.Fatalf("%s %s: status %d %s, want %d %s; body:\n%s", r.Request.Method, r.Request.URL.RequestURI(),
 			r.StatusCode, http.StatusText(r.StatusCode), want, http.StatusText(want), bytes.TrimSpace(r.body))
 	}

@@ -48,13 +48,16 @@ type Backend struct {
 // answered 401 unless an auth policy opens its path or the test backend
 // has a default user ([WithDefaultUser]).
 func Start(t testing.TB, features ...backend.Feature) *Backend {
-	t.Helper()
+	// t.Helper is called before a failure only: it walks the stack, and
+	// tests start many backends. (Start fails the test only itself.)
 	s, err := newSettings(features)
 	if err != nil {
+		t.Helper()
 		t.Fatalf("testbackend.Start: %v", err)
 	}
 	tb := &Backend{defaultUser: s.defaultUser, auth: mockAuth{}}
 	if tb.b, err = s.build(t, tb); err != nil {
+		t.Helper()
 		t.Fatalf("testbackend.Start: %v", err)
 	}
 	if s.real != nil {
@@ -65,9 +68,11 @@ func Start(t testing.TB, features ...backend.Feature) *Backend {
 	t.Cleanup(func() { tb.stop(t) })
 	ctx := t.Context()
 	if err := tb.b.Start(ctx); err != nil {
+		t.Helper()
 		t.Fatalf("testbackend.Start: %v", err)
 	}
 	if _, err := tb.rootHandler(); err != nil {
+		t.Helper()
 		t.Fatalf("testbackend.Start: %v", err)
 	}
 	return tb
@@ -75,9 +80,9 @@ func Start(t testing.TB, features ...backend.Feature) *Backend {
 
 // stop stops the backend, then closes the listener if one was started.
 func (tb *Backend) stop(t testing.TB) {
-	t.Helper()
 	// t.Context is already cancelled in cleanup; stop hooks get their own.
 	if err := tb.b.Stop(context.Background()); err != nil {
+		t.Helper() // only on failure, as in Start
 		t.Errorf("testbackend: stopping the backend: %v", err)
 	}
 	tb.srvMu.Lock()
