@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"regexp"
 
 	"github.com/greenroom-dev/greenroom/core"
 )
@@ -15,8 +14,25 @@ type Feature interface {
 	isFeature()
 }
 
-// idPattern is the pattern of plugin and module ids.
-var idPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+// validID reports whether id is a valid plugin or module id, matching
+// ^[a-z][a-z0-9]*(-[a-z0-9]+)*$: lowercase letters and digits in words
+// separated by single dashes, starting with a letter. It is checked by hand
+// rather than with a regular expression because every Start checks every
+// id.
+func validID(id string) bool {
+	if id == "" || id[0] < 'a' || id[0] > 'z' || id[len(id)-1] == '-' {
+		return false
+	}
+	for i := 1; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case c == '-' && id[i-1] != '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Plugin is a backend plugin: an id, an init function with its declared
 // dependencies, and the extension points it offers to its modules.

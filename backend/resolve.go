@@ -48,7 +48,7 @@ func ResolveAll[T any](ctx context.Context, b *Backend, ref core.ServiceRef[T], 
 }
 
 func (b *Backend) resolveChecked(ctx context.Context, svc core.ServiceInfo, pluginID string) (reflect.Value, error) {
-	if svc.Scope() == core.PluginScope && !idPattern.MatchString(pluginID) {
+	if svc.Scope() == core.PluginScope && !validID(pluginID) {
 		return reflect.Value{}, fmt.Errorf("backend.Resolve(%s): invalid plugin id '%s'; %s is plugin scoped, so pass the id of the plugin to resolve it for, matching %s", svc, pluginID, svc, idRule)
 	}
 	if svc.Scope() == core.RootScope {

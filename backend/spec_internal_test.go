@@ -3,6 +3,7 @@ package backend
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -42,4 +43,18 @@ func TestSpecCacheSeesLaterRefs(t *testing.T) {
 	if len(after) != 1 || after[0].problem != "" || after[0].ref == nil || after[0].ref.ID() != ref.ID() {
 		t.Fatalf("after the ref is declared: %+v, want the field resolved to %s", after, ref)
 	}
+}
+
+// FuzzValidIDFollowsThePattern checks validID against the pattern it
+// implements; go test runs the seeds, go test -fuzz more.
+func FuzzValidIDFollowsThePattern(f *testing.F) {
+	pattern := regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	for _, s := range []string{"", "a", "todo", "todo-list", "todo2", "a-1-b", "-a", "a-", "a--b", "A", "aB", "1a", "a_b", "a.b", "a b", "todo-", "é", "a\n", "a-b-", "ab-c2-d3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validID(s), pattern.MatchString(s); got != want {
+			t.Errorf("validID(%q) = %v, want %v", s, got, want)
+		}
+	})
 }

@@ -322,7 +322,7 @@ func (v *validator) checkFeatures() ([]*Plugin, []*Module) {
 		switch f := feat.(type) {
 		case *Plugin:
 			switch {
-			case !idPattern.MatchString(f.id):
+			case !validID(f.id):
 				v.add(Problem{Plugin: f.id, Message: fmt.Sprintf("Invalid plugin id '%s': plugin ids must match %s", f.id, idRule)})
 				continue
 			case pluginIDs[f.id]:
@@ -335,10 +335,10 @@ func (v *validator) checkFeatures() ([]*Plugin, []*Module) {
 			}
 		case *Module:
 			switch {
-			case !idPattern.MatchString(f.pluginID):
+			case !validID(f.pluginID):
 				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("Invalid plugin id '%s' for module '%s': plugin ids must match %s", f.pluginID, f.moduleID, idRule)})
 				continue
-			case !idPattern.MatchString(f.moduleID):
+			case !validID(f.moduleID):
 				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("Invalid module id '%s' for plugin '%s': module ids must match %s", f.moduleID, f.pluginID, idRule)})
 				continue
 			case moduleIDs[moduleKey{f.pluginID, f.moduleID}]:
