@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/refgen"
 )
 
 // Backend is a set of plugins, modules and service factories that starts and
@@ -270,7 +271,7 @@ func (b *Backend) Start(ctx context.Context) error {
 	b.startDone = make(chan struct{})
 	ctx, cancel := context.WithCancelCause(ctx)
 	b.cancelStart = cancel
-	p, problems := b.validate()
+	p, problems := b.plan()
 	if p != nil {
 		b.validated = p.validated
 	}
@@ -285,6 +286,23 @@ func (b *Backend) Start(ctx context.Context) error {
 		return fmt.Errorf("backend.Start: %w", err)
 	}
 	return b.run(ctx, p)
+}
+
+// plan returns the plan of b's wiring, from the cache of plans (see
+// plans) or by validating it. b.mu must be held.
+func (b *Backend) plan() (*plan, []Problem) {
+	hash, cacheable := b.wiringHash()
+	if cacheable {
+		if p := b.cachedPlan(hash); p != nil {
+			return p, nil
+		}
+	}
+	gen := refgen.Current() // before validating, as specOf does
+	p, problems := b.validate()
+	if cacheable && p != nil {
+		b.cachePlan(hash, gen, p)
+	}
+	return p, problems
 }
 
 // run creates the root services and starts the plugins of a valid plan.

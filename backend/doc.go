@@ -57,11 +57,13 @@
 // [Backend.Start] first validates the whole wiring and reports every
 // problem at once in a [*WiringError]: missing services, fields that name
 // no service, cycles, duplicate ids, scope violations, misused extension
-// points. No factory or init runs until the wiring is valid. Then it creates
-// the root services and starts the plugins concurrently: for each plugin,
-// its eager services, its modules, its init and its startup hooks. When
-// every plugin has started, the root startup hooks run. A failure names the
-// plugin or module and wraps its cause.
+// points. No factory or init runs until the wiring is valid. (A backend
+// wired like an earlier one of the process, with factories of the same refs
+// and dependency types and the same plugins and modules, reuses the earlier
+// validation.) Then it creates the root services and starts the plugins
+// concurrently: for each plugin, its eager services, its modules, its init
+// and its startup hooks. When every plugin has started, the root startup
+// hooks run. A failure names the plugin or module and wraps its cause.
 //
 // [Backend.Stop] runs the root before-shutdown hooks, then every plugin's
 // shutdown hooks (the plugins concurrently), then the root shutdown hooks.
