@@ -96,8 +96,10 @@ func (b *Backend) wiringEntry(pos int) (e wiringEntry, ok bool) {
 	return wiringEntry{}, false
 }
 
-// wiringHash returns the hash of b's wiring, or ok false if it holds a
-// feature that is not cached. b.mu must be held.
+// wiringHash returns a hash of b's wiring, or ok false if it holds a
+// feature that is not cached. b.mu must be held. It hashes the kinds and
+// the ids of the entries only, which is quicker than hashing the entries
+// whole; cachedPlan compares them whole.
 func (b *Backend) wiringHash() (hash uint64, ok bool) {
 	var h maphash.Hash
 	h.SetSeed(plans.seed)
@@ -106,7 +108,17 @@ func (b *Backend) wiringHash() (hash uint64, ok bool) {
 		if !ok {
 			return 0, false
 		}
-		maphash.WriteComparable(&h, e)
+		h.WriteByte(byte(e.kind))
+		switch f := e.feature.(type) {
+		case *Plugin:
+			h.WriteString(f.id)
+		case *Module:
+			h.WriteString(f.pluginID)
+			h.WriteString(f.moduleID)
+		}
+		if e.ref != nil {
+			h.WriteString(e.ref.ID())
+		}
 	}
 	return h.Sum64(), true
 }
