@@ -95,10 +95,7 @@ func openSQLiteFile(path string) (*sql.DB, error) {
 	q.Add("_pragma", "synchronous(OFF)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("mockservices: open SQLite database %s: %w", path, err)
-	}
+	db := openCachingSQLite("file:" + path + "?" + q.Encode())
 	// One idle connection: a recycled database keeps its parsed schema
 	// there, and it is the only connection whose state a reset must check.
 	db.SetMaxIdleConns(1)
