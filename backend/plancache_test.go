@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -162,6 +163,21 @@ func TestPlanCache(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a factory given to Add", func(t *testing.T) {
+		var events [2]pcEvents
+		for i := range events {
+			e := &events[i]
+			d := pcDefaults(e)
+			cached, err := pcStart(t, d[:1], e, pcB, d[1], pcA)
+			if cached != (i == 1) || err != nil {
+				t.Fatalf("start %d: cached %v, error %v; want the second one cached", i+1, cached, err)
+			}
+		}
+		got, want := slices.Sorted(slices.Values(events[1].events)), slices.Sorted(slices.Values(events[0].events))
+		if !slices.Equal(got, want) || !slices.Contains(got, "eager:pc-a") {
+			t.Errorf("events %q, want those of the validated start %q, with the added factory's", events[1].events, events[0].events)
+		}
+	})
 	t.Run("a ref declared since", func(t *testing.T) {
 		refgen.Declared()
 		var e pcEvents
@@ -169,6 +185,24 @@ func TestPlanCache(t *testing.T) {
 			t.Fatalf("cached %v, error %v; want a validated plan", cached, err)
 		}
 	})
+}
+
+// TestPlanCacheIsBounded checks that the cache of plans does not grow past
+// maxPlans when every backend has new plugins.
+func TestPlanCacheIsBounded(t *testing.T) {
+	var e pcEvents
+	d := pcDefaults(&e)
+	for i := range maxPlans + 10 {
+		if _, err := pcStart(t, d, &e, pcPluginOf(fmt.Sprintf("pc-bounded%d", i))); err != nil {
+			t.Fatal(err)
+		}
+		plans.mu.Lock()
+		n := plans.n
+		plans.mu.Unlock()
+		if n > maxPlans {
+			t.Fatalf("after %d wirings the cache holds %d plans, want at most %d", i+1, n, maxPlans)
+		}
+	}
 }
 
 // plugMissing is a service type no ref declares.

@@ -3,6 +3,7 @@ package httprouter
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -117,4 +118,16 @@ func TestRoutersShareServeMuxesConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestRouteNeedsDispatch checks that a route of a shared ServeMux served
+// without a router's dispatch panics, naming the mistake, rather than
+// serving with another router's handler.
+func TestRouteNeedsDispatch(t *testing.T) {
+	defer func() {
+		if v := recover(); v == nil || !strings.Contains(fmt.Sprint(v), "without the router's dispatch") {
+			t.Errorf("panic = %v, want one naming the missing dispatch", v)
+		}
+	}()
+	route(0).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 }
