@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/httpcreds"
 )
 
 // Default identities of the mock callers.
@@ -32,10 +33,6 @@ const (
 	limitedTokenPrefix = "mock-limited-user-token"
 	serviceTokenPrefix = "mock-service-token"
 )
-
-// cookieName is the auth cookie of the reserved cookie endpoint, shared
-// with the production HTTPAuth.
-const cookieName = "greenroom-auth"
 
 // mockClaims is the JSON payload of a mock token after its prefix and ':'.
 type mockClaims struct {
@@ -171,7 +168,7 @@ func (c Caller) Cookie() *http.Cookie {
 	if prefix, payload, ok := strings.Cut(token, ":"); ok && strings.HasPrefix(payload, "{") {
 		token = prefix + ":" + base64.RawURLEncoding.EncodeToString([]byte(payload))
 	}
-	return &http.Cookie{Name: cookieName, Value: token}
+	return &http.Cookie{Name: httpcreds.CookieName, Value: token}
 }
 
 // String describes the caller, such as "mock user user:default/alice".

@@ -2,13 +2,11 @@ package mockservices
 
 import (
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/errs"
-	"github.com/greenroom-dev/greenroom/internal/reqctx"
+	"github.com/greenroom-dev/greenroom/internal/httpcreds"
 )
 
 // HTTPAuthService is a fake [core.HTTPAuth] that reads mock tokens through
@@ -45,34 +43,16 @@ func HTTPAuth(auth core.Auth, opts ...HTTPAuthOption) *HTTPAuthService {
 	return h
 }
 
-// bearerToken returns the token of an Authorization header "Bearer
-// <token>": the scheme in any case, one or more spaces, and a token with no
-// whitespace, as production's pattern (?i)^Bearer +(\S+)$ reads it. It is
-// written out because a regular expression cost a few microseconds on
-// every request of every test.
-func bearerToken(header string) (string, bool) {
-	const scheme = "Bearer"
-	if len(header) <= len(scheme) || !strings.EqualFold(header[:len(scheme)], scheme) || header[len(scheme)] != ' ' {
-		return "", false
-	}
-	token := strings.TrimLeft(header[len(scheme):], " ")
-	// \S is everything but the ASCII white space \t \n \f \r and space.
-	if token == "" || strings.ContainsAny(token, "\t\n\f\r ") {
-		return "", false
-	}
-	return token, true
-}
-
 // Credentials implements [core.HTTPAuth]. A disallowed none principal is
 // an [errs.Authentication] error "Missing credentials"; a disallowed user or
 // service an [errs.NotAllowed] error "This endpoint does not allow '<type>'
 // credentials".
 func (h *HTTPAuthService) Credentials(r *http.Request, allow ...core.PrincipalType) (core.Credentials, error) {
-	st := reqctx.From(r.Context())
-	c, err := st.Credentials(func() (core.Credentials, error) { return h.authenticate(r, st) })
-	if err == nil {
-		err = checkAllowed(c, allow)
+	noToken := h.auth.NoneCredentials()
+	if h.defaultCred != nil {
+		noToken = *h.defaultCred
 	}
+	c, err := httpcreds.Credentials(r, h.auth, noToken, allow)
 	args := []any{r.Method + " " + r.URL.RequestURI()}
 	for _, a := range allow {
 		args = append(args, a)
@@ -82,42 +62,6 @@ func (h *HTTPAuthService) Credentials(r *http.Request, allow ...core.PrincipalTy
 		return core.Credentials{}, err
 	}
 	return c, nil
-}
-
-func (h *HTTPAuthService) authenticate(r *http.Request, st *reqctx.State) (core.Credentials, error) {
-	limitedAccess := st != nil && st.LimitedAccess
-	var token string
-	if t, ok := bearerToken(r.Header.Get("Authorization")); ok {
-		token = t
-	} else if limitedAccess {
-		if ck, err := r.Cookie(cookieName); err == nil {
-			token = ck.Value
-		}
-	}
-	if token == "" {
-		if h.defaultCred != nil {
-			return *h.defaultCred, nil
-		}
-		return h.auth.NoneCredentials(), nil
-	}
-	c, err := h.auth.Authenticate(r.Context(), token)
-	if err != nil {
-		return core.Credentials{}, err
-	}
-	if c.Limited && !limitedAccess {
-		return core.Credentials{}, errs.NewAuthentication("Limited user token is not allowed here")
-	}
-	return c, nil
-}
-
-func checkAllowed(c core.Credentials, allow []core.PrincipalType) error {
-	if len(allow) == 0 || slices.Contains(allow, c.Type()) {
-		return nil
-	}
-	if c.IsNone() {
-		return errs.NewAuthentication("Missing credentials")
-	}
-	return errs.NewNotAllowed("This endpoint does not allow '%s' credentials", c.Type())
 }
 
 // IssueUserCookie implements [core.HTTPAuth]: it sets the auth cookie to a
@@ -132,14 +76,14 @@ func (h *HTTPAuthService) IssueUserCookie(w http.ResponseWriter, r *http.Request
 func (h *HTTPAuthService) issueUserCookie(w http.ResponseWriter, r *http.Request, creds core.Credentials) (time.Time, error) {
 	switch creds.Type() {
 	case core.PrincipalNone:
-		http.SetCookie(w, &http.Cookie{Name: cookieName, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		http.SetCookie(w, &http.Cookie{Name: httpcreds.CookieName, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		return time.Time{}, nil
 	case core.PrincipalUser:
 		token, exp, err := h.auth.LimitedUserToken(r.Context(), creds)
 		if err != nil {
 			return time.Time{}, err
 		}
-		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/", Expires: exp, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		http.SetCookie(w, &http.Cookie{Name: httpcreds.CookieName, Value: token, Path: "/", Expires: exp, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		return exp, nil
 	default:
 		return time.Time{}, errs.NewNotAllowed("Refused to issue cookie for non-user principal '%s'", creds.Type())

@@ -5,17 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
-	"slices"
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/errs"
-	"github.com/greenroom-dev/greenroom/internal/reqctx"
+	"github.com/greenroom-dev/greenroom/internal/httpcreds"
 )
-
-// bearerPattern matches an Authorization header carrying a bearer token.
-var bearerPattern = regexp.MustCompile(`(?i)^Bearer +(\S+)$`)
 
 type httpAuth struct {
 	auth   core.Auth
@@ -42,45 +37,7 @@ func NewHTTPAuth(auth core.Auth, externalBaseURL string) (core.HTTPAuth, error) 
 // user-cookie auth policy, from the auth cookie when there is no header.
 // Limited user tokens are accepted only on those paths.
 func (h *httpAuth) Credentials(r *http.Request, allow ...core.PrincipalType) (core.Credentials, error) {
-	state := reqctx.From(r.Context())
-	limitedAccess := state != nil && state.LimitedAccess
-	creds, err := state.Credentials(func() (core.Credentials, error) {
-		token := bearerToken(r)
-		if token == "" && limitedAccess {
-			if c, err := r.Cookie(CookieName); err == nil {
-				token = c.Value
-			}
-		}
-		if token == "" {
-			return h.auth.NoneCredentials(), nil
-		}
-		c, err := h.auth.Authenticate(r.Context(), token)
-		if err != nil {
-			return core.Credentials{}, err
-		}
-		if c.Limited && !limitedAccess {
-			return core.Credentials{}, errs.NewAuthentication("Limited user token is not allowed here")
-		}
-		return c, nil
-	})
-	if err != nil {
-		return core.Credentials{}, err
-	}
-	if len(allow) > 0 && !slices.Contains(allow, creds.Type()) {
-		if creds.IsNone() {
-			return core.Credentials{}, errs.NewAuthentication("Missing credentials")
-		}
-		return core.Credentials{}, errs.NewNotAllowed("This endpoint does not allow '%s' credentials", creds.Type())
-	}
-	return creds, nil
-}
-
-func bearerToken(r *http.Request) string {
-	m := bearerPattern.FindStringSubmatch(r.Header.Get("Authorization"))
-	if m == nil {
-		return ""
-	}
-	return m[1]
+	return httpcreds.Credentials(r, h.auth, h.auth.NoneCredentials(), allow)
 }
 
 // IssueUserCookie sets the auth cookie to a limited token for the user and

@@ -18,6 +18,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/httpcreds"
 )
 
 // The JWT "typ" header values of the three token kinds.
@@ -35,7 +36,7 @@ const (
 )
 
 // CookieName is the name of the cookie that carries a limited user token.
-const CookieName = "greenroom-auth"
+const CookieName = httpcreds.CookieName
 
 // userTokenAlgorithms are the signature algorithms accepted for user tokens.
 // The header's alg is only used to pick among these; a token whose alg is

@@ -1,17 +1,17 @@
-package mockservices
+package httpcreds
 
 import (
 	"regexp"
 	"testing"
 )
 
-// production is the pattern of production's HTTPAuth (package
-// defaults/auth), which bearerToken replaces in the fake.
-var production = regexp.MustCompile(`(?i)^Bearer +(\S+)$`)
+// bearerPattern is the reading of the Authorization header that
+// BearerToken implements without a regular expression.
+var bearerPattern = regexp.MustCompile(`(?i)^Bearer +(\S+)$`)
 
-// FuzzBearerTokenReadsLikeProduction checks bearerToken against the
+// FuzzBearerTokenReadsLikeThePattern checks BearerToken against the
 // production pattern; go test runs the seeds below, go test -fuzz more.
-func FuzzBearerTokenReadsLikeProduction(f *testing.F) {
+func FuzzBearerTokenReadsLikeThePattern(f *testing.F) {
 	headers := []string{
 		"", "Bearer", "Bearer ", "Bearer  ", "Bearer x", "bearer x", "BEARER x", "bEaReR x",
 		"Bearer   spaced", "Bearer\tx", "Bearer x y", "Bearer x ", "Bearer x\n", "Bearer x\t",
@@ -25,11 +25,11 @@ func FuzzBearerTokenReadsLikeProduction(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, h string) {
 		want, wantOK := "", false
-		if m := production.FindStringSubmatch(h); m != nil {
+		if m := bearerPattern.FindStringSubmatch(h); m != nil {
 			want, wantOK = m[1], true
 		}
-		if got, ok := bearerToken(h); got != want || ok != wantOK {
-			t.Errorf("bearerToken(%q) = %q, %v; production reads %q, %v", h, got, ok, want, wantOK)
+		if got, ok := BearerToken(h); got != want || ok != wantOK {
+			t.Errorf("BearerToken(%q) = %q, %v; the pattern reads %q, %v", h, got, ok, want, wantOK)
 		}
 	})
 }
