@@ -92,9 +92,9 @@ func RootHTTPRouterFactory() *backend.ServiceFactory {
 }
 
 // HTTPRouterFactory returns the factory of the production plugin router
-// (httprouter.Factory), mounted on the root router at /api/<pluginId> and
+// (httprouter.Factory()), mounted on the root router at /api/<pluginId> and
 // secure by default.
-func HTTPRouterFactory() *backend.ServiceFactory { return httprouter.Factory }
+func HTTPRouterFactory() *backend.ServiceFactory { return httprouter.Factory() }
 
 // AuthFactory returns a factory of an [Auth] fake per plugin. It reads
 // backend.auth.dangerouslyDisableDefaultAuthPolicy, with which

@@ -234,7 +234,7 @@ func (s *settings) defaults(t testing.TB, tb *Backend) ([]*backend.ServiceFactor
 	fs = append(fs, sharedFakes...)
 	fs = append(fs, mockservices.DatabaseFactory(t), discovery)
 	if s.realAuth {
-		fs = append(fs, auth.AuthFactory, auth.HTTPAuthFactory, auth.UserInfoFactory)
+		fs = append(fs, auth.AuthFactory(), auth.HTTPAuthFactory(), auth.UserInfoFactory())
 	}
 	return fs, nil
 }

@@ -62,7 +62,7 @@ backend:
 		backend.NewRootServiceFactory(core.RootConfigRef, func(context.Context, struct{}) (core.RootConfig, error) { return cfg, nil }),
 		backend.NewPluginServiceFactory(core.DiscoveryRef, func(context.Context, struct{}) (core.Discovery, error) { return localDiscovery{}, nil }),
 		backend.NewPluginServiceFactory(core.LoggerRef, func(context.Context, struct{}) (core.Logger, error) { return stdLogger{slog.Default()}, nil }),
-		auth.AuthFactory, auth.HTTPAuthFactory, auth.UserInfoFactory,
+		auth.AuthFactory(), auth.HTTPAuthFactory(), auth.UserInfoFactory(),
 	))
 	catalog, err := backend.Resolve(ctx, b, core.AuthRef, "catalog")
 	if err != nil {

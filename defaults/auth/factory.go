@@ -20,16 +20,18 @@ type authDeps struct {
 	Plugin    core.PluginMetadata
 }
 
-// AuthFactory provides core.Auth. Its root context is the backend's
+// AuthFactory returns the factory of core.Auth. Its root context is the backend's
 // [Keyring], built once from backend.auth; every plugin gets its own
 // service key pair.
-var AuthFactory = backend.NewPluginServiceFactoryWithContext(core.AuthRef,
-	func(ctx context.Context, d authRootDeps) (*Keyring, error) {
-		return NewKeyring(d.Config)
-	},
-	func(ctx context.Context, k *Keyring, d authDeps) (core.Auth, error) {
-		return NewAuth(k, d.Plugin.ID(), d.Discovery, d.Logger)
-	})
+func AuthFactory() *backend.ServiceFactory {
+	return backend.NewPluginServiceFactoryWithContext(core.AuthRef,
+		func(ctx context.Context, d authRootDeps) (*Keyring, error) {
+			return NewKeyring(d.Config)
+		},
+		func(ctx context.Context, k *Keyring, d authDeps) (core.Auth, error) {
+			return NewAuth(k, d.Plugin.ID(), d.Discovery, d.Logger)
+		})
+}
 
 // httpAuthDeps are the dependencies of [HTTPAuthFactory].
 type httpAuthDeps struct {
@@ -38,23 +40,27 @@ type httpAuthDeps struct {
 	Plugin    core.PluginMetadata
 }
 
-// HTTPAuthFactory provides core.HTTPAuth, on top of the plugin's core.Auth.
+// HTTPAuthFactory returns the factory of core.HTTPAuth, on top of the plugin's core.Auth.
 // The plugin's external base URL (from core.Discovery) decides whether the
 // auth cookie is Secure.
-var HTTPAuthFactory = backend.NewPluginServiceFactory(core.HTTPAuthRef,
-	func(ctx context.Context, d httpAuthDeps) (core.HTTPAuth, error) {
-		u, err := d.Discovery.ExternalBaseURL(ctx, d.Plugin.ID())
-		if err != nil {
-			return nil, fmt.Errorf("auth: plugin '%s': resolving its external base URL for the auth cookie: %w", d.Plugin.ID(), err)
-		}
-		return NewHTTPAuth(d.Auth, u)
-	})
+func HTTPAuthFactory() *backend.ServiceFactory {
+	return backend.NewPluginServiceFactory(core.HTTPAuthRef,
+		func(ctx context.Context, d httpAuthDeps) (core.HTTPAuth, error) {
+			u, err := d.Discovery.ExternalBaseURL(ctx, d.Plugin.ID())
+			if err != nil {
+				return nil, fmt.Errorf("auth: plugin '%s': resolving its external base URL for the auth cookie: %w", d.Plugin.ID(), err)
+			}
+			return NewHTTPAuth(d.Auth, u)
+		})
+}
 
 // userInfoDeps are the dependencies of [UserInfoFactory]: none.
 type userInfoDeps struct{}
 
-// UserInfoFactory provides core.UserInfo.
-var UserInfoFactory = backend.NewPluginServiceFactory(core.UserInfoRef,
-	func(ctx context.Context, _ userInfoDeps) (core.UserInfo, error) {
-		return NewUserInfo(), nil
-	})
+// UserInfoFactory returns the factory of core.UserInfo.
+func UserInfoFactory() *backend.ServiceFactory {
+	return backend.NewPluginServiceFactory(core.UserInfoRef,
+		func(ctx context.Context, _ userInfoDeps) (core.UserInfo, error) {
+			return NewUserInfo(), nil
+		})
+}

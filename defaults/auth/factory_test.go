@@ -26,7 +26,7 @@ func testFactories(t *testing.T, doc string, disc *fakeDiscovery) []*backend.Ser
 		backend.NewPluginServiceFactory(core.DiscoveryRef, func(ctx context.Context, _ struct{}) (core.Discovery, error) {
 			return disc, nil
 		}),
-		AuthFactory, HTTPAuthFactory, UserInfoFactory,
+		AuthFactory(), HTTPAuthFactory(), UserInfoFactory(),
 	}
 }
 

@@ -20,7 +20,7 @@ func TestFactoryFollowsTheBackend(t *testing.T) {
 		config.Factory(config.Env(nil)),
 		logger.RootFactory(logger.Writer(io.Discard)),
 		logger.Factory(),
-		health.Factory,
+		health.Factory(),
 	))
 	var duringInit core.HealthStatus
 	type deps struct{}

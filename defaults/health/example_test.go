@@ -67,8 +67,8 @@ func ExampleNewHandler() {
 // The production backend installs Factory as the default root health
 // service; a backend built by hand can do the same.
 func ExampleFactory() {
-	b := backend.New(backend.WithDefaults(health.Factory))
+	b := backend.New(backend.WithDefaults(health.Factory()))
 	_ = b
-	fmt.Println(health.Factory.Ref())
+	fmt.Println(health.Factory().Ref())
 	// Output: serviceRef{core.rootHealth}
 }

@@ -80,12 +80,14 @@ func (h *Health) Readiness(context.Context) core.HealthStatus {
 	}
 }
 
-// Factory is the default factory of [core.RootHealthRef]. It depends on
+// Factory returns the default factory of [core.RootHealthRef]. It depends on
 // the root lifecycle.
-var Factory = backend.NewRootServiceFactory(core.RootHealthRef,
-	func(ctx context.Context, deps struct{ Lifecycle core.RootLifecycle }) (core.RootHealth, error) {
-		return New(deps.Lifecycle)
-	})
+func Factory() *backend.ServiceFactory {
+	return backend.NewRootServiceFactory(core.RootHealthRef,
+		func(ctx context.Context, deps struct{ Lifecycle core.RootLifecycle }) (core.RootHealth, error) {
+			return New(deps.Lifecycle)
+		})
+}
 
 // NewHandler returns a handler serving h at [LivenessPath] and
 // [ReadinessPath]: GET and HEAD answer 200 with the status as JSON when it

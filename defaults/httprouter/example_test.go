@@ -156,11 +156,11 @@ func ExampleFactory() {
 		config.Factory(config.Env([]string{"GREENROOM_CONFIG_backend_listen_host=127.0.0.1", "GREENROOM_CONFIG_backend_listen_port=0"})),
 		logger.RootFactory(logger.Writer(io.Discard)),
 		logger.Factory(),
-		health.Factory,
-		httprouter.RootFactory,
-		httprouter.Factory,
-		auth.AuthFactory,
-		auth.HTTPAuthFactory,
+		health.Factory(),
+		httprouter.RootFactory(),
+		httprouter.Factory(),
+		auth.AuthFactory(),
+		auth.HTTPAuthFactory(),
 		discovery.Factory(),
 	))
 	type deps struct{ Router core.HTTPRouter }
@@ -274,8 +274,8 @@ func ExampleRootFactory() {
 		config.Factory(config.Env([]string{"GREENROOM_CONFIG_backend_listen_host=127.0.0.1", "GREENROOM_CONFIG_backend_listen_port=0"})),
 		logger.RootFactory(logger.Writer(io.Discard)),
 		logger.Factory(),
-		health.Factory,
-		httprouter.RootFactory,
+		health.Factory(),
+		httprouter.RootFactory(),
 	))
 	ctx := context.Background()
 	if err := b.Start(ctx); err != nil {

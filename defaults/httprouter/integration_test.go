@@ -53,11 +53,11 @@ func TestProductionWiring(t *testing.T) {
 		})),
 		logger.RootFactory(logger.Writer(&logs)),
 		logger.Factory(),
-		health.Factory,
-		httprouter.RootFactory,
-		httprouter.Factory,
-		auth.AuthFactory,
-		auth.HTTPAuthFactory,
+		health.Factory(),
+		httprouter.RootFactory(),
+		httprouter.Factory(),
+		auth.AuthFactory(),
+		auth.HTTPAuthFactory(),
 		discovery.Factory(),
 	))
 

@@ -277,14 +277,16 @@ type rootDeps struct {
 	Health    core.RootHealth
 }
 
-// RootFactory is the default factory of [core.RootHTTPRouterRef]. It
+// RootFactory returns the default factory of [core.RootHTTPRouterRef]. It
 // builds a [Root] with the root logger and health, and makes it listen,
 // when the backend creates its root services (before any plugin starts),
 // on backend.listen.host (default: all interfaces) and
 // backend.listen.port (default 7007; 0 picks a free port). A root
 // shutdown hook shuts the server down gracefully. The service is a *Root,
 // whose Addr method reports the bound address.
-var RootFactory = backend.NewRootServiceFactory(core.RootHTTPRouterRef, newRootService)
+func RootFactory() *backend.ServiceFactory {
+	return backend.NewRootServiceFactory(core.RootHTTPRouterRef, newRootService)
+}
 
 func newRootService(ctx context.Context, d rootDeps) (core.RootHTTPRouter, error) {
 	addr, err := listenAddr(d.Config)

@@ -598,7 +598,7 @@ type pluginDeps struct {
 	Config    core.RootConfig
 }
 
-// Factory is the default factory of [core.HTTPRouterRef]. It is eager:
+// Factory returns the default factory of [core.HTTPRouterRef]. It is eager:
 // every plugin gets a router, mounted at /api/<pluginId> of the root
 // router, even when the plugin does not ask for one, so that the plugin's
 // JWKS and cookie endpoints exist. It reads these config keys:
@@ -609,7 +609,9 @@ type pluginDeps struct {
 //     1 MiB);
 //   - backend.auth.dangerouslyDisableDefaultAuthPolicy: let every request
 //     in without credentials (default false; never in production).
-var Factory = backend.NewPluginServiceFactory(core.HTTPRouterRef, newPluginService, backend.Eager())
+func Factory() *backend.ServiceFactory {
+	return backend.NewPluginServiceFactory(core.HTTPRouterRef, newPluginService, backend.Eager())
+}
 
 func newPluginService(ctx context.Context, d pluginDeps) (core.HTTPRouter, error) {
 	opts, err := optionsFromConfig(d.Config)
