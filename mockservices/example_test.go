@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
+	"testing/fstest"
 
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
@@ -327,4 +328,12 @@ func ExampleFactory() {
 	// serviceRef{core.rootHealth}
 	// serviceRef{core.rootHttpRouter}
 	// serviceRef{core.httpRouter}
+}
+
+func ExampleMigrations() {
+	fsys := fstest.MapFS{"migrations/00001_todos.sql": {Data: []byte("-- +goose Up\nCREATE TABLE todos (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n")}}
+	m := mockservices.Migrations(fsys, "migrations")
+	hash, err := m.Hash()
+	fmt.Println(len(hash), err)
+	// Output: 64 <nil>
 }
