@@ -3,10 +3,8 @@ package mockservices
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -65,7 +63,9 @@ var pool sqlitePool
 type templateState struct {
 	schemaVersion int64
 	// reset are the statements, run in one transaction with foreign keys
-	// deferred, that rewrite a database to the template's rows.
+	// deferred, that rewrite a database to the template's rows: a DELETE
+	// and at most one INSERT per table, so they stay few enough for the
+	// connection's statement cache.
 	reset []string
 	// err is why databases of this template cannot be reset.
 	err error
@@ -93,48 +93,21 @@ var stateChecks = []struct {
 // changed, data_version changes when another connection commits.
 var changesQueries = []string{"SELECT total_changes()", "PRAGMA data_version"}
 
-// pooledDB is a database of the pool. Its statements are prepared once per
-// connection, at the driver level: SQLite parses a statement each time it
-// is prepared, which costs more than running these.
+// pooledDB is a database of the pool. Its check and reset statements go
+// through the connection's statement cache (see stmtcache.go), so they are
+// parsed once per connection and finalized with it.
 type pooledDB struct {
-	db    *sql.DB
-	path  string
-	stmts map[driver.Conn]*connStmts
-	// clean is the connection and its changesQuery result right after the
-	// last reset: when they are unchanged at release, nothing was written.
-	clean      driver.Conn
+	db   *sql.DB
+	path string
+	// clean is the driver connection and its changesQueries results right
+	// after the last reset: when they are unchanged at release, nothing was
+	// written.
+	clean      any
 	cleanState [2]int64
-}
-
-type connStmts struct {
-	schemaVersion, databases, begin, commit, rollback driver.Stmt
-	checks, changes, reset                            []driver.Stmt
-}
-
-// close finalizes the statements of the connection idle now, the only one
-// known to be open: statements of a connection database/sql has closed
-// must not be touched (SQLite frees them with the connection).
-func (p *pooledDB) close() {
-	if len(p.stmts) == 0 || p.db.Stats().InUse > 0 {
-		p.stmts = nil
-		return
-	}
-	ctx := context.Background()
-	if conn, err := p.db.Conn(ctx); err == nil {
-		_ = conn.Raw(func(dc any) error {
-			if c, ok := dc.(driver.Conn); ok {
-				p.stmts[c].closeAll()
-			}
-			return nil
-		})
-		conn.Close()
-	}
-	p.stmts = nil
 }
 
 // discard closes the database and removes its files.
 func (p *pooledDB) discard() error {
-	p.close()
 	err := p.db.Close()
 	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 		os.Remove(p.path + suffix)
@@ -143,19 +116,6 @@ func (p *pooledDB) discard() error {
 		return fmt.Errorf("mockservices: close SQLite database %s: %w", p.path, err)
 	}
 	return nil
-}
-
-func (cs *connStmts) closeAll() {
-	if cs == nil {
-		return
-	}
-	all := []driver.Stmt{cs.schemaVersion, cs.databases, cs.begin, cs.commit, cs.rollback}
-	all = append(append(append(all, cs.checks...), cs.changes...), cs.reset...)
-	for _, s := range all {
-		if s != nil {
-			s.Close()
-		}
-	}
 }
 
 var templateStates sync.Map // key -> *templateOnce
@@ -293,22 +253,22 @@ func readTemplateState(ctx context.Context, db *sql.DB) templateState {
 		if len(cols) == 0 {
 			continue
 		}
-		// Build INSERT statements of the template's rows with SQLite's
-		// own quote(), so every value round-trips exactly.
+		// Build one INSERT of the template's rows with SQLite's own
+		// quote(), so every value round-trips exactly.
 		quoted := make([]string, len(cols))
 		idents := make([]string, len(cols))
 		for i, c := range cols {
 			idents[i] = quoteIdent(c)
 			quoted[i] = "quote(" + quoteIdent(c) + ")"
 		}
-		q := fmt.Sprintf("SELECT 'INSERT INTO %s (%s) VALUES (' || %s || ')' FROM %s",
-			strings.ReplaceAll(quoteIdent(t), "'", "''"), strings.ReplaceAll(strings.Join(idents, ", "), "'", "''"),
-			strings.Join(quoted, " || ', ' || "), quoteIdent(t))
+		q := fmt.Sprintf("SELECT '(' || %s || ')' FROM %s", strings.Join(quoted, " || ', ' || "), quoteIdent(t))
 		rows, err := queryStrings(ctx, db, q)
 		if err != nil {
 			return fail(err)
 		}
-		reset = append(reset, rows...)
+		if len(rows) > 0 {
+			reset = append(reset, fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", quoteIdent(t), strings.Join(idents, ", "), strings.Join(rows, ", ")))
+		}
 	}
 	var hasSeq int
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'").Scan(&hasSeq); err != nil {
@@ -316,11 +276,13 @@ func readTemplateState(ctx context.Context, db *sql.DB) templateState {
 	}
 	if hasSeq > 0 {
 		reset = append(reset, "DELETE FROM sqlite_sequence")
-		seqs, err := queryStrings(ctx, db, "SELECT 'INSERT INTO sqlite_sequence (name, seq) VALUES (' || quote(name) || ', ' || quote(seq) || ')' FROM sqlite_sequence")
+		seqs, err := queryStrings(ctx, db, "SELECT '(' || quote(name) || ', ' || quote(seq) || ')' FROM sqlite_sequence")
 		if err != nil {
 			return fail(err)
 		}
-		reset = append(reset, seqs...)
+		if len(seqs) > 0 {
+			reset = append(reset, "INSERT INTO sqlite_sequence (name, seq) VALUES "+strings.Join(seqs, ", "))
+		}
 	}
 	st.reset = reset
 	return st
@@ -344,183 +306,85 @@ func (p *pooledDB) resetTo(ctx context.Context, st *templateState) error {
 		return err
 	}
 	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		c, ok := dc.(driver.Conn)
-		if !ok {
-			return errNotResettable
-		}
-		cs, err := p.statements(ctx, c, st)
-		if err != nil {
-			return err
-		}
-		if err := cs.checkState(ctx, st); err != nil {
-			return err
-		}
-		changes, err := cs.readChanges(ctx)
-		if err != nil {
-			return err
-		}
-		if c == p.clean && changes == p.cleanState {
-			return nil // nothing was written: the database is as it was
-		}
-		if err := execStmt(ctx, cs.begin); err != nil {
-			return err
-		}
-		for _, s := range cs.reset {
-			if err := execStmt(ctx, s); err != nil {
-				_ = execStmt(ctx, cs.rollback)
-				return err
-			}
-		}
-		if err := execStmt(ctx, cs.commit); err != nil {
-			_ = execStmt(ctx, cs.rollback)
-			return err
-		}
-		if changes, err = cs.readChanges(ctx); err != nil {
-			return err
-		}
-		p.clean, p.cleanState = c, changes
-		return nil
-	})
-}
-
-// statements returns the statements of conn, preparing them on first use.
-func (p *pooledDB) statements(ctx context.Context, conn driver.Conn, st *templateState) (*connStmts, error) {
-	if cs := p.stmts[conn]; cs != nil {
-		return cs, nil
+	var id any
+	if err := conn.Raw(func(dc any) error { id = dc; return nil }); err != nil {
+		return err
 	}
-	// Another connection than before: database/sql closed the old one
-	// (it keeps one idle connection), and its statements went with it.
-	p.stmts = nil
-	prep := func(q string) (driver.Stmt, error) {
-		if pc, ok := conn.(driver.ConnPrepareContext); ok {
-			return pc.PrepareContext(ctx, q)
-		}
-		return conn.Prepare(q)
+	if err := checkState(ctx, conn, st); err != nil {
+		return err
 	}
-	cs := &connStmts{}
-	var err error
-	for _, x := range []struct {
-		dst *driver.Stmt
-		q   string
-	}{{&cs.schemaVersion, "PRAGMA schema_version"}, {&cs.databases, "PRAGMA database_list"},
-		{&cs.begin, "BEGIN IMMEDIATE"}, {&cs.commit, "COMMIT"}, {&cs.rollback, "ROLLBACK"}} {
-		if *x.dst, err = prep(x.q); err != nil {
-			return nil, err
-		}
+	changes, err := readChanges(ctx, conn)
+	if err != nil {
+		return err
 	}
-	for _, c := range stateChecks {
-		s, err := prep(c.query)
-		if err != nil {
-			return nil, err
-		}
-		cs.checks = append(cs.checks, s)
+	if id == p.clean && changes == p.cleanState {
+		return nil // nothing was written: the database is as it was
 	}
-	for _, q := range changesQueries {
-		s, err := prep(q)
-		if err != nil {
-			return nil, err
-		}
-		cs.changes = append(cs.changes, s)
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	for _, q := range st.reset {
-		s, err := prep(q)
-		if err != nil {
-			return nil, err
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
 		}
-		cs.reset = append(cs.reset, s)
 	}
-	if p.stmts == nil {
-		p.stmts = map[driver.Conn]*connStmts{}
+	if err := tx.Commit(); err != nil {
+		return err
 	}
-	p.stmts[conn] = cs
-	return cs, nil
+	if changes, err = readChanges(ctx, conn); err != nil {
+		return err
+	}
+	p.clean, p.cleanState = id, changes
+	return nil
 }
 
 // checkState returns errNotResettable unless the connection's database
 // has the template's schema and the connection the fake's state.
-func (cs *connStmts) checkState(ctx context.Context, st *templateState) error {
-	v, err := queryInts(ctx, cs.schemaVersion, 1)
-	if err != nil {
+func checkState(ctx context.Context, conn *sql.Conn, st *templateState) error {
+	var v int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&v); err != nil {
 		return err
 	}
-	if v[0] != st.schemaVersion {
+	if v != st.schemaVersion {
 		return errNotResettable
 	}
-	for i, c := range stateChecks {
-		v, err := queryInts(ctx, cs.checks[i], 1)
-		if err != nil {
+	for _, c := range stateChecks {
+		if err := conn.QueryRowContext(ctx, c.query).Scan(&v); err != nil {
 			return err
 		}
-		if v[0] != c.want {
+		if v != c.want {
 			return errNotResettable
 		}
 	}
 	// No attached database: only main (and temp) are listed.
-	rows, err := cs.databases.(driver.StmtQueryContext).QueryContext(ctx, nil)
+	rows, err := conn.QueryContext(ctx, "PRAGMA database_list")
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	vals := make([]driver.Value, len(rows.Columns()))
-	for {
-		if err := rows.Next(vals); err == io.EOF {
-			return nil
-		} else if err != nil {
+	for rows.Next() {
+		var seq int64
+		var name string
+		var file sql.NullString
+		if err := rows.Scan(&seq, &name, &file); err != nil {
 			return err
 		}
-		if name := fmt.Sprint(vals[1]); name != "main" && name != "temp" {
+		if name != "main" && name != "temp" {
 			return errNotResettable
 		}
 	}
+	return rows.Err()
 }
 
 // readChanges runs changesQueries.
-func (cs *connStmts) readChanges(ctx context.Context) ([2]int64, error) {
+func readChanges(ctx context.Context, conn *sql.Conn) ([2]int64, error) {
 	var out [2]int64
-	for i, s := range cs.changes {
-		v, err := queryInts(ctx, s, 1)
-		if err != nil {
+	for i, q := range changesQueries {
+		if err := conn.QueryRowContext(ctx, q).Scan(&out[i]); err != nil {
 			return out, err
 		}
-		out[i] = v[0]
-	}
-	return out, nil
-}
-
-func execStmt(ctx context.Context, s driver.Stmt) error {
-	if ec, ok := s.(driver.StmtExecContext); ok {
-		_, err := ec.ExecContext(ctx, nil)
-		return err
-	}
-	_, err := s.Exec(nil) //nolint:staticcheck // fallback for drivers without ExecContext
-	return err
-}
-
-// queryInts runs s and returns the n integers of its one row.
-func queryInts(ctx context.Context, s driver.Stmt, n int) ([]int64, error) {
-	var rows driver.Rows
-	var err error
-	if qc, ok := s.(driver.StmtQueryContext); ok {
-		rows, err = qc.QueryContext(ctx, nil)
-	} else {
-		rows, err = s.Query(nil) //nolint:staticcheck // fallback for drivers without QueryContext
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	vals := make([]driver.Value, n)
-	if err := rows.Next(vals); err != nil {
-		return nil, err
-	}
-	out := make([]int64, n)
-	for i, v := range vals {
-		x, ok := v.(int64)
-		if !ok {
-			return nil, fmt.Errorf("mockservices: unexpected %T in a pool check", v)
-		}
-		out[i] = x
 	}
 	return out, nil
 }
