@@ -153,6 +153,11 @@ func peekHeader(token string) (header, error) {
 	if len(parts) != 3 {
 		return header{}, unauthenticated(msgIllegalToken, nil)
 	}
+	for _, p := range parts {
+		if err := checkCanonicalBase64(p); err != nil {
+			return header{}, unauthenticated(msgMalformed, err)
+		}
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[0])
 	if err != nil {
 		return header{}, unauthenticated(msgMalformed, err)
@@ -162,6 +167,30 @@ func peekHeader(token string) (header, error) {
 		return header{}, unauthenticated(msgMalformed, err)
 	}
 	return h, nil
+}
+
+// strictBase64 decodes unpadded base64url and rejects unused bits that are
+// not zero.
+var strictBase64 = base64.RawURLEncoding.Strict()
+
+// checkCanonicalBase64 accepts only the one canonical unpadded base64url
+// spelling of some bytes. go-jose decodes leniently: it ignores the unused
+// low bits of the last character and the decoder skips CR and LF, so
+// without this check several token strings carry the same header, payload
+// and signature and all verify, and a token string would not be a unique
+// key for replay caches or revocation lists. (ES256 signatures stay
+// malleable: (r, n-s) verifies like (r, s); see the package documentation.)
+func checkCanonicalBase64(part string) error {
+	for i := 0; i < len(part); i++ {
+		c := part[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return fmt.Errorf("byte %#02x at %d is not base64url", c, i)
+		}
+	}
+	if _, err := strictBase64.DecodeString(part); err != nil {
+		return fmt.Errorf("not canonical base64url: %w", err)
+	}
+	return nil
 }
 
 func (a *authService) staticCredentials(st staticToken, token string) (core.Credentials, error) {
