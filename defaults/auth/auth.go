@@ -58,6 +58,7 @@ const (
 	msgUserSubject      = "Invalid user token: the subject must be a user entity ref such as 'user:default/alice'"
 	msgOwnership        = "Invalid user token: the 'ent' claim must be a list of entity refs"
 	msgOBO              = "Invalid user token in plugin token obo claim"
+	msgLifetime         = "Token lifetime is too long: exp is more than backend.auth.maxTokenLifetime after iat"
 )
 
 // claims are the JWT claims of all three token kinds.
@@ -253,14 +254,19 @@ func (a *authService) verify(token, typ string, algs []jose.SignatureAlgorithm, 
 	return c, nil
 }
 
-// checkTime requires iat and exp and checks exp, nbf and iat against the
-// clock with the leeway.
+// checkTime requires iat and exp, checks exp, nbf and iat against the
+// clock with the leeway, and exp - iat against the maximum lifetime. As
+// iat may not be in the future, exp is then at most the maximum lifetime
+// (plus the leeway) from now.
 func (a *authService) checkTime(c claims) error {
 	if c.IssuedAt == nil {
 		return unauthenticated("Token is missing the 'iat' claim", nil)
 	}
 	if c.Expiry == nil {
 		return unauthenticated("Token is missing the 'exp' claim", nil)
+	}
+	if c.Expiry.Time().Sub(c.IssuedAt.Time()) > a.k.maxLifetime {
+		return unauthenticated(msgLifetime, nil)
 	}
 	err := c.Claims.ValidateWithLeeway(jwt.Expected{Time: a.k.now()}, leeway)
 	switch {
@@ -433,18 +439,20 @@ func (a *authService) OwnServiceCredentials() core.Credentials {
 }
 
 // PluginRequestToken issues an ES256 plugin token {sub: own plugin id, aud:
-// target, iat, exp: +1h}. For user credentials the user's token goes in
-// the obo claim and exp is at most the user's.
+// target, iat, exp: +1h, or +backend.auth.maxTokenLifetime if that is
+// shorter}. For user credentials the user's token goes in the obo claim
+// and exp is at most the user's.
 func (a *authService) PluginRequestToken(ctx context.Context, onBehalfOf core.Credentials, targetPluginID string) (string, error) {
 	if !pluginIDPattern.MatchString(targetPluginID) {
 		return "", errs.NewInput("Refused to issue service token for target plugin %q: not a plugin id", targetPluginID)
 	}
 	now := a.k.now()
+	ttl := min(pluginTokenTTL, a.k.maxLifetime)
 	c := claims{Claims: jwt.Claims{
 		Subject:  a.pluginID,
 		Audience: jwt.Audience{targetPluginID},
 		IssuedAt: jwt.NewNumericDate(now),
-		Expiry:   jwt.NewNumericDate(now.Add(pluginTokenTTL)),
+		Expiry:   jwt.NewNumericDate(now.Add(ttl)),
 	}}
 	switch onBehalfOf.Type() {
 	case core.PrincipalService:
@@ -456,7 +464,7 @@ func (a *authService) PluginRequestToken(ctx context.Context, onBehalfOf core.Cr
 			if !onBehalfOf.ExpiresAt.After(now) {
 				return "", errs.NewAuthentication("Refused to issue service token for user '%s': the user credentials have expired", onBehalfOf.Principal.UserEntityRef)
 			}
-			if onBehalfOf.ExpiresAt.Before(now.Add(pluginTokenTTL)) {
+			if onBehalfOf.ExpiresAt.Before(now.Add(ttl)) {
 				c.Expiry = jwt.NewNumericDate(onBehalfOf.ExpiresAt)
 			}
 		}
@@ -474,7 +482,8 @@ func (a *authService) PluginRequestToken(ctx context.Context, onBehalfOf core.Cr
 
 // LimitedUserToken issues a limited user token, signed with the plugin's
 // own service key: {iss: own plugin id, sub: user entity ref, ent, iat, exp:
-// the user's}. Limited credentials are passed through unchanged.
+// the user's, at most backend.auth.maxTokenLifetime from now}. Limited
+// credentials are passed through unchanged.
 func (a *authService) LimitedUserToken(ctx context.Context, user core.Credentials) (string, time.Time, error) {
 	if !user.IsUser() {
 		return "", time.Time{}, errs.NewNotAllowed("Refused to issue limited user token for non-user principal '%s'", user.Type())
@@ -494,6 +503,8 @@ func (a *authService) LimitedUserToken(ctx context.Context, user core.Credential
 	if exp.IsZero() {
 		exp = now.Add(limitedTokenTTL)
 	}
+	// Receivers refuse tokens that live longer than the maximum.
+	exp = minTime(exp, now.Add(a.k.maxLifetime))
 	if !exp.After(now) {
 		return "", time.Time{}, errs.NewAuthentication("Refused to issue limited user token for user '%s': the user credentials have expired", user.Principal.UserEntityRef)
 	}
@@ -515,6 +526,13 @@ func (a *authService) LimitedUserToken(ctx context.Context, user core.Credential
 
 func (a *authService) PublicServiceKeys(ctx context.Context) (core.JSONWebKeySet, error) {
 	return toJWKS([]jose.JSONWebKey{a.key.Public()})
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 func sign(s jose.Signer, c claims) (string, error) {

@@ -43,6 +43,14 @@ const (
 	jwksMaxBytes = 1 << 20
 )
 
+// DefaultMaxTokenLifetime is the default of backend.auth.maxTokenLifetime:
+// the longest time between a token's iat and its exp that is accepted.
+const DefaultMaxTokenLifetime = 24 * time.Hour
+
+// minMaxTokenLifetime is the smallest backend.auth.maxTokenLifetime: a
+// shorter one would leave no room for clock skew.
+const minMaxTokenLifetime = time.Minute
+
 // Keyring is the state that the Auth services of all plugins in one backend
 // share (the root context of [AuthFactory]): the parsed backend.auth
 // configuration, the public service keys of every plugin in this backend,
@@ -52,6 +60,8 @@ const (
 // use.
 type Keyring struct {
 	disableDefaultAuthPolicy bool
+	// maxLifetime bounds exp - iat of every token.
+	maxLifetime time.Duration
 	userIssuer               string
 	userKeys                 []jose.JSONWebKey
 	static                   []staticToken
@@ -79,7 +89,8 @@ type staticToken struct {
 // an empty configuration. Configuration errors name the offending key.
 func NewKeyring(cfg core.Config) (*Keyring, error) {
 	k := &Keyring{
-		local: make(map[string][]jose.JSONWebKey),
+		maxLifetime: DefaultMaxTokenLifetime,
+		local:       make(map[string][]jose.JSONWebKey),
 		now:   time.Now,
 		remote: remoteKeys{
 			client:     &http.Client{Timeout: jwksFetchTimeout},
@@ -97,6 +108,16 @@ func NewKeyring(cfg core.Config) (*Keyring, error) {
 		return nil, fmt.Errorf("invalid config backend.auth.dangerouslyDisableDefaultAuthPolicy: %w", err)
 	}
 	k.disableDefaultAuthPolicy = disable
+	maxLifetime, ok, err := cfg.OptionalDuration("backend.auth.maxTokenLifetime")
+	if err != nil {
+		return nil, fmt.Errorf("invalid config backend.auth.maxTokenLifetime: %w; give a duration such as 24h", err)
+	}
+	if ok {
+		if maxLifetime < minMaxTokenLifetime {
+			return nil, fmt.Errorf("invalid config backend.auth.maxTokenLifetime: %s is too short; give at least %s, such as 24h", maxLifetime, minMaxTokenLifetime)
+		}
+		k.maxLifetime = maxLifetime
+	}
 	if k.static, err = readExternalAccess(cfg); err != nil {
 		return nil, err
 	}
@@ -109,6 +130,10 @@ func NewKeyring(cfg core.Config) (*Keyring, error) {
 // DangerouslyDisableDefaultAuthPolicy reports the value of
 // backend.auth.dangerouslyDisableDefaultAuthPolicy.
 func (k *Keyring) DangerouslyDisableDefaultAuthPolicy() bool { return k.disableDefaultAuthPolicy }
+
+// MaxTokenLifetime reports backend.auth.maxTokenLifetime, or
+// [DefaultMaxTokenLifetime] when it is not set.
+func (k *Keyring) MaxTokenLifetime() time.Duration { return k.maxLifetime }
 
 func (k *Keyring) addLocal(pluginID string, pub jose.JSONWebKey) {
 	k.mu.Lock()

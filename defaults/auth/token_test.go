@@ -119,3 +119,96 @@ func TestNonCanonicalEncodingIsRejected(t *testing.T) {
 	_, err = catalog.Authenticate(ctx, obo)
 	wantErr(t, err, errs.Authentication, msgOBO+": "+msgMalformed)
 }
+
+// TestMaxTokenLifetime checks backend.auth.maxTokenLifetime: a token whose
+// exp is further than that from its iat is refused, whatever its kind, and
+// the tokens Greenroom issues fit. Before it, a token expiring in the year
+// 9999 was accepted.
+func TestMaxTokenLifetime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	year9999 := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).Unix()
+
+	t.Run("default", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, "")
+		catalog, search := e.auth("catalog"), e.auth("search")
+		if got := e.k.MaxTokenLifetime(); got != 24*time.Hour {
+			t.Fatalf("MaxTokenLifetime = %s, want 24h", got)
+		}
+		lifetime := func(claims map[string]any, d time.Duration) map[string]any {
+			return with(claims, "exp", testNow.Add(d).Unix())
+		}
+		for _, tc := range []struct {
+			name  string
+			token string
+			ok    bool
+		}{
+			{"user 24h", e.userToken("user:default/alice", nil, 24*time.Hour), true},
+			{"user 24h1s", e.userToken("user:default/alice", nil, 24*time.Hour+time.Second), false},
+			{"user until 9999", signJWS(t, e.issuer.key, jose.ES256, TokenTypeUser, with(userClaims("user:default/alice"), "exp", year9999)), false},
+			{"user issued long ago, expiring soon", signJWS(t, e.issuer.key, jose.ES256, TokenTypeUser, with(userClaims("user:default/alice"), "iat", testNow.Add(-48*time.Hour).Unix())), false},
+			{"plugin 24h", signJWS(t, search.key, jose.ES256, TokenTypePlugin, lifetime(pluginClaims("search", "catalog"), 24*time.Hour)), true},
+			{"plugin until 9999", signJWS(t, search.key, jose.ES256, TokenTypePlugin, with(pluginClaims("search", "catalog"), "exp", year9999)), false},
+			{"limited 25h", signJWS(t, search.key, jose.ES256, TokenTypeLimitedUser, lifetime(with(userClaims("user:default/alice"), "iss", "search"), 25*time.Hour)), false},
+			{"obo user until 9999", signJWS(t, search.key, jose.ES256, TokenTypePlugin, with(pluginClaims("search", "catalog"), "obo",
+				signJWS(t, e.issuer.key, jose.ES256, TokenTypeUser, with(userClaims("user:default/alice"), "exp", year9999)))), false},
+		} {
+			_, err := catalog.Authenticate(ctx, tc.token)
+			switch {
+			case tc.ok && err != nil:
+				t.Errorf("%s: %v", tc.name, err)
+			case !tc.ok && err == nil:
+				t.Errorf("%s: accepted", tc.name)
+			case !tc.ok:
+				e, _ := errs.As(err)
+				if e == nil || e.Name != errs.Authentication || !strings.Contains(e.Message, msgLifetime) {
+					t.Errorf("%s: error = %v, want %q", tc.name, err, msgLifetime)
+				}
+			}
+		}
+	})
+
+	t.Run("configured shorter than the issued lifetimes", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, "maxTokenLifetime: 30m")
+		catalog, search := e.auth("catalog"), e.auth("search")
+		if _, err := catalog.Authenticate(ctx, e.userToken("user:default/alice", nil, time.Hour)); err == nil {
+			t.Error("a 1h user token was accepted with a 30m maximum")
+		}
+		// Plugin tokens (1h by default) and limited tokens are issued
+		// within the maximum, so they verify.
+		tok := mustToken(t)(search.PluginRequestToken(ctx, search.OwnServiceCredentials(), "catalog"))
+		creds, err := catalog.Authenticate(ctx, tok)
+		if err != nil || !creds.ExpiresAt.Equal(testNow.Add(30*time.Minute)) {
+			t.Errorf("plugin token: %v, expires %v; want +30m", err, creds.ExpiresAt)
+		}
+		user, err := catalog.Authenticate(ctx, e.userToken("user:default/alice", nil, 20*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		long := user
+		long.ExpiresAt = time.Time{}
+		ltok, exp, err := search.LimitedUserToken(ctx, long)
+		if err != nil || !exp.Equal(testNow.Add(30*time.Minute)) {
+			t.Fatalf("LimitedUserToken = %v, %v; want +30m", exp, err)
+		}
+		if _, err := catalog.Authenticate(ctx, ltok); err != nil {
+			t.Errorf("limited token: %v", err)
+		}
+	})
+
+	t.Run("config errors", func(t *testing.T) {
+		t.Parallel()
+		for _, tc := range []struct{ yaml, want string }{
+			{"maxTokenLifetime: forever", "invalid config backend.auth.maxTokenLifetime:"},
+			{"maxTokenLifetime: 10s", "invalid config backend.auth.maxTokenLifetime: 10s is too short; give at least 1m0s"},
+			{"maxTokenLifetime: -1h", "invalid config backend.auth.maxTokenLifetime: -1h0m0s is too short"},
+		} {
+			_, err := NewKeyring(newConfig(t, "backend:\n  auth:\n"+indent(tc.yaml, "    ")))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: error = %v, want %q", tc.yaml, err, tc.want)
+			}
+		}
+	})
+}
