@@ -62,9 +62,9 @@ type Keyring struct {
 	disableDefaultAuthPolicy bool
 	// maxLifetime bounds exp - iat of every token.
 	maxLifetime time.Duration
-	userIssuer               string
-	userKeys                 []jose.JSONWebKey
-	static                   []staticToken
+	userIssuer  string
+	userKeys    []jose.JSONWebKey
+	static      []staticToken
 
 	mu    sync.RWMutex
 	local map[string][]jose.JSONWebKey // pluginID → public service keys
@@ -91,7 +91,7 @@ func NewKeyring(cfg core.Config) (*Keyring, error) {
 	k := &Keyring{
 		maxLifetime: DefaultMaxTokenLifetime,
 		local:       make(map[string][]jose.JSONWebKey),
-		now:   time.Now,
+		now:         time.Now,
 		remote: remoteKeys{
 			client:     &http.Client{Timeout: jwksFetchTimeout},
 			ttl:        jwksCacheTTL,
