@@ -78,6 +78,21 @@ type header struct {
 	Kid string `json:"kid"`
 }
 
+// PluginEndpoints is an optional interface of the core.Discovery that
+// [NewAuth] is given; the default discovery (package defaults/discovery)
+// implements it. A plugin token or limited user token issued by a plugin
+// that is not in this backend is verified with the public keys that
+// plugin serves, fetched over HTTP. When the discovery implements
+// PluginEndpoints, those keys are fetched only for plugins HasEndpoint
+// reports, and a token naming any other plugin is refused without a
+// request. With another discovery every plugin id it locates is fetched,
+// bounded by the cache of failures and the fetch budget only.
+type PluginEndpoints interface {
+	// HasEndpoint reports whether pluginID is located in another backend
+	// by configuration, rather than given a default URL.
+	HasEndpoint(ctx context.Context, pluginID string) bool
+}
+
 type authService struct {
 	k         *Keyring
 	pluginID  string
@@ -408,26 +423,47 @@ func (a *authService) pluginKey(ctx context.Context, pluginID, kid string) ([]jo
 	if a.discovery == nil {
 		return nil, unauthenticated(msgUnknownKey, nil)
 	}
+	if d, ok := a.discovery.(PluginEndpoints); ok && !d.HasEndpoint(ctx, pluginID) {
+		a.warnOnce("unknown plugin", "refusing tokens issued by plugins that are neither in this backend nor listed with an internal target in discovery.endpoints; if such a plugin runs in another backend, list it there", "issuer", pluginID)
+		return nil, unauthenticated(fmt.Sprintf("Unable to verify token: plugin '%s' is not known to this backend", pluginID), nil)
+	}
 	base, err := a.discovery.BaseURL(ctx, pluginID)
 	if err != nil {
-		a.warn("cannot locate the plugin that issued a token", "issuer", pluginID, "error", err)
+		a.warnOnce("locate "+pluginID, "cannot locate the plugin that issued a token", "issuer", pluginID, "error", err)
 		return nil, unauthenticated(fmt.Sprintf("Unable to verify token: plugin '%s' could not be located", pluginID), err)
 	}
-	k, err := a.k.remote.key(ctx, a.k.now(), strings.TrimSuffix(base, "/")+jwksPath, kid)
-	if errors.Is(err, errUnknownKey) {
+	url := strings.TrimSuffix(base, "/") + jwksPath
+	k, err := a.k.remote.key(ctx, a.k.now(), url, kid, func(err error) {
+		a.warnOnce("fetch "+pluginID, "cannot fetch the public keys of the plugin that issued a token; its tokens are refused until a fetch succeeds (retried at most every "+jwksMinRefresh.String()+")", "issuer", pluginID, "url", url, "error", err)
+	})
+	switch {
+	case err == nil:
+		return []jose.JSONWebKey{k}, nil
+	case errors.Is(err, errUnknownKey):
 		return nil, unauthenticated(msgUnknownKey, nil)
-	}
-	if err != nil {
-		a.warn("cannot fetch the public keys of the plugin that issued a token", "issuer", pluginID, "error", err)
+	case errors.Is(err, errNoBudget):
+		a.warnOnce("fetch budget", fmt.Sprintf("more than %d public key fetches for plugin tokens in a burst; refusing tokens of plugins whose keys are not cached until the budget refills (one fetch per %s)", jwksFetchBurst, jwksFetchEvery), "issuer", pluginID)
+		return nil, unauthenticated(fmt.Sprintf("Unable to verify token: the public keys of plugin '%s' are not cached and too many key sets were fetched recently; retry later", pluginID), err)
+	default:
+		// Logged once, by the call that fetched.
 		return nil, unauthenticated(fmt.Sprintf("Unable to verify token: the public keys of plugin '%s' could not be fetched", pluginID), err)
 	}
-	return []jose.JSONWebKey{k}, nil
 }
 
-func (a *authService) warn(msg string, args ...any) {
-	if a.logger != nil {
-		a.logger.Warn(msg, args...)
+// warnOnce logs a warning unless one for the same cause was logged in the
+// last warnPeriod (see [warnGate]).
+func (a *authService) warnOnce(cause, msg string, args ...any) {
+	if a.logger == nil {
+		return
 	}
+	ok, suppressed := a.k.warns.allow(a.k.now(), cause)
+	if !ok {
+		return
+	}
+	if suppressed > 0 {
+		args = append(args, "suppressed", suppressed)
+	}
+	a.logger.Warn(msg, args...)
 }
 
 func (a *authService) NoneCredentials() core.Credentials {

@@ -34,11 +34,17 @@
 //     sees the user (limited if the user's token was limited). On behalf of
 //     a service the receiver sees the service "plugin:<sub>".
 //
-// Every token is checked for: a known kind, an algorithm on the kind's
+// Every token is checked for: a known kind, each of its three parts in
+// canonical unpadded base64url (no stray bits in the last character, no
+// line breaks: one token has one spelling), an algorithm on the kind's
 // allow-list (never "none", never HMAC, whatever the header says), a valid
 // signature by a known key, iat and exp present, exp not past, nbf and iat
-// not in the future (30 seconds of clock skew are tolerated), and, for
-// plugin tokens, aud equal to the receiving plugin and a plugin id as sub.
+// not in the future (30 seconds of clock skew are tolerated), exp at most
+// backend.auth.maxTokenLifetime (default 24h) after iat, and, for plugin
+// tokens, aud equal to the receiving plugin and a plugin id as sub.
+// ES256 signatures are malleable ((r, n-s) verifies like (r, s)), so a
+// replay cache or revocation list should key on the header and payload,
+// not on the whole token string.
 // Failures are AuthenticationErrors (401) whose message says what is wrong,
 // such as "Token has expired" or "Invalid token signature", without
 // revealing keys or configuration. Mock tokens of the test fakes are not
@@ -56,8 +62,23 @@
 // <discovery base URL>/.greenroom/auth/v1/jwks.json (Auth.PublicServiceKeys);
 // it is fetched with a 10 second timeout, cached for 10 minutes, and
 // fetched again (at most every 30 seconds) when a token names a kid it
-// does not hold (subjects must be plugin ids, and at most 256 key sets
-// are cached).
+// does not hold. Since anyone can send a token naming any plugin, the
+// fetches are bounded:
+//
+//   - Keys are fetched only for plugins the discovery locates in another
+//     backend ([PluginEndpoints]; with the default discovery, plugins
+//     listed with an internal target in discovery.endpoints). A token
+//     naming any other plugin fails with "Unable to verify token: plugin
+//     'x' is not known to this backend" and costs no request.
+//   - A failed fetch is remembered for 30 seconds per plugin, apart from
+//     the cached key sets (at most 256 of each), so failures never evict
+//     good keys; concurrent tokens of one plugin share one fetch.
+//   - A backend makes at most 16 fetches at once, then one per second;
+//     beyond that, tokens of plugins whose keys are not cached fail (an
+//     expired cached key set is used instead, if there is one).
+//   - Warnings are logged once per cause (a plugin whose keys cannot be
+//     fetched, tokens from unknown plugins, the exhausted budget) every 30
+//     seconds, with the number of repeats suppressed, not once per token.
 //
 // Keys belong to one process, and a backend that runs plugin P verifies
 // P's tokens with its own P keys only. So with several replicas of one
@@ -77,6 +98,12 @@
 //	    # Accept requests without credentials everywhere and ignore auth
 //	    # policies (the router reads it too). For local experiments only.
 //	    dangerouslyDisableDefaultAuthPolicy: false
+//
+//	    # The longest lifetime (exp - iat) of a token of any kind; tokens
+//	    # that live longer are refused with "Token lifetime is too long".
+//	    # Plugin and limited user tokens are issued within it. Give every
+//	    # backend of a deployment the same value. At least 1m.
+//	    maxTokenLifetime: 24h
 //
 //	    # Public keys that verify user tokens. Omit to accept no user tokens.
 //	    userTokens:

@@ -40,11 +40,13 @@ func newConfig(t testing.TB, doc string) core.Config {
 }
 
 // fakeDiscovery maps plugin ids to base URLs; unknown plugins live at
-// http://localhost:7007/api/<id>.
+// http://localhost:7007/api/<id> (or under fallback). It does not
+// implement PluginEndpoints.
 type fakeDiscovery struct {
 	mu       sync.Mutex
 	base     map[string]string
 	external string // external base URL prefix, default http://localhost:7007
+	fallback string // base URL prefix of plugins not set, default http://localhost:7007
 	err      error
 }
 
@@ -65,6 +67,9 @@ func (d *fakeDiscovery) BaseURL(ctx context.Context, pluginID string) (string, e
 	}
 	if u, ok := d.base[pluginID]; ok {
 		return u, nil
+	}
+	if d.fallback != "" {
+		return d.fallback + "/api/" + pluginID, nil
 	}
 	return "http://localhost:7007/api/" + pluginID, nil
 }

@@ -41,6 +41,18 @@ const (
 	jwksMaxEntries = 256
 	// jwksMaxBytes bounds the size of a fetched JWKS document.
 	jwksMaxBytes = 1 << 20
+	// jwksFetchBurst and jwksFetchEvery are the budget of JWKS fetches of
+	// a backend: at most jwksFetchBurst at once, then one per
+	// jwksFetchEvery. A token that needs a fetch beyond the budget is
+	// refused (or verified with the expired cached keys, if any).
+	jwksFetchBurst = 16
+	jwksFetchEvery = time.Second
+	// warnPeriod is how often one cause of failed verifications (say, the
+	// JWKS of one plugin cannot be fetched) is logged.
+	warnPeriod = jwksMinRefresh
+	// warnMaxCauses bounds the causes tracked for warnPeriod; beyond it
+	// further causes share one.
+	warnMaxCauses = 64
 )
 
 // DefaultMaxTokenLifetime is the default of backend.auth.maxTokenLifetime:
@@ -70,6 +82,7 @@ type Keyring struct {
 	local map[string][]jose.JSONWebKey // pluginID → public service keys
 
 	remote remoteKeys
+	warns  warnGate
 	now    func() time.Time
 }
 
@@ -97,8 +110,11 @@ func NewKeyring(cfg core.Config) (*Keyring, error) {
 			ttl:        jwksCacheTTL,
 			minRefresh: jwksMinRefresh,
 			maxEntries: jwksMaxEntries,
+			budget:     fetchBudget{burst: jwksFetchBurst, every: jwksFetchEvery},
 			entries:    make(map[string]*remoteEntry),
+			failures:   make(map[string]*remoteEntry),
 		},
+		warns: warnGate{period: warnPeriod, maxCauses: warnMaxCauses, last: make(map[string]*warnEntry)},
 	}
 	if cfg == nil {
 		return k, nil
@@ -394,16 +410,20 @@ func optionalStrings(c core.Config, key string) ([]string, error) {
 }
 
 // remoteKeys caches the public service keys of plugins in other backends,
-// fetched from their JWKS endpoints.
+// fetched from their JWKS endpoints. Fetched sets and failed fetches are
+// kept apart, so that failures (which callers can cause at will, with
+// tokens naming plugins that do not answer) never evict a good key set.
 type remoteKeys struct {
 	client     *http.Client
 	ttl        time.Duration
 	minRefresh time.Duration
 	maxEntries int
 
-	group   singleflight.Group
-	mu      sync.Mutex
-	entries map[string]*remoteEntry // by JWKS URL
+	group    singleflight.Group
+	mu       sync.Mutex
+	budget   fetchBudget
+	entries  map[string]*remoteEntry // by JWKS URL: fetched key sets
+	failures map[string]*remoteEntry // by JWKS URL: failed fetches
 }
 
 type remoteEntry struct {
@@ -412,57 +432,177 @@ type remoteEntry struct {
 	fetchedAt time.Time
 }
 
-var errUnknownKey = errors.New("no key with the token's kid")
+var (
+	errUnknownKey = errors.New("no key with the token's kid")
+	errNoBudget   = errors.New("too many JWKS fetches")
+)
 
 // key returns the key with the given kid from the JWKS at url, fetching it
 // when it is not cached, is older than the TTL, or (at most once per
-// minRefresh) lacks the kid.
-func (r *remoteKeys) key(ctx context.Context, now time.Time, url, kid string) (jose.JSONWebKey, error) {
+// minRefresh) lacks the kid. A failed fetch is remembered for minRefresh.
+// Concurrent calls for one url share one fetch, and fetches are bounded by
+// the budget. onFetchError, if not nil, is called with the error of a
+// failed fetch by the one call that made it, so that a failure is
+// reported once however many tokens wait for it.
+func (r *remoteKeys) key(ctx context.Context, now time.Time, url, kid string, onFetchError func(error)) (jose.JSONWebKey, error) {
 	r.mu.Lock()
-	e := r.entries[url]
+	e, f := r.entries[url], r.failures[url]
 	r.mu.Unlock()
+	if f != nil && now.Sub(f.fetchedAt) < r.minRefresh {
+		return jose.JSONWebKey{}, f.err
+	}
 	if e != nil {
 		age := now.Sub(e.fetchedAt)
-		if e.err == nil && age < r.ttl {
+		if age < r.ttl {
 			if k, ok := findKID(e.keys, kid); ok {
 				return k, nil
 			}
 			if age < r.minRefresh {
 				return jose.JSONWebKey{}, errUnknownKey
 			}
-		} else if e.err != nil && age < r.minRefresh {
-			return jose.JSONWebKey{}, e.err
 		}
 	}
 	v, _, _ := r.group.Do(url, func() (any, error) {
+		// A call that read the cache just before another one stored its
+		// fetch must not fetch again.
+		r.mu.Lock()
+		e2, f2 := r.entries[url], r.failures[url]
+		r.mu.Unlock()
+		if f2 != nil && now.Sub(f2.fetchedAt) < r.minRefresh {
+			return f2, nil
+		}
+		if e2 != nil && e2 != e && now.Sub(e2.fetchedAt) < r.minRefresh {
+			return e2, nil
+		}
+		if !r.spend(now) {
+			return &remoteEntry{err: errNoBudget}, nil
+		}
 		keys, err := r.fetch(ctx, url)
-		e := &remoteEntry{keys: keys, err: err, fetchedAt: now}
-		r.store(url, e)
-		return e, nil
+		fetched := &remoteEntry{keys: keys, err: err, fetchedAt: now}
+		r.store(url, fetched)
+		if err != nil && onFetchError != nil {
+			onFetchError(err)
+		}
+		return fetched, nil
 	})
-	e = v.(*remoteEntry)
-	if e.err != nil {
-		return jose.JSONWebKey{}, e.err
+	got := v.(*remoteEntry)
+	if errors.Is(got.err, errNoBudget) && e != nil {
+		// Out of budget: the expired set is the best information there
+		// is, and a plugin's keys do not change while it runs.
+		got = e
 	}
-	if k, ok := findKID(e.keys, kid); ok {
+	if got.err != nil {
+		return jose.JSONWebKey{}, got.err
+	}
+	if k, ok := findKID(got.keys, kid); ok {
 		return k, nil
 	}
 	return jose.JSONWebKey{}, errUnknownKey
 }
 
+func (r *remoteKeys) spend(now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.budget.take(now)
+}
+
+// store records a fetch: a key set replaces the one cached for url and
+// clears a failure; a failure is kept beside the key set. Each map keeps
+// at most maxEntries, dropping the oldest first.
 func (r *remoteKeys) store(url string, e *remoteEntry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.entries[url] = e
-	for len(r.entries) > r.maxEntries {
+	m := r.entries
+	if e.err != nil {
+		m = r.failures
+	} else {
+		delete(r.failures, url)
+	}
+	m[url] = e
+	for len(m) > r.maxEntries {
 		oldest := ""
-		for u, x := range r.entries {
-			if oldest == "" || x.fetchedAt.Before(r.entries[oldest].fetchedAt) {
+		for u, x := range m {
+			if oldest == "" || x.fetchedAt.Before(m[oldest].fetchedAt) {
 				oldest = u
 			}
 		}
-		delete(r.entries, oldest)
+		delete(m, oldest)
 	}
+}
+
+// fetchBudget is a token bucket: burst tokens, one more every every. It is
+// written here rather than taken from golang.org/x/time/rate because it is
+// a dozen lines driven by the keyring's clock, which tests replace, and
+// packages that plugins import should not grow a module for that.
+type fetchBudget struct {
+	burst  float64
+	every  time.Duration
+	tokens float64
+	last   time.Time
+}
+
+func (b *fetchBudget) take(now time.Time) bool {
+	switch {
+	case b.last.IsZero():
+		b.tokens = b.burst
+		b.last = now
+	case now.After(b.last):
+		b.tokens = min(b.burst, b.tokens+float64(now.Sub(b.last))/float64(b.every))
+		b.last = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// warnGate lets one warning through per cause and period, so that a flood
+// of bad tokens logs once per cause rather than once per token. It tracks
+// at most maxCauses causes in a period; beyond that, new causes share one.
+type warnGate struct {
+	mu        sync.Mutex
+	period    time.Duration
+	maxCauses int
+	last      map[string]*warnEntry
+}
+
+type warnEntry struct {
+	at         time.Time
+	suppressed int
+}
+
+// overflowCause is the cause that causes share when the gate is full.
+const overflowCause = "\x00overflow"
+
+// allow reports whether a warning for cause may be logged at now, and how
+// many warnings for it were suppressed since the last one.
+func (g *warnGate) allow(now time.Time, cause string) (ok bool, suppressed int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	e := g.last[cause]
+	if e == nil && len(g.last) >= g.maxCauses {
+		for c, x := range g.last {
+			if now.Sub(x.at) >= g.period {
+				delete(g.last, c)
+			}
+		}
+		if len(g.last) >= g.maxCauses {
+			cause = overflowCause
+			e = g.last[cause]
+		}
+	}
+	if e == nil {
+		g.last[cause] = &warnEntry{at: now}
+		return true, 0
+	}
+	if now.Sub(e.at) < g.period {
+		e.suppressed++
+		return false, 0
+	}
+	suppressed = e.suppressed
+	*e = warnEntry{at: now}
+	return true, suppressed
 }
 
 func (r *remoteKeys) fetch(ctx context.Context, url string) ([]jose.JSONWebKey, error) {

@@ -188,6 +188,21 @@ func (d *Discovery) BaseURL(ctx context.Context, pluginID string) (string, error
 	return "http://" + d.host + ":" + strconv.Itoa(port) + "/api/" + pluginID, nil
 }
 
+// HasEndpoint reports whether discovery.endpoints gives pluginID an
+// internal target. Every other plugin id gets the default URL, on this
+// backend, so only these plugins can run in another backend. The auth
+// service asks before it fetches the public keys of a plugin that is not
+// in its own backend (it implements auth.PluginEndpoints), so that tokens
+// naming made-up plugins cost no outbound request.
+func (d *Discovery) HasEndpoint(ctx context.Context, pluginID string) bool {
+	for _, e := range d.endpoints {
+		if e.plugins[pluginID] && e.internal != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // ExternalBaseURL returns the base URL of the plugin for callers outside
 // the backend, such as browsers.
 func (d *Discovery) ExternalBaseURL(ctx context.Context, pluginID string) (string, error) {

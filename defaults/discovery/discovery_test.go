@@ -211,3 +211,21 @@ func TestInvalidPluginID(t *testing.T) {
 func TestFactory(t *testing.T) {
 	assert.Equal(t, "core.discovery", discovery.Factory().Ref().ID())
 }
+
+func TestHasEndpoint(t *testing.T) {
+	t.Parallel()
+	d, err := discovery.New(newConfig(t, `discovery:
+  endpoints:
+    - target: http://catalog.internal/api/{{pluginId}}
+      plugins: [catalog]
+    - target:
+        external: https://greenroom.example.com/api/{{pluginId}}
+      plugins: [docs]
+`), nil)
+	require.NoError(t, err)
+	ctx := context.Background()
+	assert.True(t, d.HasEndpoint(ctx, "catalog"))
+	assert.False(t, d.HasEndpoint(ctx, "docs"), "an external target only keeps the default internal URL")
+	assert.False(t, d.HasEndpoint(ctx, "todo"))
+	assert.False(t, d.HasEndpoint(ctx, "Not An Id"))
+}

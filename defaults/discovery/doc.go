@@ -31,6 +31,10 @@
 // id. An object target may give only internal or only external; the other
 // keeps its default. URLs never end in "/".
 //
+// [Discovery.HasEndpoint] tells the listed plugins (with an internal
+// target) from the others. Only listed plugins can run in another backend,
+// so the auth service fetches public keys for those only.
+//
 // Discovery is one object per backend, shared by the plugin-scoped service
 // that [Factory] provides.
 package discovery
