@@ -17,9 +17,12 @@ const b64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 // flipUnusedBit flips the lowest bit of the last character of part i of a
 // compact JWS. When the part's length is not a multiple of 4 that bit is
 // unused: the part decodes to the same bytes. ok is false when the part
-// has no unused bits.
+// has no unused bits or tok is not a compact JWS.
 func flipUnusedBit(tok string, i int) (string, bool) {
 	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
 	p := parts[i]
 	if len(p)%4 == 0 || len(p) == 0 {
 		return "", false
