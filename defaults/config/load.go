@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -272,6 +273,12 @@ func checkKey(k, path string) error {
 	if strings.Contains(k, ".") {
 		return fmt.Errorf("config key %q under %q contains \".\", which separates keys; rename it", k, path)
 	}
+	// Line breaks and other control characters in a key are mistakes
+	// (often in an environment variable's name), and YAML cannot always
+	// write such a key back: "\n" comes back as "".
+	if strings.ContainsFunc(k, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }) {
+		return fmt.Errorf("config key %q under %q contains a control character or line break; rename it", k, path)
+	}
 	return nil
 }
 
@@ -405,7 +412,7 @@ func applyEnvOverrides(data map[string]any, env []string) (map[string]any, error
 		path := strings.TrimPrefix(o.name, EnvPrefix)
 		parts := strings.Split(path, "_")
 		for _, p := range parts {
-			if p == "" || strings.Contains(p, ".") {
+			if checkKey(p, "") != nil {
 				return nil, fmt.Errorf("environment variable %s: %q is not a config path; write the key's parts separated by single underscores, as in %sbackend_listen_port", o.name, path, EnvPrefix)
 			}
 		}
