@@ -55,7 +55,7 @@ func FuzzAuthenticate(f *testing.F) {
 		userTok: true,
 		limited: true,
 		mustToken(f)(search.PluginRequestToken(ctx, search.OwnServiceCredentials(), "catalog")): true,
-		mustToken(f)(search.PluginRequestToken(ctx, user, "catalog")):                          true,
+		mustToken(f)(search.PluginRequestToken(ctx, user, "catalog")):                           true,
 		"fuzz-static-token": true,
 	}
 	for tok := range valid {
