@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -78,7 +79,14 @@ func toNode(v any) *yaml.Node {
 	case nil:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
 	case string:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x}
+		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x}
+		if strings.ContainsFunc(x, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) {
+			// yaml.v3 writes such strings as block scalars that do not
+			// always read back the same ("\n" came back as ""); the
+			// double-quoted style escapes them exactly.
+			n.Style = yaml.DoubleQuotedStyle
+		}
+		return n
 	case bool:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(x)}
 	case int64:

@@ -6,13 +6,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"gopkg.in/yaml.v3"
 )
 
 // FuzzLoad loads a YAML document with one GREENROOM_CONFIG_* override and
 // one variable for ${} substitution. Loading never panics; on success the
-// configuration round-trips through YAML unchanged, and the overridden
-// key is set. Run it with
+// overridden key is set, and the configuration decoded into a map
+// (Decode) and read back (FromMap) is unchanged. Run it with
 //
 //	go test -fuzz FuzzLoad ./defaults/config
 func FuzzLoad(f *testing.F) {
@@ -48,18 +47,18 @@ func FuzzLoad(f *testing.F) {
 		if key := strings.ReplaceAll(path, "_", "."); !c.Has(key) {
 			t.Fatalf("override %s=%q loaded, but Has(%q) is false", EnvPrefix+path, value, key)
 		}
-		// The normalized form is plain YAML: written out and read back,
-		// it is the same configuration.
-		out, err := yaml.Marshal(c.data)
-		if err != nil {
-			t.Fatalf("marshalling the loaded config: %v", err)
+		// Decode of the whole configuration into a map and FromMap give
+		// the same configuration back.
+		var m map[string]any
+		if err := c.Decode("", &m); err != nil {
+			t.Fatalf("Decode of the loaded config: %v", err)
 		}
-		back, err := FromYAML(string(out))
+		back, err := FromMap(m)
 		if err != nil {
-			t.Fatalf("reading back the marshalled config: %v\n%s", err, out)
+			t.Fatalf("FromMap of the decoded config: %v", err)
 		}
 		if diff := cmp.Diff(numbersAsFloats(c.data), numbersAsFloats(back.data), cmpopts.EquateNaNs()); diff != "" {
-			t.Fatalf("round trip changed the config (-loaded +read back):\n%s\nYAML:\n%s", diff, out)
+			t.Fatalf("Decode and FromMap changed the config (-loaded +decoded):\n%s", diff)
 		}
 	})
 }
@@ -129,5 +128,28 @@ func TestKeysWithControlCharacters(t *testing.T) {
 	_, err = load(nil, []string{EnvPrefix + "backend_\n=1"})
 	if err == nil || !strings.Contains(err.Error(), "environment variable "+EnvPrefix+"backend_\n:") {
 		t.Errorf("override: error = %v", err)
+	}
+}
+
+// TestDecodeKeepsLineBreaks is a regression test for a FuzzLoad finding:
+// Decode went through YAML text in which "\n" was written as a block
+// scalar that read back as "".
+func TestDecodeKeepsLineBreaks(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"\n", "\n\n", "a\n\n", " \n x", "\r", "tab\there", "\x00", "-----BEGIN\nAAAA\n-----END\n"} {
+		c, err := FromMap(map[string]any{"s": v, "l": []any{v}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			S string
+			L []string
+		}
+		if err := c.Decode("", &out); err != nil {
+			t.Fatalf("%q: %v", v, err)
+		}
+		if out.S != v || len(out.L) != 1 || out.L[0] != v {
+			t.Errorf("Decode of %q = %q, %q", v, out.S, out.L)
+		}
 	}
 }
