@@ -153,3 +153,18 @@ func TestDecodeKeepsLineBreaks(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidUTF8FromTheEnvironment is a regression test for a FuzzLoad
+// finding: a value that is not UTF-8, from an override or a ${}
+// substitution, loaded and then failed every Decode.
+func TestInvalidUTF8FromTheEnvironment(t *testing.T) {
+	t.Parallel()
+	_, err := load(nil, []string{EnvPrefix + "a=\xca"})
+	if err == nil || !strings.Contains(err.Error(), "environment variable "+EnvPrefix+"a: the value is not valid UTF-8 text") {
+		t.Errorf("override: error = %v", err)
+	}
+	_, err = load([]source{{name: "f.yaml", data: []byte("a: ${X}\n")}}, []string{"X=\xca"})
+	if err == nil || !strings.Contains(err.Error(), `config file "f.yaml": config key "a": environment variable "X" is not valid UTF-8 text`) {
+		t.Errorf("substitution: error = %v", err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -391,6 +392,9 @@ func substitute(s string, vars map[string]string) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("environment variable %q is not set; set it, or write $${%s} for the literal text", name, name)
 		}
+		if !utf8.ValidString(val) {
+			return "", fmt.Errorf("environment variable %q is not valid UTF-8 text", name)
+		}
 		b.WriteString(val)
 		s = s[end+1:]
 	}
@@ -415,6 +419,9 @@ func applyEnvOverrides(data map[string]any, env []string) (map[string]any, error
 			if checkKey(p, "") != nil {
 				return nil, fmt.Errorf("environment variable %s: %q is not a config path; write the key's parts separated by single underscores, as in %sbackend_listen_port", o.name, path, EnvPrefix)
 			}
+		}
+		if !utf8.ValidString(o.value) {
+			return nil, fmt.Errorf("environment variable %s: the value is not valid UTF-8 text", o.name)
 		}
 		v, err := parseEnvValue(o.value)
 		if err != nil {
