@@ -163,6 +163,10 @@ func TestInvalidUTF8FromTheEnvironment(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "environment variable "+EnvPrefix+"a: the value is not valid UTF-8 text") {
 		t.Errorf("override: error = %v", err)
 	}
+	_, err = load(nil, []string{EnvPrefix + "\xb0=1"})
+	if err == nil || !strings.Contains(err.Error(), "is not a config path") {
+		t.Errorf("override name: error = %v", err)
+	}
 	_, err = load([]source{{name: "f.yaml", data: []byte("a: ${X}\n")}}, []string{"X=\xca"})
 	if err == nil || !strings.Contains(err.Error(), `config file "f.yaml": config key "a": environment variable "X" is not valid UTF-8 text`) {
 		t.Errorf("substitution: error = %v", err)

@@ -274,6 +274,9 @@ func checkKey(k, path string) error {
 	if strings.Contains(k, ".") {
 		return fmt.Errorf("config key %q under %q contains \".\", which separates keys; rename it", k, path)
 	}
+	if !utf8.ValidString(k) {
+		return fmt.Errorf("config key %q under %q is not valid UTF-8 text; rename it", k, path)
+	}
 	// Line breaks and other control characters in a key are mistakes
 	// (often in an environment variable's name), and YAML cannot always
 	// write such a key back: "\n" comes back as "".
