@@ -40,8 +40,12 @@
 //
 // # Keys and values
 //
-// Keys are dot-separated paths ("backend.listen.port"). A key in a file may
-// not be empty or contain ".". Values are strings, numbers, booleans, null,
+// Keys are dot-separated paths ("backend.listen.port"). A key in a file or
+// an override may not be empty, contain "." or a control character (such
+// as a line break), and must be UTF-8; so must the values of overrides and
+// of substituted variables. Alias expansion in YAML is bounded (by
+// gopkg.in/yaml.v3): a "billion laughs" document fails with "excessive
+// aliasing". Values are strings, numbers, booleans, null,
 // lists and objects. Errors name the full key (for a sub config, including
 // the prefix it was taken at; for list elements, the index, as in
 // "discovery.endpoints[1].target") and what was expected:
