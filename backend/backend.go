@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/internal/refgen"
@@ -42,6 +43,10 @@ type Backend struct {
 
 	rootLifecycle    *rootLifecycle
 	pluginLifecycles map[string]*pluginLifecycle
+	// shutdown holds the settings of Stop's phases, read from the root
+	// config by Start (see readShutdownSettings) when shutdownRead.
+	shutdown     shutdownSettings
+	shutdownRead bool
 
 	startCalled bool
 	startDone   chan struct{} // closed when Start returns
@@ -315,6 +320,17 @@ func (b *Backend) run(ctx context.Context, p *plan) error {
 			return err
 		}
 	}
+	// The shutdown settings are read now, so that a mistake in them fails
+	// the start rather than the stop.
+	if cfg := b.rootConfig(); cfg != nil {
+		s, err := readShutdownSettings(cfg)
+		if err != nil {
+			return fmt.Errorf("backend.Start: %w", err)
+		}
+		b.mu.Lock()
+		b.shutdown, b.shutdownRead = s, true
+		b.mu.Unlock()
+	}
 	log := b.rootLogger()
 	if log != nil {
 		log.Info("Plugin initialization started", "plugins", p.pluginIDs())
@@ -446,11 +462,24 @@ func (b *Backend) initModule(ctx context.Context, pp *pluginPlan, mp *modulePlan
 	return safeCall(func() error { return mp.module.reg.init.fn(ctx, deps) })
 }
 
-// Stop stops the backend: it runs the root before-shutdown hooks
-// (readiness goes down), then every plugin's shutdown hooks, the plugins
-// concurrently, then the root shutdown hooks. Hooks of each lifecycle run in
-// the reverse of the order they were added. Every hook runs; their errors
-// are logged and joined into Stop's error.
+// Stop stops the backend in phases whose order is the engine's, not that
+// of the hooks' registration:
+//
+//  1. the root before-shutdown hooks: readiness goes down;
+//  2. a pause of backend.lifecycle.serverShutdownDelay (default
+//     [DefaultServerShutdownDelay]), for load balancers to notice, while
+//     the servers still serve; skipped when no drain hook was added;
+//  3. the root drain hooks, concurrently: the HTTP server stops accepting
+//     connections and finishes the requests in flight; their context is
+//     done after backend.lifecycle.serverShutdownTimeout (default
+//     [DefaultServerShutdownTimeout]);
+//  4. every plugin's shutdown hooks, the plugins concurrently;
+//  5. the root shutdown hooks: root services such as database pools close
+//     last, once no request can use them.
+//
+// The before-shutdown and shutdown hooks of one lifecycle run in the
+// reverse of the order they were added. Every hook runs; their errors are
+// logged and joined into Stop's error. ctx bounds the whole of Stop.
 //
 // Stop stops what started: it may be called after a failed Start, or
 // without Start to run the hooks of services built by [Resolve]. An
@@ -494,6 +523,24 @@ func (b *Backend) Stop(ctx context.Context) error {
 
 	report("Root before-shutdown hook", b.rootLifecycle.h.runBeforeShutdown(ctx))
 
+	if b.rootLifecycle.h.hasDrain() {
+		settings, err := b.shutdownSettings()
+		if err != nil && log != nil {
+			// Start reported it; Stop goes on with the defaults.
+			log.Warn("Invalid shutdown settings; using the defaults", "error", err)
+		}
+		if settings.delay > 0 {
+			if log != nil {
+				log.Info("Waiting before closing the servers (backend.lifecycle.serverShutdownDelay)", "delay", settings.delay)
+			}
+			wait(ctx, settings.delay)
+		}
+		drainCtx, cancel := context.WithTimeoutCause(ctx, settings.timeout,
+			fmt.Errorf("requests were still in flight after backend.lifecycle.serverShutdownTimeout (%s)", settings.timeout))
+		report("Root drain hook", b.rootLifecycle.h.runDrain(drainCtx))
+		cancel()
+	}
+
 	b.mu.Lock()
 	ids := make([]string, 0, len(b.pluginLifecycles))
 	for id := range b.pluginLifecycles {
@@ -528,11 +575,55 @@ func (b *Backend) Stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// wait returns after d, or sooner once ctx is done.
+func wait(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// shutdownSettings returns the settings Start read, or reads them from the
+// root config if it was created without Start (by Resolve). On an error
+// it returns the defaults with the error.
+func (b *Backend) shutdownSettings() (shutdownSettings, error) {
+	b.mu.Lock()
+	s, ok := b.shutdown, b.shutdownRead
+	b.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	cfg := b.rootConfig()
+	if cfg == nil {
+		return defaultShutdownSettings, nil
+	}
+	s, err := readShutdownSettings(cfg)
+	if err != nil {
+		return defaultShutdownSettings, err
+	}
+	return s, nil
+}
+
 // rootLogger returns the root logger if it has been created, or nil.
 func (b *Backend) rootLogger() core.Logger {
+	l, _ := b.rootInstance(core.RootLoggerRef).(core.Logger)
+	return l
+}
+
+// rootConfig returns the root config if it has been created, or nil.
+func (b *Backend) rootConfig() core.Config {
+	c, _ := b.rootInstance(core.RootConfigRef).(core.Config)
+	return c
+}
+
+// rootInstance returns the instance of a root service if it has been
+// created, or nil.
+func (b *Backend) rootInstance(ref core.ServiceInfo) any {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	fs := b.effective(core.RootLoggerRef)
+	fs := b.effective(ref)
 	if len(fs) == 0 {
 		return nil
 	}
@@ -541,11 +632,10 @@ func (b *Backend) rootLogger() core.Logger {
 		return nil
 	}
 	v, ok := c.peek()
-	if !ok {
+	if !ok || !v.IsValid() {
 		return nil
 	}
-	l, _ := v.Interface().(core.Logger)
-	return l
+	return v.Interface()
 }
 
 // lifecycleFor returns the lifecycle of a plugin, creating it.

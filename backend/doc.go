@@ -65,10 +65,15 @@
 // and its startup hooks. When every plugin has started, the root startup
 // hooks run. A failure names the plugin or module and wraps its cause.
 //
-// [Backend.Stop] runs the root before-shutdown hooks, then every plugin's
-// shutdown hooks (the plugins concurrently), then the root shutdown hooks.
-// The hooks of one lifecycle run in the reverse of the order they were
-// added. Every hook runs, and their errors are joined.
+// [Backend.Stop] shuts down in an order the engine owns, whatever the
+// order in which hooks were added: the root before-shutdown hooks
+// (readiness goes down), the pause backend.lifecycle.serverShutdownDelay,
+// the root drain hooks (the HTTP server stops accepting and finishes the
+// requests in flight, within backend.lifecycle.serverShutdownTimeout),
+// every plugin's shutdown hooks (the plugins concurrently), and last the
+// root shutdown hooks (database pools close). Within one phase, the hooks
+// of one lifecycle run in the reverse of the order they were added. Every
+// hook runs, and their errors are joined.
 //
 // When a root logger (core.RootLoggerRef) is installed, the backend logs
 // its progress and the failures of plugins and hooks through it.

@@ -675,6 +675,9 @@ func TestLateHooks(t *testing.T) {
 			"Attempted to add shutdown hook to the root lifecycle after shutdown"},
 		{"before-shutdown hook after shutdown", "stopped", func() error { return rl.AddBeforeShutdownHook(nop) },
 			"Attempted to add before-shutdown hook to the root lifecycle after shutdown has started"},
+		{"nil drain hook", "started", func() error { return rl.AddDrainHook(nil) }, "AddDrainHook to the root lifecycle: the hook is nil"},
+		{"drain hook after shutdown", "stopped", func() error { return rl.AddDrainHook(nop) },
+			"Attempted to add drain hook to the root lifecycle after draining has started"},
 		{"startup hook after shutdown", "stopped", func() error { return pl.AddStartupHook(nop) },
 			"Attempted to add startup hook for plugin 'todo' after shutdown began"},
 	}

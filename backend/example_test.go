@@ -182,10 +182,13 @@ func ExampleBackend_Stop() {
 	}
 	// A root service that registers root lifecycle hooks.
 	ready := backend.NewRootServiceFactory(ClockRef, func(ctx context.Context, d struct{ Lifecycle core.RootLifecycle }) (Clock, error) {
+		// Added in an order the engine ignores: it runs the phases of
+		// Stop in its own order.
 		return fixedClock("12:00"), errors.Join(
+			d.Lifecycle.AddShutdownHook(hook("root: shutdown (database pools close)")),
+			d.Lifecycle.AddDrainHook(hook("root: drain (the HTTP server finishes its requests)")),
 			d.Lifecycle.AddStartupHook(hook("root: every plugin has started")),
 			d.Lifecycle.AddBeforeShutdownHook(hook("root: before shutdown (readiness goes down)")),
-			d.Lifecycle.AddShutdownHook(hook("root: shutdown")),
 		)
 	})
 	hello := backend.NewPlugin("hello", backend.Init(func(ctx context.Context, d struct{ Lifecycle core.Lifecycle }) error {
@@ -211,8 +214,9 @@ func ExampleBackend_Stop() {
 	// hello: started
 	// root: every plugin has started
 	// root: before shutdown (readiness goes down)
+	// root: drain (the HTTP server finishes its requests)
 	// hello: shutdown
-	// root: shutdown
+	// root: shutdown (database pools close)
 	// second Stop: <nil>
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
 )
@@ -35,9 +36,11 @@ type hooks struct {
 	mu                  sync.Mutex
 	startupBegan        bool
 	beforeShutdownBegan bool
+	drainBegan          bool
 	shutdownBegan       bool
 	startup             []core.Hook
 	beforeShutdown      []core.Hook
+	drain               []core.Hook // root lifecycle only
 	shutdown            []core.Hook
 }
 
@@ -89,6 +92,55 @@ func (h *hooks) addBeforeShutdown(hook core.Hook) error {
 	}
 	h.beforeShutdown = append(h.beforeShutdown, hook)
 	return nil
+}
+
+func (h *hooks) addDrain(hook core.Hook) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case hook == nil:
+		return fmt.Errorf("AddDrainHook %s: the hook is nil", h.owner())
+	case h.drainBegan || h.shutdownBegan:
+		return fmt.Errorf("Attempted to add drain hook %s after draining has started", h.owner())
+	}
+	h.drain = append(h.drain, hook)
+	return nil
+}
+
+// hasDrain reports whether a drain hook was added.
+func (h *hooks) hasDrain() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.drain) > 0
+}
+
+// runDrain runs the drain hooks concurrently: each drains its own server,
+// and all share ctx's deadline. The errors are returned in the order the
+// hooks were added.
+func (h *hooks) runDrain(ctx context.Context) []error {
+	h.mu.Lock()
+	h.drainBegan = true
+	hs := append([]core.Hook(nil), h.drain...)
+	h.mu.Unlock()
+	if len(hs) == 1 {
+		if err := callHook(ctx, hs[0]); err != nil {
+			return []error{err}
+		}
+		return nil
+	}
+	hookErrs := make([]error, len(hs))
+	var wg sync.WaitGroup
+	for i, hook := range hs {
+		wg.Go(func() { hookErrs[i] = callHook(ctx, hook) })
+	}
+	wg.Wait()
+	var errs []error
+	for _, err := range hookErrs {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }
 
 // runStartup runs the startup hooks in the order they were added. Every
@@ -161,4 +213,51 @@ func (l *rootLifecycle) AddStartupHook(hook core.Hook) error  { return l.h.addSt
 func (l *rootLifecycle) AddShutdownHook(hook core.Hook) error { return l.h.addShutdown(hook) }
 func (l *rootLifecycle) AddBeforeShutdownHook(hook core.Hook) error {
 	return l.h.addBeforeShutdown(hook)
+}
+func (l *rootLifecycle) AddDrainHook(hook core.Hook) error { return l.h.addDrain(hook) }
+
+// The defaults of the shutdown settings the backend reads from the root
+// config.
+const (
+	// DefaultServerShutdownDelay is the default of
+	// backend.lifecycle.serverShutdownDelay: how long Stop waits between
+	// readiness going down and the servers no longer accepting requests.
+	DefaultServerShutdownDelay = time.Duration(0)
+	// DefaultServerShutdownTimeout is the default of
+	// backend.lifecycle.serverShutdownTimeout: how long the drain hooks
+	// may wait for the requests in flight.
+	DefaultServerShutdownTimeout = 30 * time.Second
+)
+
+// shutdownSettings are the config of Stop's phases.
+type shutdownSettings struct {
+	delay, timeout time.Duration
+}
+
+var defaultShutdownSettings = shutdownSettings{DefaultServerShutdownDelay, DefaultServerShutdownTimeout}
+
+// readShutdownSettings reads backend.lifecycle.serverShutdownDelay and
+// backend.lifecycle.serverShutdownTimeout from cfg.
+func readShutdownSettings(cfg core.Config) (shutdownSettings, error) {
+	s := defaultShutdownSettings
+	const delayKey, timeoutKey = "backend.lifecycle.serverShutdownDelay", "backend.lifecycle.serverShutdownTimeout"
+	d, ok, err := cfg.OptionalDuration(delayKey)
+	switch {
+	case err != nil:
+		return s, err
+	case ok && d < 0:
+		return s, fmt.Errorf("config key %s is %s; use a duration of 0 or more, such as 5s", delayKey, d)
+	case ok:
+		s.delay = d
+	}
+	d, ok, err = cfg.OptionalDuration(timeoutKey)
+	switch {
+	case err != nil:
+		return s, err
+	case ok && d <= 0:
+		return s, fmt.Errorf("config key %s is %s; use a positive duration, such as 30s", timeoutKey, d)
+	case ok:
+		s.timeout = d
+	}
+	return s, nil
 }

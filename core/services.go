@@ -111,11 +111,30 @@ type Lifecycle interface {
 
 // RootLifecycle is the backend-wide lifecycle (service
 // "core.rootLifecycle"). Its startup hooks run after every plugin has
-// started; before-shutdown hooks run first when the backend stops (readiness
-// goes down), then every plugin's shutdown hooks, then its shutdown hooks.
+// started. When the backend stops, the engine runs these phases in this
+// order, whatever the order in which the hooks were added:
+//
+//  1. the before-shutdown hooks: readiness goes down;
+//  2. a pause of backend.lifecycle.serverShutdownDelay (default 0), so that
+//     load balancers notice and stop sending requests; it is skipped when
+//     no drain hook was added;
+//  3. the drain hooks: servers stop accepting and finish the requests in
+//     flight, within backend.lifecycle.serverShutdownTimeout (default 30s);
+//  4. every plugin's shutdown hooks;
+//  5. the shutdown hooks: root services such as database pools close last.
 type RootLifecycle interface {
 	Lifecycle
+	// AddBeforeShutdownHook adds a hook that runs first when the backend
+	// stops, such as the one that turns readiness down.
 	AddBeforeShutdownHook(hook Hook) error
+	// AddDrainHook adds a hook that stops taking new work and waits for
+	// the work in flight, such as the graceful shutdown of an HTTP server.
+	// Drain hooks run concurrently, after the before-shutdown hooks and
+	// before any plugin shutdown hook, with a context that is done once
+	// backend.lifecycle.serverShutdownTimeout has passed; a hook whose
+	// context is done should stop waiting, cut off what remains and
+	// return an error saying so.
+	AddDrainHook(hook Hook) error
 }
 
 // HealthStatus is the body of a health endpoint.

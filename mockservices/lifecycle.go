@@ -22,6 +22,7 @@ type LifecycleService struct {
 	mu                sync.Mutex
 	startup, shutdown []core.Hook
 	beforeShutdown    []core.Hook
+	drain             []core.Hook
 	started, shutDown bool
 }
 
@@ -66,6 +67,18 @@ func (l *LifecycleService) AddBeforeShutdownHook(hook core.Hook) error {
 	return nil
 }
 
+// AddDrainHook implements [core.RootLifecycle]. It fails once
+// RunShutdownHooks has been called.
+func (l *LifecycleService) AddDrainHook(hook core.Hook) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.shutDown {
+		return errors.New("attempted to add a drain hook after shutdown began")
+	}
+	l.drain = append(l.drain, hook)
+	return nil
+}
+
 // RunStartupHooks runs the startup hooks in the order they were added and
 // stops at the first error, which it returns. It may be called once.
 func (l *LifecycleService) RunStartupHooks(ctx context.Context) error {
@@ -86,9 +99,10 @@ func (l *LifecycleService) RunStartupHooks(ctx context.Context) error {
 }
 
 // RunShutdownHooks runs the before-shutdown hooks in the order they were
-// added, then the shutdown hooks in reverse order, like deferred calls.
-// Every hook runs even if another fails; the errors are joined. A second
-// call does nothing.
+// added, then the drain hooks in that order, then the shutdown hooks in
+// reverse order, like deferred calls: the phases of a backend's Stop,
+// without its delay and drain timeout. Every hook runs even if another
+// fails; the errors are joined. A second call does nothing.
 func (l *LifecycleService) RunShutdownHooks(ctx context.Context) error {
 	l.mu.Lock()
 	if l.shutDown {
@@ -96,13 +110,18 @@ func (l *LifecycleService) RunShutdownHooks(ctx context.Context) error {
 		return nil
 	}
 	l.shutDown = true
-	before, hooks := slices.Clone(l.beforeShutdown), slices.Clone(l.shutdown)
+	before, drain, hooks := slices.Clone(l.beforeShutdown), slices.Clone(l.drain), slices.Clone(l.shutdown)
 	l.mu.Unlock()
 	slices.Reverse(hooks)
 	var errs []error
 	for i, h := range before {
 		if err := h(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("before-shutdown hook %d of %d failed: %w", i+1, len(before), err))
+		}
+	}
+	for i, h := range drain {
+		if err := h(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("drain hook %d of %d failed: %w", i+1, len(drain), err))
 		}
 	}
 	for i, h := range hooks {

@@ -44,6 +44,9 @@ func TestRootHealth(t *testing.T, newHealth func(t *testing.T, lc core.RootLifec
 			t.Fatalf("before-shutdown hooks: %v", err)
 		}
 		check(t, "shutting down", false)
+		if err := lc.run(ctx, lc.drain); err != nil {
+			t.Fatalf("drain hooks: %v", err)
+		}
 		if err := lc.run(ctx, lc.shutdown); err != nil {
 			t.Fatalf("shutdown hooks: %v", err)
 		}
@@ -53,8 +56,8 @@ func TestRootHealth(t *testing.T, newHealth func(t *testing.T, lc core.RootLifec
 
 // suiteLifecycle is a root lifecycle whose hooks the suite runs.
 type suiteLifecycle struct {
-	mu                                sync.Mutex
-	startup, beforeShutdown, shutdown []core.Hook
+	mu                                       sync.Mutex
+	startup, beforeShutdown, drain, shutdown []core.Hook
 }
 
 func (l *suiteLifecycle) add(list *[]core.Hook, h core.Hook) error {
@@ -69,6 +72,7 @@ func (l *suiteLifecycle) AddShutdownHook(h core.Hook) error { return l.add(&l.sh
 func (l *suiteLifecycle) AddBeforeShutdownHook(h core.Hook) error {
 	return l.add(&l.beforeShutdown, h)
 }
+func (l *suiteLifecycle) AddDrainHook(h core.Hook) error { return l.add(&l.drain, h) }
 
 func (l *suiteLifecycle) run(ctx context.Context, hooks []core.Hook) error {
 	l.mu.Lock()

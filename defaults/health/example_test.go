@@ -15,6 +15,7 @@ type lifecycle struct{ startup, beforeShutdown []core.Hook }
 
 func (l *lifecycle) AddStartupHook(h core.Hook) error { l.startup = append(l.startup, h); return nil }
 func (l *lifecycle) AddShutdownHook(core.Hook) error  { return nil }
+func (l *lifecycle) AddDrainHook(core.Hook) error     { return nil }
 func (l *lifecycle) AddBeforeShutdownHook(h core.Hook) error {
 	l.beforeShutdown = append(l.beforeShutdown, h)
 	return nil

@@ -39,6 +39,13 @@ func (l *fakeLifecycle) AddShutdownHook(h core.Hook) error {
 	return nil
 }
 
+func (l *fakeLifecycle) AddDrainHook(h core.Hook) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.other = append(l.other, h)
+	return nil
+}
+
 func (l *fakeLifecycle) AddBeforeShutdownHook(h core.Hook) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

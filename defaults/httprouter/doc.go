@@ -24,8 +24,30 @@
 // # Configuration
 //
 // [RootFactory] reads backend.listen.host (default: all interfaces) and
-// backend.listen.port (default 7007; 0 picks a free port). [Factory] reads
+// backend.listen.port (default 7007; 0 picks a free port); the server
+// timeouts backend.server.readHeaderTimeout (default 10s), readTimeout
+// (30s), writeTimeout (60s) and idleTimeout (2m), 0 for none (see
+// [ServerTimeouts]); and backend.cors, the CORS settings (origin, methods,
+// allowedHeaders, exposedHeaders, credentials, maxAge; no CORS when
+// missing; see [CORSOptionsFromConfig]). [Factory] reads
 // backend.lifecycle.startupRequestPauseTimeout (default 5s),
 // backend.http.maxRequestBodyBytes (default 1 MiB) and
 // backend.auth.dangerouslyDisableDefaultAuthPolicy (default false).
+//
+// # Shutdown
+//
+// The server drains in the root lifecycle's drain phase (see
+// core.RootLifecycle): after readiness has gone down and the optional
+// backend.lifecycle.serverShutdownDelay, it stops accepting connections
+// and finishes the requests in flight, within
+// backend.lifecycle.serverShutdownTimeout; only then do the plugins'
+// shutdown hooks (which close their routers' lifecycle gates: 503 for any
+// request still arriving in-process) and the root services' hooks run.
+//
+// # Paths
+//
+// A request path whose escaped form has an encoded dot segment, an encoded
+// slash or backslash, or an encoded NUL is answered 400: the auth policies
+// and a handler that decodes the path would see different paths (see
+// [Root.Handler]).
 package httprouter

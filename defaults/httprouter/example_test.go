@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
@@ -291,10 +292,76 @@ func ExampleRootFactory() {
 	resp.Body.Close()
 	fmt.Println("started:", resp.StatusCode)
 
-	_ = b.Stop(ctx) // the root shutdown hook stops the server
+	_ = b.Stop(ctx) // the root drain hook stops the server
 	_, err = http.Get(url)
 	fmt.Println("stopped:", err != nil)
 	// Output:
 	// started: 200
 	// stopped: true
+}
+
+// CORS for a browser app at https://app.example.com: its preflight is
+// answered without credentials; another origin's goes on to the plugin's
+// auth barrier. In a backend, RootFactory reads the same settings from the
+// config under backend.cors.
+func ExampleCORSOptions() {
+	root := httprouter.NewRoot(httprouter.RootOptions{CORS: &httprouter.CORSOptions{
+		AllowedOrigins:   []string{"https://app.example.com"},
+		AllowedHeaders:   []string{"Authorization", "Content-Type"},
+		AllowCredentials: true,
+	}})
+	deny := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "credentials needed", http.StatusUnauthorized)
+	})
+	if err := root.Use("/api/todo", deny); err != nil {
+		panic(err)
+	}
+	for _, origin := range []string{"https://app.example.com", "https://evil.example"} {
+		r := httptest.NewRequest("OPTIONS", "/api/todo/todos", nil)
+		r.Header.Set("Origin", origin)
+		r.Header.Set("Access-Control-Request-Method", "POST")
+		r.Header.Set("Access-Control-Request-Headers", "authorization")
+		rec := httptest.NewRecorder()
+		root.Handler().ServeHTTP(rec, r)
+		fmt.Printf("%s: %d %q\n", origin, rec.Code, rec.Header().Get("Access-Control-Allow-Origin"))
+	}
+	// Output:
+	// https://app.example.com: 204 "https://app.example.com"
+	// https://evil.example: 401 ""
+}
+
+func ExampleCORSOptionsFromConfig() {
+	cfg, err := config.FromYAML(`
+backend:
+  cors:
+    origin: [https://app.example.com, https://*.preview.example.com]
+    methods: [GET, POST]
+    credentials: true
+    maxAge: 600
+`)
+	if err != nil {
+		panic(err)
+	}
+	opts, err := httprouter.CORSOptionsFromConfig(cfg)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(opts.AllowedOrigins, opts.AllowedMethods, opts.AllowCredentials, opts.MaxAge)
+	// Output: [https://app.example.com https://*.preview.example.com] [GET POST] true 10m0s
+}
+
+// Timeouts for a backend that accepts large uploads and streams: a longer
+// read timeout, and no write timeout (a streaming handler could also lift
+// it for its own response with http.ResponseController).
+func ExampleServerTimeouts() {
+	t := httprouter.DefaultServerTimeouts()
+	t.Read = 5 * time.Minute
+	t.Write = 0
+	root := httprouter.NewRoot(httprouter.RootOptions{Timeouts: &t})
+	if err := root.Listen(context.Background(), "127.0.0.1:0"); err != nil {
+		panic(err)
+	}
+	defer root.Shutdown(context.Background())
+	fmt.Println(httprouter.DefaultServerTimeouts())
+	// Output: {10s 30s 1m0s 2m0s}
 }

@@ -132,9 +132,10 @@ func (h *fakeHTTPAuth) IssueUserCookie(w http.ResponseWriter, r *http.Request, c
 
 // fakeLifecycle records hooks so a test can run each phase by hand.
 type fakeLifecycle struct {
-	mu                                sync.Mutex
-	startup, shutdown, beforeShutdown []core.Hook
-	refuseStartup, refuseShutdown     error
+	mu                                       sync.Mutex
+	startup, shutdown, beforeShutdown, drain []core.Hook
+	refuseStartup, refuseShutdown            error
+	refuseDrain                              error
 }
 
 func (l *fakeLifecycle) AddStartupHook(h core.Hook) error {
@@ -164,6 +165,16 @@ func (l *fakeLifecycle) AddBeforeShutdownHook(h core.Hook) error {
 	return nil
 }
 
+func (l *fakeLifecycle) AddDrainHook(h core.Hook) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.refuseDrain != nil {
+		return l.refuseDrain
+	}
+	l.drain = append(l.drain, h)
+	return nil
+}
+
 // start runs the startup hooks and returns their errors.
 func (l *fakeLifecycle) start(ctx context.Context) error {
 	l.mu.Lock()
@@ -176,10 +187,11 @@ func (l *fakeLifecycle) start(ctx context.Context) error {
 	return errors.Join(all...)
 }
 
-// stop runs the shutdown hooks and returns their errors.
+// stop runs the drain hooks, then the shutdown hooks, and returns their
+// errors.
 func (l *fakeLifecycle) stop(ctx context.Context) error {
 	l.mu.Lock()
-	hooks := slices.Clone(l.shutdown)
+	hooks := append(slices.Clone(l.drain), l.shutdown...)
 	l.mu.Unlock()
 	var all []error
 	for _, h := range hooks {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"sync"
@@ -22,14 +23,52 @@ import (
 // backend.listen.port is not set.
 const DefaultPort = 7007
 
-// The timeouts of the HTTP server started by [RootFactory]. There is no
-// write timeout, so that handlers may stream; a handler that needs one sets
-// it with http.ResponseController.
+// The defaults of [ServerTimeouts], the timeouts of the HTTP server that
+// [Root.Listen] starts.
 const (
-	ReadHeaderTimeout = 10 * time.Second
-	ReadTimeout       = 5 * time.Minute
-	IdleTimeout       = 2 * time.Minute
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 60 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
 )
+
+// ServerTimeouts are the timeouts of the HTTP server that [Root.Listen]
+// starts, with the meaning of the fields of the same names in
+// net/http.Server. A zero field disables its timeout.
+//
+// The write timeout bounds the time from the end of the request headers to
+// the end of the response, handler included. A handler that streams (such
+// as server-sent events) or legitimately runs longer lifts or extends it
+// for its own response:
+//
+//	http.NewResponseController(w).SetWriteDeadline(time.Time{}) // no deadline
+//
+// The read timeout bounds reading a whole request, body included: raise it
+// (config key backend.server.readTimeout) along with
+// backend.http.maxRequestBodyBytes for large uploads.
+type ServerTimeouts struct {
+	// ReadHeader is backend.server.readHeaderTimeout (default
+	// [DefaultReadHeaderTimeout]).
+	ReadHeader time.Duration
+	// Read is backend.server.readTimeout (default [DefaultReadTimeout]).
+	Read time.Duration
+	// Write is backend.server.writeTimeout (default [DefaultWriteTimeout]).
+	Write time.Duration
+	// Idle is backend.server.idleTimeout (default [DefaultIdleTimeout]):
+	// how long a keep-alive connection waits for its next request.
+	Idle time.Duration
+}
+
+// DefaultServerTimeouts returns the timeouts used when none are
+// configured.
+func DefaultServerTimeouts() ServerTimeouts {
+	return ServerTimeouts{
+		ReadHeader: DefaultReadHeaderTimeout,
+		Read:       DefaultReadTimeout,
+		Write:      DefaultWriteTimeout,
+		Idle:       DefaultIdleTimeout,
+	}
+}
 
 // healthPrefix is the path under which the root router serves health.
 const healthPrefix = "/.greenroom/health/"
@@ -42,6 +81,13 @@ type RootOptions struct {
 	// Health, if not nil, is served at health.LivenessPath and
 	// health.ReadinessPath, before any mount and without authentication.
 	Health core.RootHealth
+	// Timeouts are the timeouts of the server [Root.Listen] starts. Nil
+	// means [DefaultServerTimeouts].
+	Timeouts *ServerTimeouts
+	// CORS, if not nil, answers the CORS preflight requests it allows and
+	// adds the CORS headers to the responses to allowed origins. Nil
+	// means no CORS: preflights go through the chain like any request.
+	CORS *CORSOptions
 }
 
 // Root is the default [core.RootHTTPRouter]: it mounts handlers at path
@@ -49,9 +95,10 @@ type RootOptions struct {
 // health endpoints. Build it with [NewRoot]; serve its [Root.Handler] with
 // any server or in-process transport, or call [Root.Listen].
 type Root struct {
-	logger  core.Logger
-	health  http.Handler
-	handler http.Handler
+	logger   core.Logger
+	health   http.Handler
+	handler  http.Handler
+	timeouts ServerTimeouts
 
 	mu     sync.RWMutex
 	mounts []mount
@@ -72,14 +119,20 @@ var _ core.RootHTTPRouter = (*Root)(nil)
 // NewRoot returns a root router with nothing mounted. It does not listen:
 // see [Root.Listen] and [RootFactory].
 func NewRoot(opts RootOptions) *Root {
-	rt := &Root{logger: opts.Logger}
+	rt := &Root{logger: opts.Logger, timeouts: DefaultServerTimeouts()}
 	if rt.logger == nil {
 		rt.logger = discardLogger()
 	}
 	if opts.Health != nil {
 		rt.health = health.NewHandler(opts.Health)
 	}
+	if opts.Timeouts != nil {
+		rt.timeouts = *opts.Timeouts
+	}
 	rt.handler = http.HandlerFunc(rt.serve)
+	if opts.CORS != nil {
+		rt.handler = opts.CORS.handler(rt.handler)
+	}
 	return rt
 }
 
@@ -118,13 +171,28 @@ func underPrefix(p, prefix string) bool {
 	return p == prefix || (strings.HasPrefix(p, prefix) && p[len(prefix)] == '/')
 }
 
-// Handler returns the root handler chain: panic recovery (a panic is
-// logged with its stack and answered with a 500 JSON error that reveals
-// nothing of it), request logging at debug level, a 307 redirect of
-// unclean paths such as /api/todo//x or /api/todo/a/../b to their clean
-// form (as net/http.ServeMux does, so that auth policies always see clean
-// paths), the health endpoints, the mounted handlers, and a 404 JSON
-// NotFoundError for any other path.
+// Handler returns the root handler chain:
+//
+//  1. panic recovery: a panic is logged with its stack and answered with a
+//     500 JSON error that reveals nothing of it;
+//  2. request logging at debug level;
+//  3. CORS, when configured (see [CORSOptions]): an allowed preflight is
+//     answered here, before any auth barrier;
+//  4. one canonical path: a path whose escaped form has an encoded dot
+//     segment ("%2e", "%2e%2E", ".%2e" ...), an encoded slash or
+//     backslash ("%2F", "%5C") or an encoded NUL ("%00") is answered 400
+//     InputError, because the auth policies (which match its segments)
+//     and a handler that decodes and cleans r.URL.Path would see
+//     different paths; double encoding ("%252e") decodes once to literal
+//     text that both see alike;
+//  5. a 307 redirect of unclean paths such as /api/todo//x or
+//     /api/todo/a/../b to their clean form (as net/http.ServeMux does), so
+//     that auth policies always see clean paths;
+//  6. the health endpoints, the mounted handlers, and a 404 JSON
+//     NotFoundError for any other path.
+//
+// Other escapes in a segment, such as "%20" or "%3A", are fine: they
+// decode within their segment.
 func (rt *Root) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -146,6 +214,11 @@ func (rt *Root) serve(w http.ResponseWriter, r *http.Request) {
 		r = r2
 	}
 	p := r.URL.EscapedPath()
+	if err := checkEscapes(p); err != nil {
+		rejectBody(w, r)
+		errs.WriteJSON(w, r, err)
+		return
+	}
 	if r.Method != http.MethodConnect {
 		if clean := cleanPath(p); clean != p {
 			u := clean
@@ -170,6 +243,44 @@ func (rt *Root) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	errs.WriteJSON(w, r, errs.NewNotFound("Nothing is served at %s; plugin routes are under /api/<pluginId>", r.URL.Path))
+}
+
+// checkEscapes returns an InputError if the escaped path p has an escape
+// that changes the structure of the path once decoded: a segment that
+// decodes to "." or ".." without being one literally, an encoded "/" or
+// "\", or an encoded NUL. Literal dot segments are left to the redirect
+// to the clean path.
+func checkEscapes(p string) error {
+	if !strings.Contains(p, "%") {
+		return nil // the common case
+	}
+	for seg := range strings.SplitSeq(p, "/") {
+		if !strings.Contains(seg, "%") {
+			continue
+		}
+		lower := strings.ToLower(seg)
+		for _, bad := range [...]string{"%2f", "%5c", "%00"} {
+			if strings.Contains(lower, bad) {
+				return errs.NewInput("The request path has an encoded %q (%s) in a segment; such paths are ambiguous and are not served: send the path without it", badEscapes[bad], strings.ToUpper(bad))
+			}
+		}
+		if d, err := url.PathUnescape(seg); err == nil && (d == "." || d == "..") {
+			return errs.NewInput("The request path has the encoded dot segment %q; dot segments are not served encoded: send the path without it", seg)
+		}
+	}
+	return nil
+}
+
+var badEscapes = map[string]string{"%2f": "/", "%5c": `\`, "%00": "NUL"}
+
+// rejectBody prepares w for an answer given without reading the request
+// body: "Connection: close" makes net/http close the connection after the
+// answer instead of first reading (and discarding) the rest of a body that
+// the client may send slowly or never, which would hold the answer back.
+func rejectBody(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		w.Header().Set("Connection", "close")
+	}
 }
 
 // match returns the handler mounted at the longest prefix of p.
@@ -222,9 +333,10 @@ func (rt *Root) Listen(ctx context.Context, addr string) error {
 	}
 	srv := &http.Server{
 		Handler:           rt.Handler(),
-		ReadHeaderTimeout: ReadHeaderTimeout,
-		ReadTimeout:       ReadTimeout,
-		IdleTimeout:       IdleTimeout,
+		ReadHeaderTimeout: rt.timeouts.ReadHeader,
+		ReadTimeout:       rt.timeouts.Read,
+		WriteTimeout:      rt.timeouts.Write,
+		IdleTimeout:       rt.timeouts.Idle,
 		ErrorLog:          slog.NewLogLogger(rt.logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan struct{})
@@ -252,8 +364,9 @@ func (rt *Root) Addr() net.Addr {
 
 // Shutdown stops the server started by [Root.Listen] gracefully: it stops
 // accepting connections and waits for the requests in flight until ctx is
-// done, then closes the connections that remain. It returns nil if the
-// router does not listen.
+// done, then closes the connections that remain and says so in its error,
+// which wraps ctx's cause. It returns nil if the router does not listen.
+// [RootFactory] adds it as a root drain hook.
 func (rt *Root) Shutdown(ctx context.Context) error {
 	rt.srvMu.Lock()
 	srv, served := rt.srv, rt.served
@@ -264,6 +377,9 @@ func (rt *Root) Shutdown(ctx context.Context) error {
 	err := srv.Shutdown(ctx)
 	if err != nil {
 		_ = srv.Close()
+		if cause := context.Cause(ctx); cause != nil && cause != err {
+			err = fmt.Errorf("%w (%w)", err, cause)
+		}
 		err = fmt.Errorf("httprouter: shut down the HTTP server gracefully: %w; open connections were closed", err)
 	}
 	<-served
@@ -279,11 +395,21 @@ type rootDeps struct {
 
 // RootFactory returns the default factory of [core.RootHTTPRouterRef]. It
 // builds a [Root] with the root logger and health, and makes it listen,
-// when the backend creates its root services (before any plugin starts),
-// on backend.listen.host (default: all interfaces) and
-// backend.listen.port (default 7007; 0 picks a free port). A root
-// shutdown hook shuts the server down gracefully. The service is a *Root,
-// whose Addr method reports the bound address.
+// when the backend creates its root services (before any plugin starts).
+// It reads these config keys:
+//
+//   - backend.listen.host (default: all interfaces) and
+//     backend.listen.port (default 7007; 0 picks a free port);
+//   - backend.server.readHeaderTimeout, readTimeout, writeTimeout and
+//     idleTimeout: durations, 0 for none (see [ServerTimeouts] for their
+//     defaults and meaning);
+//   - backend.cors: CORS, off when the key is missing (see
+//     [CORSOptionsFromConfig]).
+//
+// [Root.Shutdown] is added as a root drain hook, so the server drains
+// after readiness has gone down and before any plugin or root service
+// shuts down (see core.RootLifecycle). The service is a *Root, whose Addr
+// method reports the bound address.
 func RootFactory() *backend.ServiceFactory {
 	return backend.NewRootServiceFactory(core.RootHTTPRouterRef, newRootService)
 }
@@ -293,16 +419,49 @@ func newRootService(ctx context.Context, d rootDeps) (core.RootHTTPRouter, error
 	if err != nil {
 		return nil, err
 	}
-	rt := NewRoot(RootOptions{Logger: d.Logger, Health: d.Health})
+	timeouts, err := serverTimeoutsFromConfig(d.Config)
+	if err != nil {
+		return nil, fmt.Errorf("httprouter: %w", err)
+	}
+	corsOpts, err := CORSOptionsFromConfig(d.Config)
+	if err != nil {
+		return nil, fmt.Errorf("httprouter: %w", err)
+	}
+	rt := NewRoot(RootOptions{Logger: d.Logger, Health: d.Health, Timeouts: &timeouts, CORS: corsOpts})
 	if err := rt.Listen(ctx, addr); err != nil {
 		return nil, fmt.Errorf("%w; free the port, or choose another with the config key backend.listen.port (0 picks a free one)", err)
 	}
-	if err := d.Lifecycle.AddShutdownHook(rt.Shutdown); err != nil {
+	if err := d.Lifecycle.AddDrainHook(rt.Shutdown); err != nil {
 		_ = rt.Shutdown(ctx)
-		return nil, fmt.Errorf("httprouter: add the root shutdown hook that stops the HTTP server: %w", err)
+		return nil, fmt.Errorf("httprouter: add the root drain hook that stops the HTTP server: %w", err)
 	}
 	d.Logger.Info("Listening on " + rt.Addr().String())
 	return rt, nil
+}
+
+// serverTimeoutsFromConfig reads backend.server.*Timeout.
+func serverTimeoutsFromConfig(cfg core.Config) (ServerTimeouts, error) {
+	t := DefaultServerTimeouts()
+	for _, f := range []struct {
+		key string
+		v   *time.Duration
+	}{
+		{"backend.server.readHeaderTimeout", &t.ReadHeader},
+		{"backend.server.readTimeout", &t.Read},
+		{"backend.server.writeTimeout", &t.Write},
+		{"backend.server.idleTimeout", &t.Idle},
+	} {
+		d, ok, err := cfg.OptionalDuration(f.key)
+		switch {
+		case err != nil:
+			return t, err
+		case ok && d < 0:
+			return t, fmt.Errorf("config key %s is %s; use a duration such as %s, or 0 for no timeout", f.key, d, *f.v)
+		case ok:
+			*f.v = d
+		}
+	}
+	return t, nil
 }
 
 // listenAddr reads backend.listen.host and backend.listen.port.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -89,7 +90,7 @@ func TestRootHandler(t *testing.T) {
 		{name: "readiness", path: "/.greenroom/health/v1/readiness", wantCode: 503},
 		{name: "health without a health service", noHealth: true, path: "/.greenroom/health/v1/liveness", wantCode: 404},
 		{name: "unclean path", path: "/api/todo//x/../y?a=1", wantCode: 307, wantLocation: "/api/todo/y?a=1"},
-		{name: "unclean path keeps escapes", path: "/api/todo/./a%2Fb", wantCode: 307, wantLocation: "/api/todo/a%2Fb"},
+		{name: "unclean path keeps escapes", path: "/api/todo/./a%20b", wantCode: 307, wantLocation: "/api/todo/a%20b"},
 		{name: "no open redirect", path: "//evil.example/x", wantCode: 307, wantLocation: "/evil.example/x"},
 		{name: "dot dot above root", path: "/../api/todo", wantCode: 307, wantLocation: "/api/todo"},
 	}
@@ -113,7 +114,7 @@ func TestRootHandler(t *testing.T) {
 			r.URL.Path, r.URL.RawQuery, _ = strings.Cut(tt.path, "?")
 			if esc := strings.Split(tt.path, "?")[0]; strings.Contains(esc, "%") {
 				r.URL.RawPath = esc
-				r.URL.Path = strings.ReplaceAll(esc, "%2F", "/")
+				r.URL.Path, _ = url.PathUnescape(esc)
 			}
 			r.RequestURI = tt.path
 			rec := httptest.NewRecorder()
@@ -345,12 +346,12 @@ func TestRootFactory(t *testing.T) {
 	if resp.StatusCode != 503 {
 		t.Errorf("readiness before start: %d, want 503", resp.StatusCode)
 	}
-	// The root shutdown hook stops the server.
+	// The root drain hook stops the server.
 	if err := lc.stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := http.Get("http://" + addr + health.LivenessPath); err == nil {
-		t.Error("the server answers after the root shutdown hooks ran")
+		t.Error("the server answers after the root drain hooks ran")
 	}
 }
 
@@ -375,12 +376,12 @@ func TestRootFactoryFails(t *testing.T) {
 		{"port out of range", listen(map[string]any{"port": 70000}), nil, "config key backend.listen.port is 70000; use a port from 1 to 65535, or 0 to pick a free one"},
 		{"port not a number", listen(map[string]any{"port": "http"}), nil, "backend.listen.port"},
 		{"host not a string", listen(map[string]any{"host": []any{"a"}}), nil, "backend.listen.host"},
-		{"lifecycle refuses the hook", listen(map[string]any{"host": "127.0.0.1", "port": 0}), errors.New("Attempted to add shutdown hook after shutdown"), "add the root shutdown hook that stops the HTTP server: Attempted"},
+		{"lifecycle refuses the hook", listen(map[string]any{"host": "127.0.0.1", "port": 0}), errors.New("Attempted to add drain hook after draining has started"), "add the root drain hook that stops the HTTP server: Attempted"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d, lc, _ := rootDepsFor(t, tt.config)
-			lc.refuseShutdown = tt.lcRefuse
+			lc.refuseDrain = tt.lcRefuse
 			svc, err := newRootService(t.Context(), d)
 			if err == nil {
 				_ = svc.(*Root).Shutdown(context.Background())

@@ -359,6 +359,14 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 	if rel == "" {
 		rel = "/"
 	}
+	// Auth policies and handlers must see one path; the root router
+	// rejects ambiguous escapes already, this covers a router served on
+	// its own.
+	if err := checkEscapes(rel); err != nil {
+		rejectBody(w, r)
+		errs.WriteJSON(w, r, err)
+		return
+	}
 	// Auth policies match clean paths only. The root router redirects
 	// unclean paths already; this covers a router served on its own.
 	if clean := cleanPath(rel); clean != rel && r.Method != http.MethodConnect {
@@ -391,6 +399,9 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 	}))
 	if !rt.disableAuth && allow != core.AllowUnauthenticated {
 		if _, err := rt.httpAuth.Credentials(r, core.PrincipalUser, core.PrincipalService); err != nil {
+			// The body stays unread: close the connection after the
+			// answer, or net/http would read the rest of the body first.
+			rejectBody(w, r)
 			rt.writeError(w, r, err)
 			return
 		}
@@ -404,6 +415,7 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 
 	// 6. The body limit.
 	if r.ContentLength > rt.maxBody {
+		rejectBody(w, r)
 		rt.writeError(w, r, rt.tooLarge())
 		return
 	}
@@ -480,9 +492,11 @@ func (rt *Router) gate(w http.ResponseWriter, r *http.Request) bool {
 	case <-rt.started:
 	case <-rt.stopping:
 	case <-timer.C:
+		rejectBody(w, r)
 		errs.WriteJSON(w, r, errs.NewServiceUnavailable(NotStartedMessage))
 		return false
 	case <-r.Context().Done():
+		rejectBody(w, r)
 		errs.WriteJSON(w, r, errs.NewServiceUnavailable(NotStartedMessage))
 		return false
 	}
@@ -494,6 +508,7 @@ func (rt *Router) gate(w http.ResponseWriter, r *http.Request) bool {
 func (rt *Router) closed(w http.ResponseWriter, r *http.Request) bool {
 	select {
 	case <-rt.stopping:
+		rejectBody(w, r)
 		errs.WriteJSON(w, r, errs.NewServiceUnavailable(ShuttingDownMessage))
 		return true
 	default:

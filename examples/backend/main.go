@@ -10,7 +10,11 @@
 //
 //	go run ./cmd/greenroom token -key examples/backend/dev-user-key.json -sub user:default/alice
 //
-// The backend stops gracefully on SIGINT or SIGTERM.
+// The backend stops gracefully on SIGINT or SIGTERM: readiness goes down,
+// the server stops accepting connections and finishes the requests in
+// flight (within backend.lifecycle.serverShutdownTimeout, 30s by default),
+// then the plugins and the database pools shut down, and the process exits
+// 0. A second signal during the shutdown kills it.
 package main
 
 import (
@@ -36,6 +40,10 @@ var builtinConfig string
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // the first signal stops gracefully; a second one kills
+	}()
 	if err := run(ctx, os.Args[1:], os.Environ(), os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
@@ -60,7 +68,7 @@ func run(ctx context.Context, args, env []string, stderr io.Writer) error {
 	var configs stringList
 	port := fs.Int("port", 0, "port to listen on (overrides backend.listen.port, default 7007; 0 keeps the config's)")
 	fs.Var(&configs, "config", "YAML config file, loaded after the built-in config (repeatable)")
-	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for a graceful shutdown")
+	shutdownTimeout := fs.Duration("shutdown-timeout", time.Minute, "how long the whole graceful shutdown may take (the server's drain is bounded by backend.lifecycle.serverShutdownTimeout within it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
