@@ -30,10 +30,10 @@ func AllowNUL() DecodeOption { return func(o *decodeOptions) { o.allowNUL = true
 const maxStringErrors = 10
 
 const (
-	msgNUL      = `must not contain the NUL character (\u0000)`
-	msgKeyNUL   = `has a key that contains the NUL character (\u0000)`
-	msgUTF8     = "is not valid UTF-8 text"
-	msgKeyUTF8  = "has a key that is not valid UTF-8 text"
+	msgNUL     = `must not contain the NUL character (\u0000)`
+	msgKeyNUL  = `has a key that contains the NUL character (\u0000)`
+	msgUTF8    = "is not valid UTF-8 text"
+	msgKeyUTF8 = "has a key that is not valid UTF-8 text"
 	bodyField  = "(body)"
 	nulEscape  = `\u0000`
 )
