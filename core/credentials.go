@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -104,9 +105,25 @@ type EntityRef struct {
 // String returns kind:namespace/name.
 func (r EntityRef) String() string { return r.Kind + ":" + r.Namespace + "/" + r.Name }
 
+// MaxEntityRefLength is the longest entity reference, in bytes, that
+// [ParseEntityRef] and [ParseUserEntityRef] accept. The grammar allows only
+// ASCII, so bytes and characters are the same.
+//
+// Every ref that Backstage's catalog accepts fits: it limits kind,
+// namespace and name to 63 characters each. And every ref fits a
+// VARCHAR(255) column on SQLite, PostgreSQL and MySQL/MariaDB, the usual
+// column for a ref, so a plugin storing the caller's ref never sees a
+// "value too long" database error for a verified caller. Credentials with a
+// longer user ref are rejected when their token is verified (401).
+const MaxEntityRefLength = 255
+
 // ParseEntityRef parses a full entity reference such as
-// "user:default/alice". The kind is lower-cased.
+// "user:default/alice". The kind is lower-cased. A ref longer than
+// [MaxEntityRefLength] is an error.
 func ParseEntityRef(ref string) (EntityRef, error) {
+	if len(ref) > MaxEntityRefLength {
+		return EntityRef{}, fmt.Errorf("invalid entity reference %s: it is %d characters long, more than the maximum of %d", quoteStart(ref), len(ref), MaxEntityRefLength)
+	}
 	// The grammar is ^([a-zA-Z][a-zA-Z0-9_-]*):([a-zA-Z0-9][a-zA-Z0-9._-]*)/([a-zA-Z0-9][a-zA-Z0-9._@-]*)$.
 	// No part may hold ':' or '/', so the first of each separates the
 	// parts. It is read by hand: every request with user credentials
@@ -136,8 +153,12 @@ func isRefPart(s string, first func(byte) bool, more string) bool {
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 func isAlnum(c byte) bool  { return isLetter(c) || '0' <= c && c <= '9' }
 
-// ParseUserEntityRef parses a user entity reference; its kind must be user.
+// ParseUserEntityRef parses a user entity reference; its kind must be user
+// and it must be at most [MaxEntityRefLength] long.
 func ParseUserEntityRef(ref string) (EntityRef, error) {
+	if len(ref) > MaxEntityRefLength {
+		return EntityRef{}, fmt.Errorf("invalid user entity reference %s: it is %d characters long, more than the maximum of %d", quoteStart(ref), len(ref), MaxEntityRefLength)
+	}
 	r, err := ParseEntityRef(ref)
 	if err != nil {
 		return r, fmt.Errorf("invalid user entity reference %q, expected user:<namespace>/<name> such as \"user:default/alice\"", ref)
@@ -146,6 +167,16 @@ func ParseUserEntityRef(ref string) (EntityRef, error) {
 		return r, fmt.Errorf("invalid user entity reference %q: kind is %q, expected \"user\"", ref, r.Kind)
 	}
 	return r, nil
+}
+
+// quoteStart quotes the start of a ref too long to repeat in full in an
+// error message that may reach a caller or a log.
+func quoteStart(ref string) string {
+	const keep = 40
+	if len(ref) <= keep {
+		return strconv.Quote(ref)
+	}
+	return strconv.Quote(ref[:keep]) + "..."
 }
 
 func lower(s string) string {

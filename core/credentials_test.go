@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -89,6 +90,37 @@ func TestParseEntityRef(t *testing.T) {
 	}
 }
 
+// refOfLength returns a valid user entity ref of n characters.
+func refOfLength(n int) string {
+	const prefix = "user:default/"
+	return prefix + strings.Repeat("a", n-len(prefix))
+}
+
+func TestEntityRefMaxLength(t *testing.T) {
+	t.Parallel()
+	atMax, overMax := refOfLength(core.MaxEntityRefLength), refOfLength(core.MaxEntityRefLength+1)
+	for name, parse := range map[string]func(string) (core.EntityRef, error){
+		"ParseEntityRef":     core.ParseEntityRef,
+		"ParseUserEntityRef": core.ParseUserEntityRef,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if r, err := parse(atMax); err != nil || r.String() != atMax {
+				t.Errorf("%s(ref of %d characters) = %v, %v; want it accepted", name, len(atMax), r, err)
+			}
+			_, err := parse(overMax)
+			want := fmt.Sprintf("it is %d characters long, more than the maximum of %d", len(overMax), core.MaxEntityRefLength)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("%s(ref of %d characters) error = %v, want it to contain %q", name, len(overMax), err, want)
+			}
+			// The message quotes only the start of the ref.
+			if strings.Contains(err.Error(), overMax) || !strings.Contains(err.Error(), `"user:default/aaa`) {
+				t.Errorf("error %q should quote the start of the ref, not all of it", err)
+			}
+		})
+	}
+}
+
 func TestParseUserEntityRef(t *testing.T) {
 	if r, err := core.ParseUserEntityRef("user:default/alice"); err != nil || r.Name != "alice" {
 		t.Fatalf("ParseUserEntityRef(user:default/alice) = %+v, %v", r, err)
@@ -121,12 +153,16 @@ func FuzzParseEntityRefFollowsTheGrammar(f *testing.F) {
 		"user:de:fault/alice", "user:default/al:ice", "user:default/alice\n", " user:default/alice",
 		"us er:default/alice", "user:default/ali ce", "user_x-y:a.b_c-d/e.f_g-h@i", "user:default/é",
 		"user:default/alice/", "user::default/alice", "u:d/a", "U:D/A", "user:-x/alice", "user:default/@a",
+		refOfLength(core.MaxEntityRefLength), refOfLength(core.MaxEntityRefLength + 1),
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := core.ParseEntityRef(s)
 		m := grammar.FindStringSubmatch(s)
+		if len(s) > core.MaxEntityRefLength {
+			m = nil // longer refs are refused whatever their grammar
+		}
 		switch {
 		case m == nil && err == nil:
 			t.Fatalf("ParseEntityRef(%q) = %+v, want an error: the grammar does not match", s, got)

@@ -3,6 +3,7 @@ package core_test
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
@@ -88,6 +89,15 @@ func ExampleParseUserEntityRef() {
 	_, err := core.ParseUserEntityRef("group:default/admins")
 	fmt.Println(err)
 	// Output: invalid user entity reference "group:default/admins": kind is "group", expected "user"
+}
+
+// A ref longer than MaxEntityRefLength is refused, so that credentials
+// never carry a ref a VARCHAR(255) column cannot hold.
+func ExampleParseUserEntityRef_tooLong() {
+	ref := "user:default/" + strings.Repeat("a", core.MaxEntityRefLength)
+	_, err := core.ParseUserEntityRef(ref)
+	fmt.Println(err)
+	// Output: invalid user entity reference "user:default/aaaaaaaaaaaaaaaaaaaaaaaaaaa"...: it is 268 characters long, more than the maximum of 255
 }
 
 func ExampleLookupRefID() {

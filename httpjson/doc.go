@@ -21,4 +21,11 @@
 // Every error response has the one JSON shape of package errs. Validation
 // uses the `validate` struct tags of github.com/go-playground/validator/v10
 // and reports fields by their JSON names.
+//
+// Decode also refuses what some database engines cannot store, so that no
+// engine answers 500 for input another one takes: a NUL character (\u0000)
+// in any JSON string, which PostgreSQL refuses ([AllowNUL] lets a handler
+// take it), and strings that are not valid UTF-8. Match `max` tags to the
+// columns: max counts characters, as VARCHAR(n) does on PostgreSQL and on
+// MySQL/MariaDB with utf8mb4.
 package httpjson

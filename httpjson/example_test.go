@@ -53,6 +53,23 @@ func ExampleDecode_response() {
 	// 400 {"error":{"name":"InputError","message":"Invalid request body: colour is not a known field","details":[{"field":"colour","message":"is not a known field"}]},"request":{"method":"POST","url":"/api/todo/todos"},"response":{"statusCode":400}}
 }
 
+// Decode refuses NUL in JSON strings, which PostgreSQL cannot store, and
+// names the field. AllowNUL lets a handler take it.
+func ExampleAllowNUL() {
+	newRequest := func() *http.Request {
+		r := httptest.NewRequest("POST", "/api/todo/todos", strings.NewReader(`{"title":"a\u0000b"}`))
+		r.Header.Set("Content-Type", "application/json")
+		return r
+	}
+	var req createTodo
+	fmt.Println(httpjson.Decode(newRequest(), &req))
+	err := httpjson.Decode(newRequest(), &req, httpjson.AllowNUL())
+	fmt.Printf("%v %q\n", err, req.Title)
+	// Output:
+	// InputError: Invalid request body: title must not contain the NUL character (\u0000)
+	// <nil> "a\x00b"
+}
+
 func ExampleWrite() {
 	rec := httptest.NewRecorder()
 	if err := httpjson.Write(rec, http.StatusOK, map[string]string{"status": "ok"}); err != nil {

@@ -2,6 +2,7 @@ package httpjson
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,7 +41,14 @@ func (e FieldError) String() string { return e.Field + " " + e.Message }
 //   - fields that v does not have are rejected;
 //   - if r.Body was limited with http.MaxBytesReader, as the plugin router
 //     does (config backend.http.maxRequestBodyBytes), a larger body is a
-//     PayloadTooLargeError (413).
+//     PayloadTooLargeError (413);
+//   - no JSON string, object keys included, may hold the NUL character
+//     U+0000 (\u0000), which PostgreSQL cannot store in text: the field is
+//     named in the error. A handler that wants NUL passes [AllowNUL];
+//   - every string must be valid UTF-8. encoding/json would replace invalid
+//     bytes with U+FFFD, silently storing something the client did not
+//     send; Decode reports the field instead. (An escaped lone surrogate,
+//     such as \ud800, is valid JSON and still becomes U+FFFD.)
 //
 // Problems with the request are returned as an *errs.Error InputError
 // (400) whose message names every problem and whose Details is a
@@ -49,8 +57,13 @@ func (e FieldError) String() string { return e.Field + " " + e.Message }
 // returned as a plain error (500).
 //
 // Only a struct (or pointer to struct) v is validated; for a slice of
-// structs, decode into a struct with a field `validate:"dive"`.
-func Decode(r *http.Request, v any) error {
+// structs, decode into a struct with a field `validate:"dive"`. Bad strings
+// are reported before validation, at most ten of them.
+func Decode(r *http.Request, v any, opts ...DecodeOption) error {
+	var o decodeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("httpjson: Decode needs a non-nil pointer to decode into, got %T", v)
 	}
@@ -70,7 +83,11 @@ func Decode(r *http.Request, v any) error {
 		}
 		return errs.NewInput("Request body has Content-Type %q; send JSON with Content-Type: application/json", ct)
 	}
-	dec := json.NewDecoder(body)
+	// raw keeps what the decoder read, for checkStrings. encoding/json
+	// buffers the whole value before decoding it anyway, and the router
+	// limits the body, so this at most doubles a bounded buffer.
+	var raw bytes.Buffer
+	dec := json.NewDecoder(io.TeeReader(body, &raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
@@ -81,6 +98,9 @@ func Decode(r *http.Request, v any) error {
 			return decodeError(err)
 		}
 		return errs.NewInput("Request body is not valid JSON: it must hold exactly one JSON value, but more follows the first")
+	}
+	if fields := checkStrings(raw.Bytes(), o.allowNUL); len(fields) > 0 {
+		return invalid(fields)
 	}
 	return validateValue(v)
 }

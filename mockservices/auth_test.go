@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -296,4 +297,28 @@ func TestHealthFake(t *testing.T) {
 	if h.Readiness(ctx) != down || h.Liveness(ctx) != down {
 		t.Errorf("after the setters: liveness %v, readiness %v; want %v", h.Liveness(ctx), h.Readiness(ctx), down)
 	}
+}
+
+// A user ref longer than core.MaxEntityRefLength is refused when a mock
+// token is read, as the production auth service refuses it, so that a
+// plugin's tests see the 401 production gives rather than a database error.
+func TestAuthRejectsOverlongUserRef(t *testing.T) {
+	t.Parallel()
+	long := "user:default/" + strings.Repeat("a", core.MaxEntityRefLength+1-len("user:default/"))
+	for _, token := range []string{
+		`mock-user-token:{"sub":"` + long + `"}`,
+		`mock-limited-user-token:{"sub":"` + long + `"}`,
+		`mock-service-token:{"obo":"` + long + `"}`,
+	} {
+		_, err := mockservices.Auth("todo").Authenticate(context.Background(), token)
+		if !errs.Is(err, errs.Authentication) || !strings.Contains(err.Error(), "more than the maximum of 255") {
+			t.Errorf("Authenticate(token with a %d-character ref) = %v, want an AuthenticationError naming the maximum", len(long), err)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Errorf("mockservices.User(%d-character ref) did not panic", len(long))
+		}
+	}()
+	mockservices.User(long)
 }

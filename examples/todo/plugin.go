@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/greenroom-dev/greenroom/backend"
@@ -64,6 +65,14 @@ type handlers struct {
 	userInfo core.UserInfo
 }
 
+// The validation matches the columns of migrations/*, so that every engine
+// stores what passes it and refuses nothing with a 500: title is
+// VARCHAR(200), and max counts characters (runes) as VARCHAR does on
+// PostgreSQL and on MySQL/MariaDB with utf8mb4. httpjson.Decode refuses NUL,
+// which PostgreSQL cannot store, and invalid UTF-8. The owner column,
+// VARCHAR(255), holds any user entity ref: refs longer than
+// core.MaxEntityRefLength (255) are refused when credentials are read.
+
 // createRequest is the body of POST /todos.
 type createRequest struct {
 	Title string `json:"title" validate:"required,min=1,max=200"`
@@ -74,6 +83,21 @@ type createRequest struct {
 type updateRequest struct {
 	Title *string `json:"title" validate:"omitnil,min=1,max=200"`
 	Done  *bool   `json:"done"`
+}
+
+// normalizeTitle trims white space around a title, so that "milk " is a
+// duplicate of "milk" on every engine (MySQL's collations ignore trailing
+// spaces when comparing). A title that is only white space is refused.
+func normalizeTitle(title string) (string, error) {
+	t := strings.TrimSpace(title)
+	if t == "" {
+		return "", &errs.Error{
+			Name:    errs.Input,
+			Message: "Invalid request body: title must not be blank",
+			Details: []httpjson.FieldError{{Field: "title", Message: "must not be blank"}},
+		}
+	}
+	return t, nil
 }
 
 func (h *handlers) health(w http.ResponseWriter, r *http.Request) error {
@@ -133,6 +157,9 @@ func (h *handlers) create(w http.ResponseWriter, r *http.Request) error {
 	if err := httpjson.Decode(r, &req); err != nil {
 		return err
 	}
+	if req.Title, err = normalizeTitle(req.Title); err != nil {
+		return err
+	}
 	t, err := h.store.create(r.Context(), owner, req.Title, req.Done)
 	if err != nil {
 		return err
@@ -161,6 +188,13 @@ func (h *handlers) update(w http.ResponseWriter, r *http.Request) error {
 	var req updateRequest
 	if err := httpjson.Decode(r, &req); err != nil {
 		return err
+	}
+	if req.Title != nil {
+		t, err := normalizeTitle(*req.Title)
+		if err != nil {
+			return err
+		}
+		req.Title = &t
 	}
 	t, err := h.store.update(r.Context(), owner, id, req.Title, req.Done)
 	if err != nil {

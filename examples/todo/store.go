@@ -5,12 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/errs"
+	"github.com/greenroom-dev/greenroom/sqlkit"
 )
 
 // Todo is one item of a user's list.
@@ -24,30 +23,18 @@ type Todo struct {
 
 // store keeps todos in the plugin's database. Every query is scoped to an
 // owner, so one user can never read or change another's todos.
+//
+// Errors go through sqlkit.HTTPError: a duplicate title (the unique index
+// todos_owner_title) is a 409, a value the database refuses a 400, a lost
+// connection or a lost race a 503, and anything else stays a 500.
 type store struct {
 	db      *sql.DB
 	dialect core.Dialect
 	now     func() time.Time
 }
 
-// q rewrites ? placeholders to $n for PostgreSQL. The queries below contain
-// no literal question marks, so a plain scan is enough.
-func (s *store) q(query string) string {
-	if s.dialect != core.DialectPostgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// q rewrites the ? placeholders of query for the database's dialect.
+func (s *store) q(query string) string { return sqlkit.Rebind(s.dialect, query) }
 
 const todoColumns = "id, title, done, created_at, updated_at"
 
@@ -58,7 +45,8 @@ func scanTodo(row interface{ Scan(...any) error }) (Todo, error) {
 	return t, err
 }
 
-func (s *store) list(ctx context.Context, owner string) ([]Todo, error) {
+func (s *store) list(ctx context.Context, owner string) (_ []Todo, err error) {
+	defer func() { err = sqlkit.HTTPError(err, "the list of todos") }()
 	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+todoColumns+" FROM todos WHERE owner = ? ORDER BY id"), owner)
 	if err != nil {
 		return nil, fmt.Errorf("list todos: %w", err)
@@ -78,7 +66,8 @@ func (s *store) list(ctx context.Context, owner string) ([]Todo, error) {
 	return todos, nil
 }
 
-func (s *store) get(ctx context.Context, owner string, id int64) (Todo, error) {
+func (s *store) get(ctx context.Context, owner string, id int64) (_ Todo, err error) {
+	defer func() { err = sqlkit.HTTPError(err, fmt.Sprintf("todo %d", id)) }()
 	t, err := scanTodo(s.db.QueryRowContext(ctx, s.q("SELECT "+todoColumns+" FROM todos WHERE owner = ? AND id = ?"), owner, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Todo{}, errs.NewNotFound("todo %d not found", id)
@@ -89,7 +78,8 @@ func (s *store) get(ctx context.Context, owner string, id int64) (Todo, error) {
 	return t, nil
 }
 
-func (s *store) create(ctx context.Context, owner, title string, done bool) (Todo, error) {
+func (s *store) create(ctx context.Context, owner, title string, done bool) (t Todo, err error) {
+	defer func() { err = sqlkit.HTTPError(err, titled(title)) }()
 	now := s.now().UTC().Truncate(time.Microsecond)
 	const insert = "INSERT INTO todos (owner, title, done, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
 	var id int64
@@ -112,7 +102,12 @@ func (s *store) create(ctx context.Context, owner, title string, done bool) (Tod
 
 // update changes the fields that are not nil, in one transaction so that
 // the returned todo is the one stored.
-func (s *store) update(ctx context.Context, owner string, id int64, title *string, done *bool) (Todo, error) {
+func (s *store) update(ctx context.Context, owner string, id int64, title *string, done *bool) (_ Todo, err error) {
+	what := fmt.Sprintf("todo %d", id)
+	if title != nil {
+		what = titled(*title)
+	}
+	defer func() { err = sqlkit.HTTPError(err, what) }()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Todo{}, fmt.Errorf("update todo %d: %w", id, err)
@@ -142,7 +137,8 @@ func (s *store) update(ctx context.Context, owner string, id int64, title *strin
 	return t, nil
 }
 
-func (s *store) delete(ctx context.Context, owner string, id int64) error {
+func (s *store) delete(ctx context.Context, owner string, id int64) (err error) {
+	defer func() { err = sqlkit.HTTPError(err, fmt.Sprintf("todo %d", id)) }()
 	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM todos WHERE owner = ? AND id = ?"), owner, id)
 	if err != nil {
 		return fmt.Errorf("delete todo %d: %w", id, err)
@@ -156,3 +152,6 @@ func (s *store) delete(ctx context.Context, owner string, id int64) error {
 	}
 	return nil
 }
+
+// titled names a todo by its title in an error message.
+func titled(title string) string { return fmt.Sprintf("a todo titled %q", title) }
