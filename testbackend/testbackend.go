@@ -78,7 +78,8 @@ func Start(t testing.TB, features ...backend.Feature) *Backend {
 	return tb
 }
 
-// stop stops the backend, then closes the listener if one was started.
+// stop stops the backend (whose drain phase shuts the server started by
+// URL down gracefully), then closes that server if one was started.
 func (tb *Backend) stop(t testing.TB) {
 	// t.Context is already cancelled in cleanup; stop hooks get their own.
 	if err := tb.b.Stop(context.Background()); err != nil {
@@ -111,8 +112,10 @@ func (tb *Backend) Client() *http.Client { return tb.client }
 // URL returns the base URL of a real HTTP server serving the backend,
 // starting it on first use, such as "http://127.0.0.1:41234". Discovery
 // returns URLs under it, so plugins of one test backend can call each other
-// over HTTP. URL panics if called after the test ended, when the server
-// would never be closed.
+// over HTTP. When the test ends, the server stops accepting connections
+// and finishes the requests in flight before any plugin shuts down, as a
+// production backend's listener does. URL panics if called after the test
+// ended, when the server would never be closed.
 func (tb *Backend) URL() string {
 	tb.srvMu.Lock()
 	defer tb.srvMu.Unlock()
@@ -120,7 +123,15 @@ func (tb *Backend) URL() string {
 		if tb.stopped {
 			panic("testbackend: Backend.URL called after the test backend stopped")
 		}
-		tb.srv = httptest.NewServer(http.HandlerFunc(tb.serveHTTP))
+		srv := httptest.NewServer(http.HandlerFunc(tb.serveHTTP))
+		tb.srv = srv
+		// Drain the server in the backend's drain phase, as the production
+		// listener is: a request in flight when the test ends completes
+		// before the plugins' and the root services' shutdown hooks run.
+		// Once Stop has passed that phase, stop closes the server.
+		if lc, err := backend.Resolve(context.Background(), tb.b, core.RootLifecycleRef, ""); err == nil {
+			_ = lc.AddDrainHook(func(ctx context.Context) error { return srv.Config.Shutdown(ctx) })
+		}
 	}
 	return tb.srv.URL
 }

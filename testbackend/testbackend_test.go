@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
@@ -653,4 +656,73 @@ func TestURLAfterStop(t *testing.T) {
 		}
 	}()
 	tb.URL()
+}
+
+// TestURLDrainsBeforeShutdown: a request in flight on the server of URL
+// when the test ends completes before the plugin's shutdown hooks run, as
+// on a production listener. The handler holds the request until either the
+// plugin shut down (the old order: it answers 500, as a handler whose
+// database pool closed would) or the server stopped accepting connections
+// (the drain phase began).
+func TestURLDrainsBeforeShutdown(t *testing.T) {
+	t.Parallel()
+	entered := make(chan struct{})
+	shutDown := make(chan struct{})
+	var addr string
+	plugin := backend.NewPlugin("slow", backend.Init(func(ctx context.Context, d struct {
+		Router    core.HTTPRouter
+		Lifecycle core.Lifecycle
+	}) error {
+		d.Router.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+			close(entered)
+			for {
+				select {
+				case <-shutDown:
+					http.Error(w, "the plugin shut down while the request was in flight", http.StatusInternalServerError)
+					return
+				default:
+				}
+				c, err := net.Dial("tcp", addr)
+				if errors.Is(err, syscall.ECONNREFUSED) { // the server drains
+					w.WriteHeader(http.StatusOK)
+					return
+				}
+				if err == nil {
+					c.Close()
+				}
+				time.Sleep(time.Millisecond) // poll, not a timed assertion
+			}
+		})
+		return d.Lifecycle.AddShutdownHook(func(context.Context) error {
+			close(shutDown)
+			return nil
+		})
+	}))
+
+	status := make(chan int, 1)
+	outer := t
+	t.Run("backend", func(t *testing.T) {
+		tb := testbackend.Start(t, plugin)
+		base := tb.URL()
+		addr = strings.TrimPrefix(base, "http://")
+		// The request outlives the subtest: not its context.
+		req := tb.Get(base+"/api/slow/slow").AsService("plugin:other").
+			WithContext(context.Background()).Build(t)
+		go func() {
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				outer.Errorf("the request in flight failed: %v", err)
+				status <- 0
+				return
+			}
+			resp.Body.Close()
+			status <- resp.StatusCode
+		}()
+		<-entered
+		// The subtest ends here: its cleanup stops the test backend while
+		// the request is in flight.
+	})
+	if got := <-status; got != http.StatusOK {
+		t.Errorf("the request in flight when the test ended got %d, want 200", got)
+	}
 }
