@@ -706,7 +706,7 @@ func TestURLDrainsBeforeShutdown(t *testing.T) {
 		base := tb.URL()
 		addr = strings.TrimPrefix(base, "http://")
 		// The request outlives the subtest: not its context.
-		req := tb.Get(base+"/api/slow/slow").AsService("plugin:other").
+		req := tb.Get(base + "/api/slow/slow").AsService("plugin:other").
 			WithContext(context.Background()).Build(t)
 		go func() {
 			resp, err := http.DefaultClient.Do(req)
