@@ -57,6 +57,8 @@ const (
 	msgIssuer           = "Invalid token issuer"
 	msgUserSubject      = "Invalid user token: the subject must be a user entity ref such as 'user:default/alice'"
 	msgOwnership        = "Invalid user token: the 'ent' claim must be a list of entity refs"
+	msgUserSubjectLong  = "Invalid user token: the subject is longer than the maximum entity ref length of 255 characters (core.MaxEntityRefLength)"
+	msgOwnershipLong    = "Invalid user token: an 'ent' ref is longer than the maximum entity ref length of 255 characters (core.MaxEntityRefLength)"
 	msgOBO              = "Invalid user token in plugin token obo claim"
 	msgLifetime         = "Token lifetime is too long: exp is more than backend.auth.maxTokenLifetime after iat"
 )
@@ -378,11 +380,17 @@ func (a *authService) authenticateUser(ctx context.Context, token string, h head
 	if c.Subject == "" {
 		return core.Credentials{}, unauthenticated("Token is missing the 'sub' claim", nil)
 	}
+	if len(c.Subject) > core.MaxEntityRefLength {
+		return core.Credentials{}, unauthenticated(msgUserSubjectLong, nil)
+	}
 	ref, err := core.ParseUserEntityRef(c.Subject)
 	if err != nil {
 		return core.Credentials{}, unauthenticated(msgUserSubject, err)
 	}
 	for _, e := range c.Ent {
+		if len(e) > core.MaxEntityRefLength {
+			return core.Credentials{}, unauthenticated(msgOwnershipLong, nil)
+		}
 		if _, err := core.ParseEntityRef(e); err != nil {
 			return core.Credentials{}, unauthenticated(msgOwnership, err)
 		}

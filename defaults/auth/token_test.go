@@ -9,6 +9,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/errs"
 )
 
@@ -214,4 +215,48 @@ func TestMaxTokenLifetime(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOverlongEntityRefs: a user token whose sub or ent holds an entity ref
+// longer than core.MaxEntityRefLength is refused when it is read, so that
+// no plugin stores a ref its database columns cannot hold (a 500 on
+// PostgreSQL and MySQL before, 201 on SQLite).
+func TestOverlongEntityRefs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, "")
+	catalog := e.auth("catalog")
+	ref := func(n int) string {
+		const prefix = "user:default/"
+		return prefix + strings.Repeat("a", n-len(prefix))
+	}
+	for _, tc := range []struct {
+		name string
+		sub  string
+		ent  []string
+		ok   bool
+	}{
+		{"sub of the maximum length", ref(core.MaxEntityRefLength), nil, true},
+		{"sub one over", ref(core.MaxEntityRefLength + 1), nil, false},
+		{"ent one over", "user:default/alice", []string{"user:default/alice", ref(core.MaxEntityRefLength + 1)}, false},
+	} {
+		claims := userClaims(tc.sub)
+		if tc.ent != nil {
+			claims = with(claims, "ent", tc.ent)
+		}
+		tok := signJWS(t, e.issuer.key, jose.ES256, TokenTypeUser, claims)
+		creds, err := catalog.Authenticate(ctx, tok)
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.ok && creds.Principal.UserEntityRef != tc.sub:
+			t.Errorf("%s: authenticated as %v", tc.name, creds.Principal)
+		case !tc.ok && err == nil:
+			t.Errorf("%s: accepted", tc.name)
+		case !tc.ok:
+			if e, _ := errs.As(err); e == nil || e.Name != errs.Authentication || !strings.Contains(e.Message, "longer than the maximum entity ref length of 255") {
+				t.Errorf("%s: error = %v, want a 401 naming the maximum", tc.name, err)
+			}
+		}
+	}
 }
