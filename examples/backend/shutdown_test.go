@@ -9,11 +9,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -112,7 +114,14 @@ func waitRefused(t *testing.T, addr string) {
 }
 
 // slowTodoBody is a 3 kB todo: the title, then padding that JSON ignores.
-var slowTodoBody = `{"title":"slow upload"` + strings.Repeat(" ", 3000) + `}`
+var slowTodoBody = todoBody(0)
+
+// todoBody returns a 3 kB todo whose title is unique for n (a user's titles
+// are unique: a repeated one is a 409).
+func todoBody(n int) string {
+	title := fmt.Sprintf(`{"title":"slow upload %06d"`, n)
+	return title + strings.Repeat(" ", 3000-len(title)) + `}`
+}
 
 // TestSIGTERMDuringSlowPOST: SIGTERM while a POST is uploading its body
 // lets the POST finish with 201 and the process exit 0. The rest of the
@@ -193,17 +202,23 @@ func TestShutdownUnderLoad(t *testing.T) {
 	}
 	p := startProcess(t, buildBackend(t))
 	token := devToken(t, "user:default/alice")
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	// Expect: 100-continue tells the requests the server took (it answers
+	// 100 when the handler reads the body) from those it never accepted:
+	// a connection still in the listen backlog when the listener closes
+	// is reset by the kernel, which is no in-flight failure.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, ExpectContinueTimeout: time.Minute}}
 
 	var mu sync.Mutex
 	counts := map[string]int{}
 	count := func(k string) { mu.Lock(); counts[k]++; mu.Unlock() }
+	var seq atomic.Int64
 	post := func() (stop bool) {
+		body := todoBody(int(seq.Add(1)))
 		pr, pw := io.Pipe()
 		go func() {
 			// 3 kB in 10 parts over about 200 ms: a slow upload.
 			for i := 0; i < 10; i++ {
-				part := slowTodoBody[i*len(slowTodoBody)/10 : (i+1)*len(slowTodoBody)/10]
+				part := body[i*len(body)/10 : (i+1)*len(body)/10]
 				if _, err := io.WriteString(pw, part); err != nil {
 					return
 				}
@@ -211,16 +226,23 @@ func TestShutdownUnderLoad(t *testing.T) {
 			}
 			pw.Close()
 		}()
-		req, _ := http.NewRequest("POST", "http://"+p.addr+"/api/todo/todos", pr)
-		req.ContentLength = int64(len(slowTodoBody))
+		var taken atomic.Bool
+		trace := &httptrace.ClientTrace{Got100Continue: func() { taken.Store(true) }}
+		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace),
+			"POST", "http://"+p.addr+"/api/todo/todos", pr)
+		req.ContentLength = int64(len(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Expect", "100-continue")
 		resp, err := client.Do(req)
 		pr.Close()
 		switch {
 		case errors.Is(err, syscall.ECONNREFUSED):
 			count("refused (server closed)")
 			return true
+		case err != nil && !taken.Load():
+			count("not accepted (reset in the listen backlog)")
+			return false
 		case err != nil:
 			count("in-flight failure: " + err.Error())
 			return false
