@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -198,12 +199,16 @@ func TestShutdownUnderLoad(t *testing.T) {
 	var mu sync.Mutex
 	counts := map[string]int{}
 	count := func(k string) { mu.Lock(); counts[k]++; mu.Unlock() }
+	var seq atomic.Int64
 	post := func() (stop bool) {
+		// Titles are unique per user (examples/todo answers a repeated
+		// one 409), so every request has its own.
+		body := fmt.Sprintf(`{"title":"slow upload %d"`, seq.Add(1)) + strings.Repeat(" ", 3000) + `}`
 		pr, pw := io.Pipe()
 		go func() {
 			// 3 kB in 10 parts over about 200 ms: a slow upload.
 			for i := 0; i < 10; i++ {
-				part := slowTodoBody[i*len(slowTodoBody)/10 : (i+1)*len(slowTodoBody)/10]
+				part := body[i*len(body)/10 : (i+1)*len(body)/10]
 				if _, err := io.WriteString(pw, part); err != nil {
 					return
 				}
@@ -212,7 +217,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 			pw.Close()
 		}()
 		req, _ := http.NewRequest("POST", "http://"+p.addr+"/api/todo/todos", pr)
-		req.ContentLength = int64(len(slowTodoBody))
+		req.ContentLength = int64(len(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := client.Do(req)
