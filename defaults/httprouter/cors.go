@@ -3,6 +3,8 @@ package httprouter
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
@@ -104,6 +106,11 @@ func CORSOptionsFromConfig(cfg core.Config) (*CORSOptions, error) {
 	}
 	if len(o.AllowedOrigins) == 0 {
 		return nil, fmt.Errorf("config key backend.cors.origin is missing or empty; list the origins allowed, such as https://app.example.com, or remove backend.cors")
+	}
+	// An empty origin (say, from an unset environment variable) matches
+	// no request: CORS would be on in name and allow nothing.
+	if slices.ContainsFunc(o.AllowedOrigins, func(s string) bool { return strings.TrimSpace(s) == "" }) {
+		return nil, fmt.Errorf("config key backend.cors.origin has an empty origin; list the origins allowed, such as https://app.example.com, or remove backend.cors")
 	}
 	if o.AllowCredentials, _, err = sub.OptionalBool("credentials"); err != nil {
 		return nil, err

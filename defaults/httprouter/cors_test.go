@@ -148,6 +148,8 @@ func TestCORSOptionsFromConfig(t *testing.T) {
 				AllowedHeaders: []string{"Authorization"}, ExposedHeaders: []string{"X-Total"}, AllowCredentials: true, MaxAge: 10 * time.Minute,
 			}},
 		{name: "no origin", yaml: "backend: {cors: {credentials: true}}", wantErr: "config key backend.cors.origin is missing or empty"},
+		{name: "empty origin", yaml: `backend: {cors: {origin: ""}}`, wantErr: "config key backend.cors.origin has an empty origin"},
+		{name: "empty origin in a list", yaml: `backend: {cors: {origin: [https://a.example, " "]}}`, wantErr: "config key backend.cors.origin has an empty origin"},
 		{name: "origin not strings", yaml: "backend: {cors: {origin: [1, {a: b}]}}", wantErr: "backend.cors.origin"},
 		{name: "credentials not a boolean", yaml: "backend: {cors: {origin: x, credentials: maybe}}", wantErr: "backend.cors.credentials"},
 		{name: "negative max age", yaml: "backend: {cors: {origin: x, maxAge: -1s}}", wantErr: "config key backend.cors.maxAge is -1s"},
