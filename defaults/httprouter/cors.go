@@ -35,7 +35,8 @@ type CORSOptions struct {
 	// [DefaultCORSMethods].
 	AllowedMethods []string
 	// AllowedHeaders are the request headers allowed besides the
-	// CORS-safelisted ones; "*" allows any.
+	// CORS-safelisted ones; "*" allows any. Empty allows any header a
+	// preflight asks for, Authorization included, as Backstage does.
 	AllowedHeaders []string
 	// ExposedHeaders are the response headers scripts may read besides
 	// the CORS-safelisted ones.
@@ -54,10 +55,16 @@ func (o *CORSOptions) handler(next http.Handler) http.Handler {
 	if len(methods) == 0 {
 		methods = DefaultCORSMethods
 	}
+	headers := o.AllowedHeaders
+	if len(headers) == 0 {
+		// rs/cors would allow only a few headers, not Authorization;
+		// Backstage's cors package reflects the requested ones.
+		headers = []string{"*"}
+	}
 	c := cors.New(cors.Options{
 		AllowedOrigins:   o.AllowedOrigins,
 		AllowedMethods:   methods,
-		AllowedHeaders:   o.AllowedHeaders,
+		AllowedHeaders:   headers,
 		ExposedHeaders:   o.ExposedHeaders,
 		AllowCredentials: o.AllowCredentials,
 		MaxAge:           int(o.MaxAge / time.Second),
@@ -83,7 +90,9 @@ func isPreflight(r *http.Request) bool {
 // CORSOptionsFromConfig reads the CORS settings under backend.cors, with
 // the keys of Backstage: origin (a string or a list), methods,
 // allowedHeaders and exposedHeaders (strings or lists), credentials (a
-// boolean) and maxAge (a duration, or whole seconds). It returns nil when
+// boolean) and maxAge (a duration, or whole seconds). As in Backstage,
+// without methods the [DefaultCORSMethods] are allowed, and without
+// allowedHeaders any header a preflight asks for. It returns nil when
 // backend.cors is not set: no CORS.
 func CORSOptionsFromConfig(cfg core.Config) (*CORSOptions, error) {
 	sub, ok, err := cfg.OptionalSub("backend.cors")
