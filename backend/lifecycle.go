@@ -107,10 +107,15 @@ func (h *hooks) addDrain(hook core.Hook) error {
 	return nil
 }
 
-// hasDrain reports whether a drain hook was added.
+// hasDrain reports whether a drain hook was added. Stop asks it when the
+// drain phase comes: with none, that phase is over at once, and a drain
+// hook added later is refused rather than accepted and never run.
 func (h *hooks) hasDrain() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if len(h.drain) == 0 {
+		h.drainBegan = true
+	}
 	return len(h.drain) > 0
 }
 

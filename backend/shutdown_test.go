@@ -200,3 +200,36 @@ func TestStartRejectsBadShutdownSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestDrainHookAddedAfterTheDrainPhaseIsRefused: with no drain hook when
+// Stop reaches the drain phase, a drain hook added later (here by a
+// plugin's shutdown hook) is refused with an error rather than accepted
+// and never run, which would leave its server serving.
+func TestDrainHookAddedAfterTheDrainPhaseIsRefused(t *testing.T) {
+	t.Parallel()
+	var addErr error
+	drained := false
+	plugin := backend.NewPlugin("todo", backend.Init(func(_ context.Context, d struct {
+		L    core.Lifecycle
+		Root core.RootLifecycle
+	}) error {
+		return d.L.AddShutdownHook(func(context.Context) error {
+			addErr = d.Root.AddDrainHook(func(context.Context) error { drained = true; return nil })
+			return nil
+		})
+	}))
+	b := backend.New()
+	if err := b.Add(plugin); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	const want = "Attempted to add drain hook to the root lifecycle after draining has started"
+	if addErr == nil || addErr.Error() != want {
+		t.Errorf("AddDrainHook during plugin shutdown: got %v (hook run: %v), want %q", addErr, drained, want)
+	}
+}

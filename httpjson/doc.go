@@ -25,7 +25,9 @@
 // Decode also refuses what some database engines cannot store, so that no
 // engine answers 500 for input another one takes: a NUL character (\u0000)
 // in any JSON string, which PostgreSQL refuses ([AllowNUL] lets a handler
-// take it), and strings that are not valid UTF-8. Match `max` tags to the
-// columns: max counts characters, as VARCHAR(n) does on PostgreSQL and on
-// MySQL/MariaDB with utf8mb4.
+// take it), and strings that are not valid UTF-8 or hold an unpaired
+// surrogate escape such as \ud83d (encoding/json would silently turn
+// either into U+FFFD). Match `max` tags to the columns: max counts
+// characters, as VARCHAR(n) does on PostgreSQL and on MySQL/MariaDB with
+// utf8mb4.
 package httpjson

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 
@@ -129,6 +130,10 @@ func decodeError(err error) error {
 			Message: fmt.Sprintf("Request body is larger than the limit of %d bytes; send less, or raise the limit with the config key backend.http.maxRequestBodyBytes", tooLarge.Limit),
 			Cause:   err,
 		}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The server's read deadline: the text of the network error
+		// (addresses, "i/o timeout") would not tell the client why.
+		return errs.Wrap(errs.Input, err, "Request body did not arrive within the server's read timeout; send it faster, or raise the config key backend.server.readTimeout")
 	case errors.As(err, &invalidUn):
 		return fmt.Errorf("httpjson: %w", err)
 	case errors.Is(err, io.EOF):

@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -191,6 +193,23 @@ func TestDecodeReadError(t *testing.T) {
 	err := Decode(r, &v)
 	if !errs.Is(err, errs.Input) || !strings.Contains(err.Error(), "connection reset") {
 		t.Errorf("Decode = %v, want an InputError caused by the read error", err)
+	}
+}
+
+// TestDecodeReadTimeout: a body cut off by the server's read deadline is
+// answered with the config key that sets it, not with the text of a
+// network error.
+func TestDecodeReadTimeout(t *testing.T) {
+	t.Parallel()
+	r := request(`{"title":`, "application/json")
+	timeout := &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	r.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"title":`), iotest.ErrReader(timeout)))
+	var v createTodo
+	err := Decode(r, &v)
+	const want = "Request body did not arrive within the server's read timeout; send it faster, or raise the config key backend.server.readTimeout"
+	var e *errs.Error
+	if !errors.As(err, &e) || e.Name != errs.Input || e.Message != want || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("Decode = %v, want an InputError %q caused by the timeout", err, want)
 	}
 }
 

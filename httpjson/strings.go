@@ -34,13 +34,17 @@ const (
 	msgKeyNUL  = `has a key that contains the NUL character (\u0000)`
 	msgUTF8    = "is not valid UTF-8 text"
 	msgKeyUTF8 = "has a key that is not valid UTF-8 text"
-	bodyField  = "(body)"
-	nulEscape  = `\u0000`
+	// An unpaired UTF-16 surrogate escape such as \ud83d is valid JSON
+	// syntax but no character: encoding/json replaces it with U+FFFD.
+	msgSurrogate    = `has an unpaired surrogate escape (\uD800-\uDFFF), which is not a character; send the pair, or the character as UTF-8`
+	msgKeySurrogate = `has a key with an unpaired surrogate escape (\uD800-\uDFFF), which is not a character`
+	bodyField       = "(body)"
+	nulEscape       = `\u0000`
 )
 
 // checkStrings returns a field error for each JSON string of raw (object
-// keys included) that holds NUL, unless allowNUL, or that is not valid
-// UTF-8. raw has already been decoded by encoding/json, so it is one valid
+// keys included) that holds NUL, unless allowNUL, that is not valid
+// UTF-8, or that has an unpaired surrogate escape. raw has already been decoded by encoding/json, so it is one valid
 // JSON value (possibly followed by white space).
 //
 // encoding/json itself accepts both: it decodes \u0000 to NUL and replaces
@@ -52,7 +56,8 @@ const (
 func checkStrings(raw []byte, allowNUL bool) []FieldError {
 	checkNUL := !allowNUL && bytes.Contains(raw, []byte(nulEscape))
 	checkUTF8 := !utf8.Valid(raw)
-	if !checkNUL && !checkUTF8 {
+	checkSurrogates := hasSurrogateEscape(raw)
+	if !checkNUL && !checkUTF8 && !checkSurrogates {
 		return nil
 	}
 	type frame struct {
@@ -144,6 +149,11 @@ func checkStrings(raw []byte, allowNUL bool) []FieldError {
 				if isKey {
 					msg = msgKeyUTF8
 				}
+			case checkSurrogates && hasLoneSurrogate(seg):
+				msg = msgSurrogate
+				if isKey {
+					msg = msgKeySurrogate
+				}
 			}
 			if isKey {
 				if msg != "" {
@@ -165,4 +175,73 @@ func checkStrings(raw []byte, allowNUL bool) []FieldError {
 		}
 	}
 	return fields
+}
+
+// hasSurrogateEscape reports whether raw may hold a \u escape of a UTF-16
+// surrogate (\uD800-\uDFFF), a cheap test before hasLoneSurrogate.
+func hasSurrogateEscape(raw []byte) bool {
+	for {
+		i := bytes.Index(raw, []byte(`\u`))
+		if i < 0 || i+3 >= len(raw) {
+			return false
+		}
+		if c := raw[i+2] | 0x20; c == 'd' {
+			if h := raw[i+3] | 0x20; h == '8' || h == '9' || ('a' <= h && h <= 'f') {
+				return true
+			}
+		}
+		raw = raw[i+2:]
+	}
+}
+
+// hasLoneSurrogate reports whether seg, the JSON text of one string
+// (after, at most, ':' or ',' and white space), has a surrogate escape
+// that is not part of a high-low pair. seg is valid JSON, so every \u has
+// four hex digits.
+func hasLoneSurrogate(seg []byte) bool {
+	i := bytes.IndexByte(seg, '"')
+	if i < 0 {
+		return false
+	}
+	for i++; i < len(seg); i++ {
+		if seg[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character; the loop steps past it
+		if i+4 >= len(seg) || seg[i] != 'u' {
+			continue
+		}
+		r := hex4(seg[i+1 : i+5])
+		i += 4
+		switch {
+		case 0xDC00 <= r && r <= 0xDFFF:
+			return true
+		case 0xD800 <= r && r <= 0xDBFF:
+			if i+6 < len(seg) && seg[i+1] == '\\' && seg[i+2] == 'u' {
+				if r2 := hex4(seg[i+3 : i+7]); 0xDC00 <= r2 && r2 <= 0xDFFF {
+					i += 6
+					continue
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// hex4 returns the value of four hex digits.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b {
+		r <<= 4
+		switch {
+		case '0' <= c && c <= '9':
+			r |= rune(c - '0')
+		case 'a' <= c && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case 'A' <= c && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		}
+	}
+	return r
 }

@@ -3,6 +3,8 @@ package httprouter
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
@@ -33,7 +35,8 @@ type CORSOptions struct {
 	// [DefaultCORSMethods].
 	AllowedMethods []string
 	// AllowedHeaders are the request headers allowed besides the
-	// CORS-safelisted ones; "*" allows any.
+	// CORS-safelisted ones; "*" allows any. Empty allows any header a
+	// preflight asks for, Authorization included, as Backstage does.
 	AllowedHeaders []string
 	// ExposedHeaders are the response headers scripts may read besides
 	// the CORS-safelisted ones.
@@ -52,10 +55,16 @@ func (o *CORSOptions) handler(next http.Handler) http.Handler {
 	if len(methods) == 0 {
 		methods = DefaultCORSMethods
 	}
+	headers := o.AllowedHeaders
+	if len(headers) == 0 {
+		// rs/cors would allow only a few headers, not Authorization;
+		// Backstage's cors package reflects the requested ones.
+		headers = []string{"*"}
+	}
 	c := cors.New(cors.Options{
 		AllowedOrigins:   o.AllowedOrigins,
 		AllowedMethods:   methods,
-		AllowedHeaders:   o.AllowedHeaders,
+		AllowedHeaders:   headers,
 		ExposedHeaders:   o.ExposedHeaders,
 		AllowCredentials: o.AllowCredentials,
 		MaxAge:           int(o.MaxAge / time.Second),
@@ -81,7 +90,9 @@ func isPreflight(r *http.Request) bool {
 // CORSOptionsFromConfig reads the CORS settings under backend.cors, with
 // the keys of Backstage: origin (a string or a list), methods,
 // allowedHeaders and exposedHeaders (strings or lists), credentials (a
-// boolean) and maxAge (a duration, or whole seconds). It returns nil when
+// boolean) and maxAge (a duration, or whole seconds). As in Backstage,
+// without methods the [DefaultCORSMethods] are allowed, and without
+// allowedHeaders any header a preflight asks for. It returns nil when
 // backend.cors is not set: no CORS.
 func CORSOptionsFromConfig(cfg core.Config) (*CORSOptions, error) {
 	sub, ok, err := cfg.OptionalSub("backend.cors")
@@ -104,6 +115,11 @@ func CORSOptionsFromConfig(cfg core.Config) (*CORSOptions, error) {
 	}
 	if len(o.AllowedOrigins) == 0 {
 		return nil, fmt.Errorf("config key backend.cors.origin is missing or empty; list the origins allowed, such as https://app.example.com, or remove backend.cors")
+	}
+	// An empty origin (say, from an unset environment variable) matches
+	// no request: CORS would be on in name and allow nothing.
+	if slices.ContainsFunc(o.AllowedOrigins, func(s string) bool { return strings.TrimSpace(s) == "" }) {
+		return nil, fmt.Errorf("config key backend.cors.origin has an empty origin; list the origins allowed, such as https://app.example.com, or remove backend.cors")
 	}
 	if o.AllowCredentials, _, err = sub.OptionalBool("credentials"); err != nil {
 		return nil, err

@@ -114,6 +114,22 @@ func TestCORS(t *testing.T) {
 	}
 }
 
+// TestCORSDefaultHeadersAreTheRequested: without allowedHeaders, a
+// preflight may ask for any header, Authorization included, as with
+// Backstage (whose cors package reflects Access-Control-Request-Headers);
+// otherwise a Backstage app-config with origin, methods and credentials
+// would refuse every browser request that carries a token.
+func TestCORSDefaultHeadersAreTheRequested(t *testing.T) {
+	t.Parallel()
+	h := corsChain(t, &CORSOptions{AllowedOrigins: []string{"https://app.example.com"}, AllowCredentials: true})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, preflight("https://app.example.com", "DELETE", "authorization,x-custom"))
+	if rec.Code != 204 || rec.Header().Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		rec.Header().Get("Access-Control-Allow-Headers") != "authorization,x-custom" {
+		t.Errorf("preflight = %d, headers %v; want 204 allowing authorization,x-custom", rec.Code, rec.Header())
+	}
+}
+
 // TestNoCORSByDefault: without backend.cors, every preflight goes through
 // the chain and the barrier answers it.
 func TestNoCORSByDefault(t *testing.T) {
@@ -148,6 +164,8 @@ func TestCORSOptionsFromConfig(t *testing.T) {
 				AllowedHeaders: []string{"Authorization"}, ExposedHeaders: []string{"X-Total"}, AllowCredentials: true, MaxAge: 10 * time.Minute,
 			}},
 		{name: "no origin", yaml: "backend: {cors: {credentials: true}}", wantErr: "config key backend.cors.origin is missing or empty"},
+		{name: "empty origin", yaml: `backend: {cors: {origin: ""}}`, wantErr: "config key backend.cors.origin has an empty origin"},
+		{name: "empty origin in a list", yaml: `backend: {cors: {origin: [https://a.example, " "]}}`, wantErr: "config key backend.cors.origin has an empty origin"},
 		{name: "origin not strings", yaml: "backend: {cors: {origin: [1, {a: b}]}}", wantErr: "backend.cors.origin"},
 		{name: "credentials not a boolean", yaml: "backend: {cors: {origin: x, credentials: maybe}}", wantErr: "backend.cors.credentials"},
 		{name: "negative max age", yaml: "backend: {cors: {origin: x, maxAge: -1s}}", wantErr: "config key backend.cors.maxAge is -1s"},

@@ -225,11 +225,13 @@ func (rt *Root) serve(w http.ResponseWriter, r *http.Request) {
 			if r.URL.RawQuery != "" {
 				u += "?" + r.URL.RawQuery
 			}
+			rejectBody(w, r)
 			http.Redirect(w, r, u, http.StatusTemporaryRedirect)
 			return
 		}
 	}
 	if rt.health != nil && strings.HasPrefix(p, healthPrefix) {
+		rejectBody(w, r) // the health endpoints read no body
 		rt.health.ServeHTTP(w, r)
 		return
 	}
@@ -237,6 +239,7 @@ func (rt *Root) serve(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
 		return
 	}
+	rejectBody(w, r)
 	if rest, ok := strings.CutPrefix(p, "/api/"); ok {
 		id, _, _ := strings.Cut(rest, "/")
 		errs.WriteJSON(w, r, errs.NewNotFound("No plugin with id '%s' is mounted at /api/%s; check that the plugin is added to the backend", id, id))

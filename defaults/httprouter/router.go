@@ -353,6 +353,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 	rel, ok := strings.CutPrefix(r.URL.EscapedPath(), rt.mount)
 	if !ok || (rel != "" && rel[0] != '/') {
+		rejectBody(w, r)
 		errs.WriteJSON(w, r, errs.NewNotFound("Nothing is served at %s; the routes of plugin '%s' are under %s", r.URL.Path, rt.id, rt.mount))
 		return
 	}
@@ -374,6 +375,7 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		if r.URL.RawQuery != "" {
 			u += "?" + r.URL.RawQuery
 		}
+		rejectBody(w, r)
 		http.Redirect(w, r, u, http.StatusTemporaryRedirect)
 		return
 	}
@@ -568,6 +570,7 @@ func (rt *Router) serveRoutes(w http.ResponseWriter, r *http.Request, rel string
 	if pattern != "" && c.code >= 300 && c.code < 400 {
 		// A redirect such as /dir to /dir/: ServeMux knows only the
 		// path relative to the mount.
+		rejectBody(w, r)
 		http.Redirect(w, r, rt.mount+c.header.Get("Location"), c.code)
 		return
 	}
@@ -578,6 +581,8 @@ func (rt *Router) serveRoutes(w http.ResponseWriter, r *http.Request, rel string
 		fallback.ServeHTTP(w, sr)
 		return
 	}
+	// The answers below read no body: see rejectBody.
+	rejectBody(w, r)
 	if c.code == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", c.header.Get("Allow"))
 		errs.WriteJSON(w, r, errs.New(errs.MethodNotAllowed, "Plugin '%s' does not allow %s for %s; allowed: %s", rt.id, r.Method, r.URL.Path, c.header.Get("Allow")))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/greenroom-dev/greenroom/errs"
 )
@@ -75,6 +76,9 @@ func TestRejectionOfAnUnreadBodyIsSent(t *testing.T) {
 		rt.HandleFunc("POST /todos", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body)
 		})
+		rt.HandleFunc("GET /public/items", func(w http.ResponseWriter, r *http.Request) {})
+		rt.HandleFunc("GET /public/dir/", func(w http.ResponseWriter, r *http.Request) {})
+		rt.AddAuthPolicy("/public", core.AllowUnauthenticated)
 	})
 	root := listeningRoot(t, tr, &ServerTimeouts{ReadHeader: time.Hour, Read: time.Hour})
 	tests := []struct {
@@ -85,11 +89,25 @@ func TestRejectionOfAnUnreadBodyIsSent(t *testing.T) {
 		{"auth barrier", "POST /api/todo/todos HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n", 401, errs.Authentication},
 		{"body limit", "POST /api/todo/todos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + userToken + "\r\nContent-Length: 100000\r\n\r\n", 413, errs.PayloadTooLarge},
 		{"ambiguous path", "POST /api/todo/a%2Fb HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", 400, errs.Input},
+		// Answers of the root router and of a plugin's open routes
+		// that do not read the body either (bodies under the limit).
+		{"redirect to the clean path", "POST /api/todo//todos HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", 307, ""},
+		{"no plugin mounted", "POST /api/nope/x HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", 404, errs.NotFound},
+		{"nothing served", "POST /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", 404, errs.NotFound},
+		{"method not allowed on an open route", "POST /api/todo/public/items HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n", 405, errs.MethodNotAllowed},
+		{"no route on an open path", "POST /api/todo/public/none HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n", 404, errs.NotFound},
+		{"ServeMux redirect on an open path", "GET /api/todo/public/dir HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n", 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			resp, body := rawRequest(t, root.Addr().String(), tt.head, "0123456789")
+			if tt.wantName == "" { // a redirect; wantCode 0 for any
+				if (tt.wantCode != 0 && resp.StatusCode != tt.wantCode) || resp.StatusCode/100 != 3 || !resp.Close {
+					t.Errorf("got %d (Connection: close %v), want redirect %d with the connection closed", resp.StatusCode, resp.Close, tt.wantCode)
+				}
+				return
+			}
 			var b errs.Body
 			if err := json.Unmarshal(body, &b); err != nil {
 				t.Fatalf("body %q is not the JSON error shape: %v", body, err)
