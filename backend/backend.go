@@ -49,6 +49,7 @@ type Backend struct {
 	shutdownRead bool
 
 	startCalled bool
+	ready       bool          // Start succeeded: readiness went up
 	startDone   chan struct{} // closed when Start returns
 	cancelStart context.CancelCauseFunc
 	stopCalled  bool
@@ -325,11 +326,14 @@ func (b *Backend) run(ctx context.Context, p *plan) error {
 	if cfg := b.rootConfig(); cfg != nil {
 		s, err := readShutdownSettings(cfg)
 		if err != nil {
-			return fmt.Errorf("backend.Start: %w", err)
+			s = defaultShutdownSettings // for Stop, which need not report it again
 		}
 		b.mu.Lock()
 		b.shutdown, b.shutdownRead = s, true
 		b.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("backend.Start: %w", err)
+		}
 	}
 	log := b.rootLogger()
 	if log != nil {
@@ -370,6 +374,9 @@ func (b *Backend) run(ctx context.Context, p *plan) error {
 		}
 		return err
 	}
+	b.mu.Lock()
+	b.ready = true
+	b.mu.Unlock()
 	if log != nil {
 		log.Info("Backend started")
 	}
@@ -468,7 +475,8 @@ func (b *Backend) initModule(ctx context.Context, pp *pluginPlan, mp *modulePlan
 //  1. the root before-shutdown hooks: readiness goes down;
 //  2. a pause of backend.lifecycle.serverShutdownDelay (default
 //     [DefaultServerShutdownDelay]), for load balancers to notice, while
-//     the servers still serve; skipped when no drain hook was added;
+//     the servers still serve; skipped when no drain hook was added, and
+//     after a failed Start (readiness never went up);
 //  3. the root drain hooks, concurrently: the HTTP server stops accepting
 //     connections and finishes the requests in flight; their context is
 //     done after backend.lifecycle.serverShutdownTimeout (default
@@ -526,10 +534,15 @@ func (b *Backend) Stop(ctx context.Context) error {
 	if b.rootLifecycle.h.hasDrain() {
 		settings, err := b.shutdownSettings()
 		if err != nil && log != nil {
-			// Start reported it; Stop goes on with the defaults.
+			// Only without Start (see Resolve): Start reports its own.
 			log.Warn("Invalid shutdown settings; using the defaults", "error", err)
 		}
-		if settings.delay > 0 {
+		b.mu.Lock()
+		ready := b.ready
+		b.mu.Unlock()
+		// The delay lets load balancers notice that readiness went down;
+		// after a failed Start it never went up.
+		if settings.delay > 0 && ready {
 			if log != nil {
 				log.Info("Waiting before closing the servers (backend.lifecycle.serverShutdownDelay)", "delay", settings.delay)
 			}

@@ -233,3 +233,50 @@ func TestDrainHookAddedAfterTheDrainPhaseIsRefused(t *testing.T) {
 		t.Errorf("AddDrainHook during plugin shutdown: got %v (hook run: %v), want %q", addErr, drained, want)
 	}
 }
+
+// TestFailedStartSkipsTheShutdownDelay: after a failed Start readiness
+// never went up, so there is nothing for load balancers to notice and Stop
+// drains without waiting for backend.lifecycle.serverShutdownDelay (an
+// hour here; before, Stop waited for it). Start's own error about bad
+// shutdown settings is not logged again by Stop.
+func TestFailedStartSkipsTheShutdownDelay(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, doc string }{
+		{"a plugin fails", "backend: {lifecycle: {serverShutdownDelay: 1h}}"},
+		{"bad settings", "backend: {lifecycle: {serverShutdownDelay: 1h, serverShutdownTimeout: soon}}"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{}
+			log := newRecordingLogger()
+			root := backend.NewRootServiceFactory(rootARef, func(_ context.Context, d struct{ L core.RootLifecycle }) (rootA, error) {
+				return named("server"), d.L.AddDrainHook(func(context.Context) error { rec.add("drain"); return nil })
+			})
+			b := backend.New(backend.WithDefaults(root, loggerFactory(log), configFactory(t, tt.doc)))
+			failing := backend.NewPlugin("todo", backend.Init(func(context.Context, struct{ A rootA }) error {
+				return errors.New("the plugin failed")
+			}))
+			if err := b.Add(failing); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Start(t.Context()); err == nil {
+				t.Fatal("Start() = nil, want an error")
+			}
+			// Stop's context is done, so that a Stop that starts the
+			// hour's wait ends it at once; the log tells whether it did.
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			if err := b.Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{"drain"}, rec.get()); diff != "" {
+				t.Errorf("hooks run (-want +got):\n%s", diff)
+			}
+			for _, l := range log.lines() {
+				if strings.Contains(l, "serverShutdownDelay") || strings.Contains(l, "Invalid shutdown settings") {
+					t.Errorf("Stop logged %q after a failed Start", l)
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package httprouter
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -123,6 +124,13 @@ func CORSOptionsFromConfig(cfg core.Config) (*CORSOptions, error) {
 	}
 	if o.AllowCredentials, _, err = sub.OptionalBool("credentials"); err != nil {
 		return nil, err
+	}
+	// Browsers refuse a credentialed response whose allowed origin is "*",
+	// and answering with whatever origin asked instead would let every
+	// site on the web call the backend as the signed-in user: refuse the
+	// combination rather than start with CORS broken or wide open.
+	if o.AllowCredentials && slices.Contains(o.AllowedOrigins, "*") {
+		return nil, errors.New(`config key backend.cors.origin is "*" while backend.cors.credentials is true; browsers refuse credentialed responses to any origin: list the origins allowed, such as https://app.example.com, or set credentials to false`)
 	}
 	maxAge, ok, err := sub.OptionalDuration("maxAge")
 	switch {

@@ -168,6 +168,7 @@ func TestCORSOptionsFromConfig(t *testing.T) {
 		{name: "empty origin in a list", yaml: `backend: {cors: {origin: [https://a.example, " "]}}`, wantErr: "config key backend.cors.origin has an empty origin"},
 		{name: "origin not strings", yaml: "backend: {cors: {origin: [1, {a: b}]}}", wantErr: "backend.cors.origin"},
 		{name: "credentials not a boolean", yaml: "backend: {cors: {origin: x, credentials: maybe}}", wantErr: "backend.cors.credentials"},
+		{name: "any origin with credentials", yaml: "backend: {cors: {origin: ['https://a.example.com', '*'], credentials: true}}", wantErr: `config key backend.cors.origin is "*" while backend.cors.credentials is true`},
 		{name: "negative max age", yaml: "backend: {cors: {origin: x, maxAge: -1s}}", wantErr: "config key backend.cors.maxAge is -1s"},
 	}
 	for _, tt := range tests {
