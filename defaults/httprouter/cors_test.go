@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/greenroom-dev/greenroom/defaults/config"
 )
 
@@ -143,11 +141,7 @@ func TestNoCORSByDefault(t *testing.T) {
 
 func TestCORSOptionsFromConfig(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name, yaml string
-		want       *CORSOptions
-		wantErr    string
-	}{
+	tests := []configCase[*CORSOptions]{
 		{name: "missing", yaml: "backend: {}", want: nil},
 		{name: "origin as a string", yaml: "backend: {cors: {origin: https://app.example.com}}",
 			want: &CORSOptions{AllowedOrigins: []string{"https://app.example.com"}}},
@@ -171,28 +165,7 @@ func TestCORSOptionsFromConfig(t *testing.T) {
 		{name: "any origin with credentials", yaml: "backend: {cors: {origin: ['https://a.example.com', '*'], credentials: true}}", wantErr: `config key backend.cors.origin is "*" while backend.cors.credentials is true`},
 		{name: "negative max age", yaml: "backend: {cors: {origin: x, maxAge: -1s}}", wantErr: "config key backend.cors.maxAge is -1s"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			cfg, err := config.FromYAML(tt.yaml)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := CORSOptionsFromConfig(cfg)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("error = %v, want it to contain %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("options (-want +got):\n%s", diff)
-			}
-		})
-	}
+	runConfigCases(t, CORSOptionsFromConfig, tests)
 }
 
 func TestRootFactoryServesCORS(t *testing.T) {

@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/greenroom-dev/greenroom/errs"
 	"github.com/greenroom-dev/greenroom/internal/reqctx"
 )
@@ -279,4 +282,40 @@ func startedRouter(t *testing.T, opts Options, setup func(*Router)) *testRouter 
 		t.Fatalf("startup: %v", err)
 	}
 	return tr
+}
+
+// configCase is a case of a table test of a function that reads settings
+// from a YAML config document: the settings it wants, or an error
+// containing wantErr.
+type configCase[T any] struct {
+	name, yaml string
+	want       T
+	wantErr    string
+}
+
+// runConfigCases runs each case against read in a parallel subtest.
+func runConfigCases[T any](t *testing.T, read func(core.Config) (T, error), tests []configCase[T]) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := config.FromYAML(tt.yaml)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := read(cfg)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("error = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("settings (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -11,10 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/greenroom-dev/greenroom/core"
-	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/greenroom-dev/greenroom/errs"
 )
 
@@ -171,40 +168,14 @@ func TestWriteTimeoutCanBeLifted(t *testing.T) {
 
 func TestServerTimeoutsFromConfig(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		yaml    string
-		want    ServerTimeouts
-		wantErr string
-	}{
+	tests := []configCase[ServerTimeouts]{
 		{name: "defaults", yaml: "{}", want: ServerTimeouts{10 * time.Second, 30 * time.Second, 60 * time.Second, 2 * time.Minute}},
 		{name: "set", yaml: "backend: {server: {readHeaderTimeout: 5s, readTimeout: 2m, writeTimeout: 0, idleTimeout: 30}}",
 			want: ServerTimeouts{5 * time.Second, 2 * time.Minute, 0, 30 * time.Second}},
 		{name: "negative", yaml: "backend: {server: {readTimeout: -1s}}", wantErr: "config key backend.server.readTimeout is -1s; use a duration such as 30s, or 0 for no timeout"},
 		{name: "not a duration", yaml: "backend: {server: {idleTimeout: forever}}", wantErr: "backend.server.idleTimeout"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			cfg, err := config.FromYAML(tt.yaml)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := serverTimeoutsFromConfig(cfg)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("error = %v, want it to contain %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("timeouts (-want +got):\n%s", diff)
-			}
-		})
-	}
+	runConfigCases(t, serverTimeoutsFromConfig, tests)
 }
 
 func TestRootFactoryRejectsBadServerTimeouts(t *testing.T) {
