@@ -48,8 +48,8 @@ func (e FieldError) String() string { return e.Field + " " + e.Message }
 //     named in the error. A handler that wants NUL passes [AllowNUL];
 //   - every string must be valid UTF-8. encoding/json would replace invalid
 //     bytes with U+FFFD, silently storing something the client did not
-//     send; Decode reports the field instead. (An escaped lone surrogate,
-//     such as \ud800, is valid JSON and still becomes U+FFFD.)
+//     send; Decode reports the field instead, as it does for an escaped
+//     lone surrogate such as \ud800 (valid JSON syntax, but no character).
 //
 // Problems with the request are returned as an *errs.Error InputError
 // (400) whose message names every problem and whose Details is a

@@ -43,9 +43,10 @@ const (
 )
 
 // checkStrings returns a field error for each JSON string of raw (object
-// keys included) that holds NUL, unless allowNUL, that is not valid
-// UTF-8, or that has an unpaired surrogate escape. raw has already been decoded by encoding/json, so it is one valid
-// JSON value (possibly followed by white space).
+// keys included) that holds NUL (unless allowNUL), that is not valid
+// UTF-8, or that has an unpaired surrogate escape. raw has already been
+// decoded by encoding/json, so it is one valid JSON value (possibly
+// followed by white space).
 //
 // encoding/json itself accepts both: it decodes \u0000 to NUL and replaces
 // invalid UTF-8 with U+FFFD, silently changing what the client sent. A raw
