@@ -76,7 +76,6 @@ func (o *CORSOptions) handler(next http.Handler) http.Handler {
 	})
 	return c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isPreflight(r) && w.Header().Get("Access-Control-Allow-Origin") != "" {
-			rejectBody(w, r)
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}

@@ -196,7 +196,8 @@ func underPrefix(p, prefix string) bool {
 func (rt *Root) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		tw := &responseWriter{ResponseWriter: w}
+		r, body := trackBody(r)
+		tw := &responseWriter{ResponseWriter: w, body: body}
 		serveRecovering(rt.logger, "", tw, r, rt.handler)
 		rt.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", tw.status,
 			"duration", time.Since(start))
@@ -215,7 +216,6 @@ func (rt *Root) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	p := r.URL.EscapedPath()
 	if err := checkEscapes(p); err != nil {
-		rejectBody(w, r)
 		errs.WriteJSON(w, r, err)
 		return
 	}
@@ -225,13 +225,11 @@ func (rt *Root) serve(w http.ResponseWriter, r *http.Request) {
 			if r.URL.RawQuery != "" {
 				u += "?" + r.URL.RawQuery
 			}
-			rejectBody(w, r)
 			http.Redirect(w, r, u, http.StatusTemporaryRedirect)
 			return
 		}
 	}
 	if rt.health != nil && strings.HasPrefix(p, healthPrefix) {
-		rejectBody(w, r) // the health endpoints read no body
 		rt.health.ServeHTTP(w, r)
 		return
 	}
@@ -239,7 +237,6 @@ func (rt *Root) serve(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
 		return
 	}
-	rejectBody(w, r)
 	if rest, ok := strings.CutPrefix(p, "/api/"); ok {
 		id, _, _ := strings.Cut(rest, "/")
 		errs.WriteJSON(w, r, errs.NewNotFound("No plugin with id '%s' is mounted at /api/%s; check that the plugin is added to the backend", id, id))
@@ -275,16 +272,6 @@ func checkEscapes(p string) error {
 }
 
 var badEscapes = map[string]string{"%2f": "/", "%5c": `\`, "%00": "NUL"}
-
-// rejectBody prepares w for an answer given without reading the request
-// body: "Connection: close" makes net/http close the connection after the
-// answer instead of first reading (and discarding) the rest of a body that
-// the client may send slowly or never, which would hold the answer back.
-func rejectBody(w http.ResponseWriter, r *http.Request) {
-	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
-		w.Header().Set("Connection", "close")
-	}
-}
 
 // match returns the handler mounted at the longest prefix of p.
 func (rt *Root) match(p string) http.Handler {

@@ -346,14 +346,14 @@ func (rt *Router) Routes() []core.Route {
 
 // ServeHTTP serves a request whose path is under the mount.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	tw := &responseWriter{ResponseWriter: w}
+	r, body := trackBody(r)
+	tw := &responseWriter{ResponseWriter: w, body: body}
 	serveRecovering(rt.logger, rt.id, tw, r, rt.handler)
 }
 
 func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 	rel, ok := strings.CutPrefix(r.URL.EscapedPath(), rt.mount)
 	if !ok || (rel != "" && rel[0] != '/') {
-		rejectBody(w, r)
 		errs.WriteJSON(w, r, errs.NewNotFound("Nothing is served at %s; the routes of plugin '%s' are under %s", r.URL.Path, rt.id, rt.mount))
 		return
 	}
@@ -364,7 +364,6 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 	// rejects ambiguous escapes already, this covers a router served on
 	// its own.
 	if err := checkEscapes(rel); err != nil {
-		rejectBody(w, r)
 		errs.WriteJSON(w, r, err)
 		return
 	}
@@ -375,7 +374,6 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		if r.URL.RawQuery != "" {
 			u += "?" + r.URL.RawQuery
 		}
-		rejectBody(w, r)
 		http.Redirect(w, r, u, http.StatusTemporaryRedirect)
 		return
 	}
@@ -403,7 +401,6 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		if _, err := rt.httpAuth.Credentials(r, core.PrincipalUser, core.PrincipalService); err != nil {
 			// The body stays unread: close the connection after the
 			// answer, or net/http would read the rest of the body first.
-			rejectBody(w, r)
 			rt.writeError(w, r, err)
 			return
 		}
@@ -417,7 +414,6 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 
 	// 6. The body limit.
 	if r.ContentLength > rt.maxBody {
-		rejectBody(w, r)
 		rt.writeError(w, r, rt.tooLarge())
 		return
 	}
@@ -494,11 +490,9 @@ func (rt *Router) gate(w http.ResponseWriter, r *http.Request) bool {
 	case <-rt.started:
 	case <-rt.stopping:
 	case <-timer.C:
-		rejectBody(w, r)
 		errs.WriteJSON(w, r, errs.NewServiceUnavailable(NotStartedMessage))
 		return false
 	case <-r.Context().Done():
-		rejectBody(w, r)
 		errs.WriteJSON(w, r, errs.NewServiceUnavailable(NotStartedMessage))
 		return false
 	}
@@ -510,7 +504,6 @@ func (rt *Router) gate(w http.ResponseWriter, r *http.Request) bool {
 func (rt *Router) closed(w http.ResponseWriter, r *http.Request) bool {
 	select {
 	case <-rt.stopping:
-		rejectBody(w, r)
 		errs.WriteJSON(w, r, errs.NewServiceUnavailable(ShuttingDownMessage))
 		return true
 	default:
@@ -570,7 +563,6 @@ func (rt *Router) serveRoutes(w http.ResponseWriter, r *http.Request, rel string
 	if pattern != "" && c.code >= 300 && c.code < 400 {
 		// A redirect such as /dir to /dir/: ServeMux knows only the
 		// path relative to the mount.
-		rejectBody(w, r)
 		http.Redirect(w, r, rt.mount+c.header.Get("Location"), c.code)
 		return
 	}
@@ -581,8 +573,6 @@ func (rt *Router) serveRoutes(w http.ResponseWriter, r *http.Request, rel string
 		fallback.ServeHTTP(w, sr)
 		return
 	}
-	// The answers below read no body: see rejectBody.
-	rejectBody(w, r)
 	if c.code == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", c.header.Get("Allow"))
 		errs.WriteJSON(w, r, errs.New(errs.MethodNotAllowed, "Plugin '%s' does not allow %s for %s; allowed: %s", rt.id, r.Method, r.URL.Path, c.header.Get("Allow")))

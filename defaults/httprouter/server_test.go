@@ -73,6 +73,9 @@ func TestRejectionOfAnUnreadBodyIsSent(t *testing.T) {
 		rt.HandleFunc("POST /todos", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body)
 		})
+		rt.HandleFunc("POST /forbidden", func(w http.ResponseWriter, r *http.Request) {
+			errs.WriteJSON(w, r, errs.NewNotAllowed("a plugin's own check, before it reads the body"))
+		})
 		rt.HandleFunc("GET /public/items", func(w http.ResponseWriter, r *http.Request) {})
 		rt.HandleFunc("GET /public/dir/", func(w http.ResponseWriter, r *http.Request) {})
 		rt.AddAuthPolicy("/public", core.AllowUnauthenticated)
@@ -94,6 +97,9 @@ func TestRejectionOfAnUnreadBodyIsSent(t *testing.T) {
 		{"method not allowed on an open route", "POST /api/todo/public/items HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n", 405, errs.MethodNotAllowed},
 		{"no route on an open path", "POST /api/todo/public/none HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n", 404, errs.NotFound},
 		{"ServeMux redirect on an open path", "GET /api/todo/public/dir HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n", 0, ""},
+		// A plugin handler that answers before it reads the body.
+		{"handler answers first", "POST /api/todo/forbidden HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + userToken + "\r\nContent-Length: 900\r\n\r\n", 403, errs.NotAllowed},
+		{"handler answers first, chunked body", "POST /api/todo/forbidden HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + userToken + "\r\nTransfer-Encoding: chunked\r\n\r\n", 403, errs.NotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,6 +119,44 @@ func TestRejectionOfAnUnreadBodyIsSent(t *testing.T) {
 				t.Errorf("got %d %s (Connection: close %v), want %d %s with the connection closed", resp.StatusCode, b.Error.Name, resp.Close, tt.wantCode, tt.wantName)
 			}
 		})
+	}
+}
+
+// TestReadBodyKeepsTheConnection: a response to a request whose body the
+// handler read whole, with a length or chunked, leaves the connection open
+// for the next request; only answers given before the body was read close
+// it (see TestRejectionOfAnUnreadBodyIsSent).
+func TestReadBodyKeepsTheConnection(t *testing.T) {
+	t.Parallel()
+	tr := startedRouter(t, Options{}, func(rt *Router) {
+		rt.HandleFunc("POST /todos", func(w http.ResponseWriter, r *http.Request) {
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				t.Error(err)
+			}
+			w.WriteHeader(http.StatusCreated)
+		})
+	})
+	root := listeningRoot(t, tr, nil)
+	for _, tt := range []struct {
+		name string
+		body io.Reader
+	}{
+		{"with a length", strings.NewReader(`{"title":"x"}`)},
+		{"chunked", io.MultiReader(strings.NewReader(`{"title":`), strings.NewReader(`"x"}`))},
+	} {
+		req, err := http.NewRequest("POST", "http://"+root.Addr().String()+"/api/todo/todos", tt.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+userToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated || resp.Close {
+			t.Errorf("%s: got %d, Connection: close %v; want 201 on a connection kept open", tt.name, resp.StatusCode, resp.Close)
+		}
 	}
 }
 
