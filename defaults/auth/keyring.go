@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/defaults/config"
 )
 
 // Defaults of the remote JWKS cache.
@@ -273,7 +274,7 @@ func readStatic(e core.Config, key string) (staticToken, error) {
 			return staticToken{}, fmt.Errorf("invalid config %s.plugin: plugin '%s' is listed twice; merge the entries", rkey, plugin)
 		}
 		var ar core.AccessRestrictions
-		if ar.PermissionNames, err = optionalStrings(r, "permission"); err != nil {
+		if ar.PermissionNames, err = config.StringOrList(r, "permission"); err != nil {
 			return staticToken{}, fmt.Errorf("invalid config %s.permission: %w", rkey, err)
 		}
 		if r.Has("permissionAttribute") {
@@ -284,7 +285,7 @@ func readStatic(e core.Config, key string) (staticToken, error) {
 			if err := checkKeys(pa, rkey+".permissionAttribute", []string{"action"}); err != nil {
 				return staticToken{}, err
 			}
-			if ar.PermissionActions, err = optionalStrings(pa, "action"); err != nil {
+			if ar.PermissionActions, err = config.StringOrList(pa, "action"); err != nil {
 				return staticToken{}, fmt.Errorf("invalid config %s.permissionAttribute.action: %w", rkey, err)
 			}
 			for _, a := range ar.PermissionActions {
@@ -392,21 +393,6 @@ func checkKeys(c core.Config, key string, allowed []string) error {
 		}
 	}
 	return nil
-}
-
-// optionalStrings reads a string or a list of strings.
-func optionalStrings(c core.Config, key string) ([]string, error) {
-	if !c.Has(key) {
-		return nil, nil
-	}
-	if s, err := c.Strings(key); err == nil {
-		return s, nil
-	}
-	s, err := c.String(key)
-	if err != nil {
-		return nil, fmt.Errorf("expected a string or a list of strings: %w", err)
-	}
-	return []string{s}, nil
 }
 
 // remoteKeys caches the public service keys of plugins in other backends,

@@ -347,3 +347,20 @@ func (c *Config) SubList(key string) ([]core.Config, error) {
 	}
 	return out, nil
 }
+
+// StringOrList reads key of c as a list of strings, accepting a single
+// string as a list of one, the way Backstage's config reads keys such as
+// backend.cors.origin. It returns nil when key is not set.
+func StringOrList(c core.Config, key string) ([]string, error) {
+	if !c.Has(key) {
+		return nil, nil
+	}
+	if s, err := c.String(key); err == nil {
+		return []string{s}, nil
+	}
+	list, err := c.Strings(key)
+	if err != nil {
+		return nil, fmt.Errorf("expected a string or a list of strings: %w", err)
+	}
+	return list, nil
+}

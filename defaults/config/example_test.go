@@ -187,3 +187,17 @@ func Example_conformance() {
 		})
 	}
 }
+
+func ExampleStringOrList() {
+	cfg, _ := config.FromYAML(`
+backend:
+  cors:
+    origin: https://app.example.com
+    methods: [GET, POST]
+`)
+	origins, _ := config.StringOrList(cfg, "backend.cors.origin")
+	methods, _ := config.StringOrList(cfg, "backend.cors.methods")
+	headers, _ := config.StringOrList(cfg, "backend.cors.allowedHeaders")
+	fmt.Println(origins, methods, headers == nil)
+	// Output: [https://app.example.com] [GET POST] true
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/rs/cors"
 )
 
@@ -109,7 +110,7 @@ func CORSOptionsFromConfig(cfg core.Config) (*CORSOptions, error) {
 		{"allowedHeaders", &o.AllowedHeaders},
 		{"exposedHeaders", &o.ExposedHeaders},
 	} {
-		if *f.dest, err = stringOrList(sub, f.key); err != nil {
+		if *f.dest, err = config.StringOrList(sub, f.key); err != nil {
 			return nil, err
 		}
 	}
@@ -140,16 +141,4 @@ func CORSOptionsFromConfig(cfg core.Config) (*CORSOptions, error) {
 	}
 	o.MaxAge = maxAge
 	return o, nil
-}
-
-// stringOrList reads key of cfg as a list of strings, accepting a single
-// string as a list of one.
-func stringOrList(cfg core.Config, key string) ([]string, error) {
-	if !cfg.Has(key) {
-		return nil, nil
-	}
-	if s, _, err := cfg.OptionalString(key); err == nil {
-		return []string{s}, nil
-	}
-	return cfg.Strings(key)
 }
