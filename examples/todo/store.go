@@ -24,7 +24,8 @@ type Todo struct {
 // store keeps todos in the plugin's database. Every query is scoped to an
 // owner, so one user can never read or change another's todos.
 //
-// Errors go through sqlkit.HTTPError: a duplicate title (the unique index
+// Errors go through sqlkit.HTTPError (only errors: naming what failed costs
+// an allocation the successful calls need not pay): a duplicate title (the unique index
 // todos_owner_title) is a 409, a value the database refuses a 400, a lost
 // connection or a lost race a 503, and anything else stays a 500.
 type store struct {
@@ -46,7 +47,11 @@ func scanTodo(row interface{ Scan(...any) error }) (Todo, error) {
 }
 
 func (s *store) list(ctx context.Context, owner string) (_ []Todo, err error) {
-	defer func() { err = sqlkit.HTTPError(err, "the list of todos") }()
+	defer func() {
+		if err != nil {
+			err = sqlkit.HTTPError(err, "the list of todos")
+		}
+	}()
 	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+todoColumns+" FROM todos WHERE owner = ? ORDER BY id"), owner)
 	if err != nil {
 		return nil, fmt.Errorf("list todos: %w", err)
@@ -67,7 +72,11 @@ func (s *store) list(ctx context.Context, owner string) (_ []Todo, err error) {
 }
 
 func (s *store) get(ctx context.Context, owner string, id int64) (_ Todo, err error) {
-	defer func() { err = sqlkit.HTTPError(err, fmt.Sprintf("todo %d", id)) }()
+	defer func() {
+		if err != nil {
+			err = sqlkit.HTTPError(err, fmt.Sprintf("todo %d", id))
+		}
+	}()
 	t, err := scanTodo(s.db.QueryRowContext(ctx, s.q("SELECT "+todoColumns+" FROM todos WHERE owner = ? AND id = ?"), owner, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Todo{}, errs.NewNotFound("todo %d not found", id)
@@ -79,7 +88,11 @@ func (s *store) get(ctx context.Context, owner string, id int64) (_ Todo, err er
 }
 
 func (s *store) create(ctx context.Context, owner, title string, done bool) (t Todo, err error) {
-	defer func() { err = sqlkit.HTTPError(err, titled(title)) }()
+	defer func() {
+		if err != nil {
+			err = sqlkit.HTTPError(err, titled(title))
+		}
+	}()
 	now := s.now().UTC().Truncate(time.Microsecond)
 	const insert = "INSERT INTO todos (owner, title, done, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
 	var id int64
@@ -103,11 +116,16 @@ func (s *store) create(ctx context.Context, owner, title string, done bool) (t T
 // update changes the fields that are not nil, in one transaction so that
 // the returned todo is the one stored.
 func (s *store) update(ctx context.Context, owner string, id int64, title *string, done *bool) (_ Todo, err error) {
-	what := fmt.Sprintf("todo %d", id)
-	if title != nil {
-		what = titled(*title)
-	}
-	defer func() { err = sqlkit.HTTPError(err, what) }()
+	defer func() {
+		if err == nil {
+			return
+		}
+		what := fmt.Sprintf("todo %d", id)
+		if title != nil {
+			what = titled(*title)
+		}
+		err = sqlkit.HTTPError(err, what)
+	}()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Todo{}, fmt.Errorf("update todo %d: %w", id, err)
@@ -138,7 +156,11 @@ func (s *store) update(ctx context.Context, owner string, id int64, title *strin
 }
 
 func (s *store) delete(ctx context.Context, owner string, id int64) (err error) {
-	defer func() { err = sqlkit.HTTPError(err, fmt.Sprintf("todo %d", id)) }()
+	defer func() {
+		if err != nil {
+			err = sqlkit.HTTPError(err, fmt.Sprintf("todo %d", id))
+		}
+	}()
 	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM todos WHERE owner = ? AND id = ?"), owner, id)
 	if err != nil {
 		return fmt.Errorf("delete todo %d: %w", id, err)
