@@ -105,6 +105,25 @@ func ExampleKeyring_DangerouslyDisableDefaultAuthPolicy() {
 	// Output: true
 }
 
+func ExampleKeyring_MaxTokenLifetime() {
+	for _, doc := range []string{"{}", "backend: {auth: {maxTokenLifetime: 8h}}", "backend: {auth: {maxTokenLifetime: 10s}}"} {
+		cfg, err := config.FromYAML(doc)
+		if err != nil {
+			log.Fatal(err)
+		}
+		k, err := auth.NewKeyring(cfg)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(k.MaxTokenLifetime())
+	}
+	// Output:
+	// 24h0m0s
+	// 8h0m0s
+	// invalid config backend.auth.maxTokenLifetime: 10s is too short; give at least 1m0s, such as 24h
+}
+
 // Two plugins of one backend share a keyring: a token catalog issues for
 // search verifies at search, and carries the user it was issued for.
 func ExampleNewAuth() {

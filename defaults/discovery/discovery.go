@@ -176,10 +176,8 @@ func (d *Discovery) BaseURL(ctx context.Context, pluginID string) (string, error
 	if err := checkID(pluginID); err != nil {
 		return "", err
 	}
-	for _, e := range d.endpoints {
-		if e.plugins[pluginID] && e.internal != "" {
-			return expand(e.internal, pluginID), nil
-		}
+	if target, ok := d.internalTarget(pluginID); ok {
+		return expand(target, pluginID), nil
 	}
 	port, err := d.listenPort()
 	if err != nil {
@@ -195,12 +193,19 @@ func (d *Discovery) BaseURL(ctx context.Context, pluginID string) (string, error
 // in its own backend (it implements auth.PluginEndpoints), so that tokens
 // naming made-up plugins cost no outbound request.
 func (d *Discovery) HasEndpoint(ctx context.Context, pluginID string) bool {
+	_, ok := d.internalTarget(pluginID)
+	return ok
+}
+
+// internalTarget returns the internal target that discovery.endpoints
+// gives pluginID, if any.
+func (d *Discovery) internalTarget(pluginID string) (string, bool) {
 	for _, e := range d.endpoints {
 		if e.plugins[pluginID] && e.internal != "" {
-			return true
+			return e.internal, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // ExternalBaseURL returns the base URL of the plugin for callers outside

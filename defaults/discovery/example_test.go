@@ -59,3 +59,19 @@ func ExampleFactory() {
 	// Output:
 	// core.discovery
 }
+
+func ExampleDiscovery_HasEndpoint() {
+	cfg, _ := config.FromYAML(`
+discovery:
+  endpoints:
+    - target: http://catalog.internal:7007/api/{{pluginId}}
+      plugins: [catalog]
+`)
+	d, _ := discovery.New(cfg, nil)
+	ctx := context.Background()
+	// Only plugins listed with an internal target can run in another
+	// backend; the auth service fetches public keys for those alone.
+	fmt.Println(d.HasEndpoint(ctx, "catalog"), d.HasEndpoint(ctx, "made-up"))
+	// Output:
+	// true false
+}
