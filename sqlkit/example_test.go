@@ -51,3 +51,14 @@ func ExampleHTTPError() {
 	// a todo titled "milk" conflicts with one that already exists
 	// true 1062
 }
+
+func ExampleIsRetryable() {
+	// A deadlock on MySQL/MariaDB: the transaction was rolled back and
+	// may run again.
+	err := fmt.Errorf("move todo: %w", &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock"})
+	fmt.Println(sqlkit.IsRetryable(err), sqlkit.Classify(err))
+	fmt.Println(sqlkit.IsForeignKey(err))
+	// Output:
+	// true serialization failure
+	// false
+}
