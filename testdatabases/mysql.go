@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ type mysqlServer struct {
 	adminDB *sql.DB
 	admin   *sql.Conn
 	marker  string
+	warn    io.Writer // where housekeeping failures are reported
 }
 
 type myTable struct {
@@ -104,7 +106,7 @@ func newMySQLServer(ctx context.Context, id ID, raw string, m *manager) (*mysqlS
 	if err != nil {
 		return nil, err
 	}
-	s := &mysqlServer{id: id, rawURL: u, cfg: cfg, marker: m.runMarker()}
+	s := &mysqlServer{id: id, rawURL: u, cfg: cfg, marker: m.runMarker(), warn: procStderr}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err
@@ -183,8 +185,9 @@ func (s *mysqlServer) hasTable(ctx context.Context, c *sql.Conn, schema, table s
 }
 
 // reapDead drops per-test databases of runs that are no longer alive.
+// Failures are reported; the next run tries again.
 func (s *mysqlServer) reapDead(ctx context.Context) {
-	_ = s.lockedAdmin(func(c *sql.Conn) error {
+	err := s.lockedAdmin(func(c *sql.Conn) error {
 		names, err := s.schemas(ctx, c, `greenroom\_test\_%`)
 		if err != nil {
 			return err
@@ -194,10 +197,15 @@ func (s *mysqlServer) reapDead(ctx context.Context) {
 			if m == "" || s.isLive(ctx, c, m) || s.hasTable(ctx, c, n, keptTable) {
 				continue
 			}
-			_, _ = c.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(n))
+			if _, err := c.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(n)); err != nil {
+				warnf(s.warn, "%s: dropping %s, left by a run that ended: %v", s.id, n, err)
+			}
 		}
 		return nil
 	})
+	if err != nil {
+		warnf(s.warn, "%s: dropping databases left by runs that ended: %v (the next run tries again)", s.id, err)
+	}
 }
 
 const (
@@ -232,7 +240,9 @@ func (s *mysqlServer) template(ctx context.Context, hash string, mig Migrator) (
 				return err
 			}
 			if err := s.migrate(ctx, name, mig); err != nil {
-				_, _ = c.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+myIdent(name))
+				if _, derr := c.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+myIdent(name)); derr != nil {
+					warnf(s.warn, "%s: dropping the half-built template %s: %v (the next run that builds it drops it)", s.id, name, derr)
+				}
 				return err
 			}
 			if _, err := c.ExecContext(ctx, "CREATE TABLE "+myIdent(name)+"."+myIdent(completeTable)+" (id int)"); err != nil {
@@ -269,35 +279,25 @@ func (s *mysqlServer) migrate(ctx context.Context, dbname string, mig Migrator) 
 }
 
 // reapTemplates drops templates beyond the bound whose hash no live run has
-// clones of.
+// clones of: the newest maxTemplates are kept, keep (just built) counting as
+// the newest.
+// When it cannot tell which templates are in use it drops none; a template
+// that cannot be dropped is reported.
 func (s *mysqlServer) reapTemplates(ctx context.Context, c *sql.Conn, keep string) {
 	names, err := s.schemas(ctx, c, `greenroom\_tpl\_%`)
 	if err != nil {
+		warnf(s.warn, "%s: listing templates to keep at most %d: %v", s.id, maxTemplates, err)
 		return
 	}
-	type tp struct {
-		name, hash string
-		ts         int64
-	}
-	var tps []tp
-	for _, n := range names {
-		p := strings.Split(n, "_")
-		if len(p) != 4 {
-			continue
-		}
-		ts, _ := strconv.ParseInt(p[3], 10, 64)
-		tps = append(tps, tp{n, p[2], ts})
-	}
-	if len(tps) <= maxTemplates {
+	drop := beyondBound(names, keep)
+	if len(drop) == 0 {
 		return
 	}
-	// newest first
-	for i := 1; i < len(tps); i++ {
-		for j := i; j > 0 && tps[j].ts > tps[j-1].ts; j-- {
-			tps[j], tps[j-1] = tps[j-1], tps[j]
-		}
+	clones, err := s.schemas(ctx, c, `greenroom\_test\_%`)
+	if err != nil {
+		warnf(s.warn, "%s: listing per-test databases to find the templates in use: %v (no template dropped)", s.id, err)
+		return
 	}
-	clones, _ := s.schemas(ctx, c, `greenroom\_test\_%`)
 	inUse := map[string]bool{}
 	for _, cl := range clones {
 		p := strings.Split(strings.TrimPrefix(cl, "greenroom_test_"), "_")
@@ -305,11 +305,14 @@ func (s *mysqlServer) reapTemplates(ctx context.Context, c *sql.Conn, keep strin
 			inUse[p[1]] = true
 		}
 	}
-	for i, t := range tps {
-		if i < maxTemplates || t.name == keep || inUse[t.hash[:8]] {
+	for _, t := range drop {
+		if len(t.hash) < 8 || inUse[t.hash[:8]] {
 			continue
 		}
-		_, _ = c.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(t.name))
+		if _, err := c.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(t.name)); err != nil {
+			warnf(s.warn, "%s: dropping template %s: %v (at most %d templates are kept per server; drop it by hand: DROP DATABASE %s)",
+				s.id, t.name, err, maxTemplates, t.name)
+		}
 	}
 }
 
@@ -660,10 +663,13 @@ func (s *mysqlServer) drop(ctx context.Context, sl *slot) {
 }
 
 func (s *mysqlServer) dropName(ctx context.Context, name string) {
-	_ = s.lockedAdmin(func(c *sql.Conn) error {
+	err := s.lockedAdmin(func(c *sql.Conn) error {
 		_, err := c.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(name))
 		return err
 	})
+	if err != nil {
+		warnf(s.warn, "%s: dropping %s: %v (the run's reaper drops it when the test binary exits)", s.id, name, err)
+	}
 }
 
 func (s *mysqlServer) keep(ctx context.Context, sl *slot, st txmux.State) (string, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/greenroom-dev/greenroom/testdatabases/internal/txmux"
@@ -37,6 +39,7 @@ type pgServer struct {
 	admin   *pgx.Conn
 	marker  string
 	used    map[string]bool // template hashes this process uses
+	warn    io.Writer       // where housekeeping failures are reported
 }
 
 type pgTemplate struct {
@@ -63,7 +66,7 @@ func newPostgresServer(ctx context.Context, id ID, raw string, m *manager) (*pgS
 		cfg.ConnectTimeout = 10 * time.Second
 	}
 	cfg.RuntimeParams["application_name"] = "greenroom-testdatabases"
-	s := &pgServer{id: id, rawURL: u, cfg: cfg, marker: m.runMarker(), used: map[string]bool{}}
+	s := &pgServer{id: id, rawURL: u, cfg: cfg, marker: m.runMarker(), used: map[string]bool{}, warn: procStderr}
 	admin, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w (is the server running and the connection string right?)", redact(raw), err)
@@ -105,23 +108,23 @@ func (s *pgServer) lockedAdmin(ctx context.Context, f func(c *pgx.Conn) error) e
 	return f(s.admin)
 }
 
-// reapDead drops per-test databases left by runs that are no longer alive,
-// and templates beyond the bound that no live run uses.
+// reapDead drops per-test databases left by runs that are no longer alive.
+// Failures are reported; the next run tries again.
 func (s *pgServer) reapDead(ctx context.Context) {
-	_ = s.lockedAdmin(ctx, func(c *pgx.Conn) error {
+	err := s.lockedAdmin(ctx, func(c *pgx.Conn) error {
 		rows, err := c.Query(ctx, `SELECT datname, coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname LIKE 'greenroom\_test\_%'`)
 		if err != nil {
 			return err
 		}
 		type db struct{ name, comment string }
-		var dbs []db
-		for rows.Next() {
+		dbs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (db, error) {
 			var d db
-			if rows.Scan(&d.name, &d.comment) == nil {
-				dbs = append(dbs, d)
-			}
+			err := r.Scan(&d.name, &d.comment)
+			return d, err
+		})
+		if err != nil {
+			return err
 		}
-		rows.Close()
 		dead := map[string]bool{}
 		for _, d := range dbs {
 			m := markerOf(d.name)
@@ -130,17 +133,27 @@ func (s *pgServer) reapDead(ctx context.Context) {
 			}
 			if _, ok := dead[m]; !ok {
 				var got bool
-				if c.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, $2)", pgLockRun, key32(m)).Scan(&got) == nil && got {
-					_, _ = c.Exec(ctx, "SELECT pg_advisory_unlock($1, $2)", pgLockRun, key32(m))
+				if err := c.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, $2)", pgLockRun, key32(m)).Scan(&got); err != nil {
+					return fmt.Errorf("checking whether run %s is alive: %w", m, err)
+				}
+				if got {
+					if _, err := c.Exec(ctx, "SELECT pg_advisory_unlock($1, $2)", pgLockRun, key32(m)); err != nil {
+						return fmt.Errorf("releasing the run lock of %s: %w", m, err)
+					}
 				}
 				dead[m] = got
 			}
 			if dead[m] {
-				_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(d.name)+" WITH (FORCE)")
+				if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(d.name)+" WITH (FORCE)"); err != nil {
+					warnf(s.warn, "%s: dropping %s, left by a run that ended: %v", s.id, d.name, err)
+				}
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		warnf(s.warn, "%s: dropping databases left by runs that ended: %v (the next run tries again)", s.id, err)
+	}
 }
 
 const keptComment = "greenroom:kept"
@@ -202,7 +215,9 @@ func (s *pgServer) template(ctx context.Context, hash string, mig Migrator) (tmp
 			return err
 		}
 		if err := s.migrate(ctx, name, mig); err != nil {
-			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgIdent(name)+" WITH (FORCE)")
+			if _, derr := c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgIdent(name)+" WITH (FORCE)"); derr != nil {
+				warnf(s.warn, "%s: dropping the half-built template %s: %v (the next run that builds it drops it)", s.id, name, derr)
+			}
 			return err
 		}
 		if _, err := c.Exec(ctx, "ALTER DATABASE "+pgIdent(name)+" IS_TEMPLATE true"); err != nil {
@@ -232,39 +247,64 @@ func (s *pgServer) migrate(ctx context.Context, dbname string, mig Migrator) err
 	return nil
 }
 
-// reapTemplates drops templates beyond the bound that no live run uses.
+// reapTemplates drops templates beyond the bound that no live run uses:
+// the newest maxTemplates are kept (keep, just built, counting as the
+// newest), and so are those this process uses and those whose use lock
+// another run holds. A template that cannot be dropped is reported.
 func (s *pgServer) reapTemplates(ctx context.Context, c *pgx.Conn, keep string) {
-	rows, err := c.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'greenroom\_tpl\_%' ORDER BY split_part(datname, '_', 4)::bigint DESC, datname`)
+	rows, err := c.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'greenroom\_tpl\_%'`)
 	if err != nil {
+		warnf(s.warn, "%s: listing templates to keep at most %d: %v", s.id, maxTemplates, err)
 		return
 	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if rows.Scan(&n) == nil {
-			names = append(names, n)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		warnf(s.warn, "%s: listing templates to keep at most %d: %v", s.id, maxTemplates, err)
+		return
+	}
+	for _, t := range beyondBound(names, keep) {
+		if !s.used[t.hash] {
+			s.dropUnused(ctx, c, t)
 		}
 	}
-	rows.Close()
-	for i, n := range names {
-		if i < maxTemplates || n == keep {
-			continue
-		}
-		parts := strings.Split(n, "_")
-		if len(parts) != 4 {
-			continue
-		}
-		h := parts[2]
-		if s.used[h] {
-			continue
-		}
-		var free bool
-		if c.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, $2)", pgLockTplUse, key32(h)).Scan(&free) != nil || !free {
-			continue
-		}
-		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(n)+" WITH (FORCE)")
-		_, _ = c.Exec(ctx, "SELECT pg_advisory_unlock($1, $2)", pgLockTplUse, key32(h))
+}
+
+// dropUnused drops template t unless a run uses it, and reports a failure.
+func (s *pgServer) dropUnused(ctx context.Context, c *pgx.Conn, t templateName) {
+	// Exclusive while dropping: a run that uses the template holds the lock
+	// shared, from before it looks for the template until it ends.
+	var free bool
+	if err := c.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, $2)", pgLockTplUse, key32(t.hash)).Scan(&free); err != nil {
+		warnf(s.warn, "%s: checking whether template %s is in use: %v", s.id, t.name, err)
+		return
 	}
+	if !free {
+		return
+	}
+	if err := pgDropTemplate(ctx, c, t.name); err != nil {
+		warnf(s.warn, "%s: %v (at most %d templates are kept per server; drop it by hand: ALTER DATABASE %s IS_TEMPLATE false; DROP DATABASE %s)",
+			s.id, err, maxTemplates, t.name, t.name)
+	}
+	if _, err := c.Exec(ctx, "SELECT pg_advisory_unlock($1, $2)", pgLockTplUse, key32(t.hash)); err != nil {
+		warnf(s.warn, "%s: releasing the use lock of template %s: %v", s.id, t.name, err)
+	}
+}
+
+// pgDropTemplate drops a template database. PostgreSQL refuses to drop a
+// database marked IS_TEMPLATE ("cannot drop a template database"), so it is
+// unmarked first. A template that is already gone is not an error.
+func pgDropTemplate(ctx context.Context, c *pgx.Conn, name string) error {
+	if _, err := c.Exec(ctx, "ALTER DATABASE "+pgIdent(name)+" IS_TEMPLATE false"); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "3D000" { // invalid_catalog_name: no such database
+			return nil
+		}
+		return fmt.Errorf("unmarking template %s before dropping it: %w", name, err)
+	}
+	if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(name)+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("dropping template %s: %w", name, err)
+	}
+	return nil
 }
 
 func (s *pgServer) create(ctx context.Context, t tmpl, name string) (*slot, error) {
@@ -410,10 +450,13 @@ func (s *pgServer) drop(ctx context.Context, sl *slot) {
 }
 
 func (s *pgServer) dropName(ctx context.Context, name string) {
-	_ = s.lockedAdmin(ctx, func(c *pgx.Conn) error {
+	err := s.lockedAdmin(ctx, func(c *pgx.Conn) error {
 		_, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(name)+" WITH (FORCE)")
 		return err
 	})
+	if err != nil {
+		warnf(s.warn, "%s: dropping %s: %v (the run's reaper drops it when the test binary exits)", s.id, name, err)
+	}
 }
 
 func (s *pgServer) keep(ctx context.Context, sl *slot, st txmux.State) (string, error) {
