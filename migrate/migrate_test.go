@@ -126,7 +126,10 @@ func dropDatabases(t *testing.T, client, connection, prefix string) {
 		var names []string
 		for rows.Next() {
 			var n string
-			_ = rows.Scan(&n)
+			if err := rows.Scan(&n); err != nil {
+				t.Errorf("listing test databases: %v", err)
+				continue
+			}
 			names = append(names, n)
 		}
 		rows.Close()
@@ -181,6 +184,7 @@ func appliedVersions(t *testing.T, db *sql.DB, table string) []int64 {
 		require.NoError(t, rows.Scan(&v))
 		vs = append(vs, v)
 	}
+	require.NoError(t, rows.Err())
 	return vs
 }
 

@@ -60,7 +60,10 @@ func TestUpUsesTemplater(t *testing.T) {
 	if len(d.keys) != 1 || d.keys[0] != "sqlite:"+hash {
 		t.Fatalf("UpFromTemplate keys = %q, want [sqlite:%s]", d.keys, hash)
 	}
-	db, _ := d.DB(context.Background())
+	db, err := d.DB(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.Exec("INSERT INTO a VALUES (1)"); err != nil {
 		t.Errorf("the up function given to UpFromTemplate did not migrate: %v", err)
 	}

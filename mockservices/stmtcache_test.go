@@ -76,9 +76,13 @@ func TestStatementCacheServesRepeatedAndNestedQueries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r1.Next()
-	var v1 int
-	r1.Scan(&v1)
+	if !r1.Next() {
+		t.Fatalf("first query: no row (%v)", r1.Err())
+	}
+	v1 := -1
+	if err := r1.Scan(&v1); err != nil {
+		t.Fatal(err)
+	}
 	// r1 is still open: this query needs the same SQL on the same
 	// connection and must get a statement of its own.
 	var v2 int

@@ -2,6 +2,7 @@ package sqlkit_test
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -91,6 +92,9 @@ func TestClassifyOnEveryEngine(t *testing.T) {
 		t.Run("no rows is not a database failure", func(t *testing.T) {
 			var id int
 			err := db.QueryRowContext(t.Context(), "SELECT id FROM items WHERE code = 'none'").Scan(&id)
+			if !errors.Is(err, sql.ErrNoRows) {
+				t.Fatalf("query = %v, want sql.ErrNoRows", err)
+			}
 			if got := sqlkit.Classify(err); got != sqlkit.Unknown || sqlkit.HTTPError(err, "x") != err {
 				t.Errorf("Classify(sql.ErrNoRows) = %s, want unknown and HTTPError to return it unchanged", got)
 			}

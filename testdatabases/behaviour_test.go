@@ -82,9 +82,15 @@ func TestDefaultIDsFollowEnvironment(t *testing.T) {
 }
 
 func TestMigratorHashes(t *testing.T) {
-	a, _ := testdatabases.SQL(map[testdatabases.Dialect][]string{"": {"CREATE TABLE a (x INT)"}}).Hash()
-	b, _ := testdatabases.SQL(map[testdatabases.Dialect][]string{"": {"CREATE TABLE a (x INT)"}}).Hash()
-	c, _ := testdatabases.SQL(map[testdatabases.Dialect][]string{"": {"CREATE TABLE a (y INT)"}}).Hash()
+	hash := func(stmt string) string {
+		t.Helper()
+		h, err := testdatabases.SQL(map[testdatabases.Dialect][]string{"": {stmt}}).Hash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	a, b, c := hash("CREATE TABLE a (x INT)"), hash("CREATE TABLE a (x INT)"), hash("CREATE TABLE a (y INT)")
 	if a != b || a == c {
 		t.Errorf("SQL hashes: same=%v different=%v", a == b, a != c)
 	}
@@ -128,13 +134,46 @@ func TestBrokenMigrationFails(t *testing.T) {
 	}
 }
 
+// serverEngines returns the Set's engines of the given dialects. When it has
+// none (no connection string is set), it returns the project's engine of
+// each dialect (postgres15, mariadb10), whose Init then skips with a message
+// naming the variable to set, or fails under CI=true, instead of letting the
+// test pass having run nothing.
+func serverEngines(set *testdatabases.Set, dialects ...testdatabases.Dialect) []testdatabases.ID {
+	var out []testdatabases.ID
+	for _, d := range dialects {
+		n := len(out)
+		for _, id := range set.IDs() {
+			if id.Dialect() == d {
+				out = append(out, id)
+			}
+		}
+		if len(out) > n {
+			continue
+		}
+		switch d {
+		case testdatabases.DialectPostgres:
+			out = append(out, testdatabases.Postgres15)
+		case testdatabases.DialectMySQL:
+			out = append(out, testdatabases.MariaDB10)
+		}
+	}
+	return out
+}
+
+// scan runs a one-row query on c and fails t when it cannot be read.
+func scan(t testing.TB, c *sql.Conn, query string, dest ...any) {
+	t.Helper()
+	if err := c.QueryRowContext(context.Background(), query).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
 // Session state that a ROLLBACK does not undo must not leak either.
 func TestSessionStateIsolated(t *testing.T) {
 	eachSchema(t, func(t *testing.T, set *testdatabases.Set) {
-		for _, id := range set.IDs() {
-			if id == testdatabases.SQLite3 {
-				continue // every test has its own file and connections
-			}
+		// SQLite needs no check: every test has its own file and connections.
+		for _, id := range serverEngines(set, testdatabases.DialectPostgres, testdatabases.DialectMySQL) {
 			t.Run(string(id), func(t *testing.T) {
 				for i := 0; i < 4; i++ {
 					t.Run("", func(t *testing.T) {
@@ -148,32 +187,46 @@ func TestSessionStateIsolated(t *testing.T) {
 						switch db.Dialect {
 						case testdatabases.DialectPostgres:
 							var held bool
-							if err := c.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(4242)").Scan(&held); err != nil || !held {
-								t.Errorf("advisory lock from another test is held (%v)", err)
+							scan(t, c, "SELECT pg_try_advisory_lock(4242)", &held)
+							if !held {
+								t.Error("advisory lock from another test is held")
 							}
 							var path string
-							c.QueryRowContext(ctx, "SHOW search_path").Scan(&path)
+							scan(t, c, "SHOW search_path", &path)
 							if strings.Contains(path, "leak") {
 								t.Errorf("search_path leaked: %s", path)
+							}
+							var temps int
+							scan(t, c, "SELECT count(*) FROM pg_class WHERE relname = 'tmp_leak' AND relnamespace = pg_my_temp_schema()", &temps)
+							if temps != 0 {
+								t.Error("temporary table tmp_leak leaked")
+							}
+							var prepared int
+							scan(t, c, "SELECT count(*) FROM pg_prepared_statements WHERE name = 'leak_stmt'", &prepared)
+							if prepared != 0 {
+								t.Error("prepared statement leak_stmt leaked")
 							}
 							mustExec(t, c, db, "SET search_path TO leak, public")
 							mustExec(t, c, db, "CREATE TEMP TABLE tmp_leak (x int)")
 							mustExec(t, c, db, "PREPARE leak_stmt AS SELECT 1")
 						case testdatabases.DialectMySQL:
-							var v any
-							c.QueryRowContext(ctx, "SELECT @leak").Scan(&v)
-							if v != nil {
-								t.Errorf("user variable leaked: %v", v)
+							var v sql.NullString
+							scan(t, c, "SELECT @leak", &v)
+							if v.Valid {
+								t.Errorf("user variable leaked: %v", v.String)
 							}
 							var free int
-							c.QueryRowContext(ctx, "SELECT IS_FREE_LOCK('greenroom_leak')").Scan(&free)
+							scan(t, c, "SELECT IS_FREE_LOCK('greenroom_leak')", &free)
 							if free != 1 {
 								t.Error("named lock from another test is held")
 							}
 							var mode string
-							c.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode)
+							scan(t, c, "SELECT @@SESSION.sql_mode", &mode)
 							if strings.Contains(mode, "ALLOW_INVALID_DATES") {
 								t.Errorf("sql_mode leaked: %s", mode)
+							}
+							if _, err := c.ExecContext(ctx, "SELECT * FROM tmp_leak"); err == nil {
+								t.Error("temporary table tmp_leak leaked")
 							}
 							mustExec(t, c, db, "SET @leak = 1")
 							mustExec(t, c, db, "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ALLOW_INVALID_DATES')")
@@ -194,10 +247,7 @@ func TestSessionStateIsolated(t *testing.T) {
 // test sees MySQL's real behaviour and the next test a clean database.
 func TestMySQLDDLInsideTransaction(t *testing.T) {
 	eachSchema(t, func(t *testing.T, set *testdatabases.Set) {
-		for _, id := range set.IDs() {
-			if id.Dialect() != testdatabases.DialectMySQL {
-				continue
-			}
+		for _, id := range serverEngines(set, testdatabases.DialectMySQL) {
 			t.Run(string(id), func(t *testing.T) {
 				for i := 0; i < 3; i++ {
 					t.Run("", func(t *testing.T) {
@@ -214,6 +264,9 @@ func TestMySQLDDLInsideTransaction(t *testing.T) {
 						}
 						if n := count(t, db, "items"); n != 1 {
 							t.Errorf("items = %d, want 1 (MySQL commits before DDL)", n)
+						}
+						if !tableExists(t, db, "extra") {
+							t.Error("table extra, created inside the transaction, does not exist")
 						}
 					})
 				}

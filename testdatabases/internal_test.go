@@ -153,108 +153,118 @@ func TestParseMySQLURL(t *testing.T) {
 // TestReapDeadRuns: databases of a run whose lock is free are dropped; those
 // of a live run (lock held) are kept.
 func TestReapDeadRuns(t *testing.T) {
-	if u := os.Getenv(Postgres15.EnvVar()); u != "" {
-		t.Run("postgres", func(t *testing.T) {
-			ctx := context.Background()
-			c, err := pgx.Connect(ctx, u)
-			if err != nil {
+	t.Run("postgres", func(t *testing.T) {
+		u := serverURL(t, Postgres15)
+		ctx := context.Background()
+		c, err := pgx.Connect(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		live, err := pgx.Connect(ctx, u) // a "live run" holding its lock
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer live.Close(ctx)
+		if _, err := live.Exec(ctx, "SELECT pg_advisory_lock_shared($1, $2)", pgLockRun, key32("11111111")); err != nil {
+			t.Fatal(err)
+		}
+		dead, alive := "greenroom_test_00000000_00000000_1", "greenroom_test_11111111_00000000_1"
+		for _, n := range []string{dead, alive} {
+			if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(n)); err != nil {
 				t.Fatal(err)
 			}
-			defer c.Close(ctx)
-			live, err := pgx.Connect(ctx, u) // a "live run" holding its lock
-			if err != nil {
+			if _, err := c.Exec(ctx, "CREATE DATABASE "+pgIdent(n)); err != nil {
 				t.Fatal(err)
 			}
-			defer live.Close(ctx)
-			if _, err := live.Exec(ctx, "SELECT pg_advisory_lock_shared($1, $2)", pgLockRun, key32("11111111")); err != nil {
+		}
+		defer c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(alive))
+		s, err := newPostgresServer(ctx, Postgres13, u, theManager)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.admin.Close(ctx)
+		exists := func(n string) bool {
+			t.Helper()
+			var ok bool
+			if err := c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", n).Scan(&ok); err != nil {
+				t.Fatalf("does %s exist: %v", n, err)
+			}
+			return ok
+		}
+		if exists(dead) {
+			t.Error("database of a dead run was not reaped")
+		}
+		if !exists(alive) {
+			t.Error("database of a live run was reaped")
+		}
+		// The reaper process's work, run in-process: drops the run's databases.
+		if _, err := live.Exec(ctx, "SELECT pg_advisory_unlock_all()"); err != nil {
+			t.Fatal(err)
+		}
+		if code := runReaper("11111111", strings.NewReader("server\tpostgres\t"+u+"\n")); code != 0 {
+			t.Errorf("reaper exit %d", code)
+		}
+		if exists(alive) {
+			t.Error("reaper left the run's database")
+		}
+	})
+	t.Run("mariadb", func(t *testing.T) {
+		u := serverURL(t, MariaDB10)
+		ctx := context.Background()
+		_, cfg, err := parseMySQLURL(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := sql.Open("mysql", cfg.FormatDSN())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		live, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer live.Close()
+		if _, err := live.ExecContext(ctx, "DO GET_LOCK(?, 0)", runLockName("11111111", MySQL8)); err != nil {
+			t.Fatal(err)
+		}
+		dead, alive := "greenroom_test_00000000_00000000_1", "greenroom_test_11111111_00000000_1"
+		for _, n := range []string{dead, alive} {
+			if _, err := db.Exec("CREATE DATABASE IF NOT EXISTS " + myIdent(n)); err != nil {
 				t.Fatal(err)
 			}
-			dead, alive := "greenroom_test_00000000_00000000_1", "greenroom_test_11111111_00000000_1"
-			for _, n := range []string{dead, alive} {
-				c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(n))
-				if _, err := c.Exec(ctx, "CREATE DATABASE "+pgIdent(n)); err != nil {
-					t.Fatal(err)
-				}
+		}
+		defer db.Exec("DROP DATABASE IF EXISTS " + myIdent(alive))
+		s, err := newMySQLServer(ctx, MariaDB11, u, theManager) // an ID no other test resolves
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { s.admin.Close(); s.adminDB.Close() }()
+		exists := func(n string) bool {
+			t.Helper()
+			var k int
+			if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", n).Scan(&k); err != nil {
+				t.Fatalf("does %s exist: %v", n, err)
 			}
-			defer c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(alive))
-			s, err := newPostgresServer(ctx, Postgres13, u, theManager)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.admin.Close(ctx)
-			exists := func(n string) bool {
-				var ok bool
-				c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", n).Scan(&ok)
-				return ok
-			}
-			if exists(dead) {
-				t.Error("database of a dead run was not reaped")
-			}
-			if !exists(alive) {
-				t.Error("database of a live run was reaped")
-			}
-			// The reaper process's work, run in-process: drops the run's databases.
-			live.Exec(ctx, "SELECT pg_advisory_unlock_all()")
-			if code := runReaper("11111111", strings.NewReader("server\tpostgres\t"+u+"\n")); code != 0 {
-				t.Errorf("reaper exit %d", code)
-			}
-			if exists(alive) {
-				t.Error("reaper left the run's database")
-			}
-		})
-	}
-	if u := os.Getenv(MariaDB10.EnvVar()); u != "" {
-		t.Run("mariadb", func(t *testing.T) {
-			ctx := context.Background()
-			_, cfg, err := parseMySQLURL(u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			db, err := sql.Open("mysql", cfg.FormatDSN())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			live, err := db.Conn(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer live.Close()
-			if _, err := live.ExecContext(ctx, "DO GET_LOCK(?, 0)", runLockName("11111111", MySQL8)); err != nil {
-				t.Fatal(err)
-			}
-			dead, alive := "greenroom_test_00000000_00000000_1", "greenroom_test_11111111_00000000_1"
-			for _, n := range []string{dead, alive} {
-				if _, err := db.Exec("CREATE DATABASE IF NOT EXISTS " + myIdent(n)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			defer db.Exec("DROP DATABASE IF EXISTS " + myIdent(alive))
-			s, err := newMySQLServer(ctx, MariaDB11, u, theManager) // an ID no other test resolves
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { s.admin.Close(); s.adminDB.Close() }()
-			exists := func(n string) bool {
-				var k int
-				db.QueryRow("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", n).Scan(&k)
-				return k == 1
-			}
-			if exists(dead) {
-				t.Error("database of a dead run was not reaped")
-			}
-			if !exists(alive) {
-				t.Error("database of a live run was reaped")
-			}
-			live.ExecContext(ctx, "DO RELEASE_ALL_LOCKS()")
-			if code := runReaper("11111111", strings.NewReader("server\tmysql\t"+u+"\n")); code != 0 {
-				t.Errorf("reaper exit %d", code)
-			}
-			if exists(alive) {
-				t.Error("reaper left the run's database")
-			}
-		})
-	}
+			return k == 1
+		}
+		if exists(dead) {
+			t.Error("database of a dead run was not reaped")
+		}
+		if !exists(alive) {
+			t.Error("database of a live run was reaped")
+		}
+		if _, err := live.ExecContext(ctx, "DO RELEASE_ALL_LOCKS()"); err != nil {
+			t.Fatal(err)
+		}
+		if code := runReaper("11111111", strings.NewReader("server\tmysql\t"+u+"\n")); code != 0 {
+			t.Errorf("reaper exit %d", code)
+		}
+		if exists(alive) {
+			t.Error("reaper left the run's database")
+		}
+	})
 }
 
 func TestReapDeadSQLiteDirs(t *testing.T) {

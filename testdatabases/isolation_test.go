@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
@@ -137,17 +140,33 @@ func columns(t testing.TB, db *testdatabases.DB, table string) string {
 		t.Fatalf("columns of %s: %v", table, err)
 	}
 	defer rows.Close()
-	cols, _ := rows.Columns()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatalf("columns of %s: %v", table, err)
+	}
 	return strings.Join(cols, ",")
 }
 
-func tableExists(db *testdatabases.DB, table string) bool {
+// tableExists reports whether table exists, by querying it (a catalog
+// query would take MySQL's shadowed sessions off their fast path). An
+// error other than "no such table" fails t.
+func tableExists(t testing.TB, db *testdatabases.DB, table string) bool {
+	t.Helper()
 	rows, err := db.Query("SELECT * FROM " + table + " WHERE 1 = 0")
-	if err != nil {
-		return false
+	if err == nil {
+		rows.Close()
+		return true
 	}
-	rows.Close()
-	return true
+	var pe *pgconn.PgError
+	var me *mysql.MySQLError
+	switch {
+	case errors.As(err, &pe) && pe.Code == "42P01": // undefined_table
+	case errors.As(err, &me) && me.Number == 1146: // ER_NO_SUCH_TABLE
+	case db.Dialect == testdatabases.DialectSQLite && strings.Contains(err.Error(), "no such table"):
+	default:
+		t.Fatalf("does table %s exist: %v", table, err)
+	}
+	return false
 }
 
 // checkPristine asserts the database is exactly the migrated template.
@@ -165,7 +184,7 @@ func checkPristine(t testing.TB, db *testdatabases.DB) {
 	if got := columns(t, db, "items"); got != "id,name,n" {
 		t.Errorf("items columns = %s, want id,name,n (schema change leaked)", got)
 	}
-	if tableExists(db, "extra") {
+	if tableExists(t, db, "extra") {
 		t.Errorf("table extra from another test exists")
 	}
 }
@@ -298,13 +317,21 @@ func TestPluginTransactions(t *testing.T) {
 				t.Errorf("items = %d after a failed statement, want 1", n)
 			}
 			// Tx done twice.
-			tx, _ = db.BeginTx(ctx, nil)
-			_ = tx.Commit()
+			tx, err = db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatalf("commit: %v", err)
+			}
 			if err := tx.Commit(); !errors.Is(err, sql.ErrTxDone) {
 				t.Errorf("second commit = %v, want ErrTxDone", err)
 			}
 			// Rows of a transaction are read before it ends.
-			tx, _ = db.BeginTx(ctx, nil)
+			tx, err = db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			rows, err := tx.Query("SELECT name FROM items")
 			if err != nil {
 				t.Fatal(err)
@@ -312,11 +339,18 @@ func TestPluginTransactions(t *testing.T) {
 			var names []string
 			for rows.Next() {
 				var n string
-				_ = rows.Scan(&n)
+				if err := rows.Scan(&n); err != nil {
+					t.Fatal(err)
+				}
 				names = append(names, n)
 			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
 			rows.Close()
-			_ = tx.Commit()
+			if err := tx.Commit(); err != nil {
+				t.Fatalf("commit: %v", err)
+			}
 			if len(names) != 1 || names[0] != "committed" {
 				t.Errorf("names = %v", names)
 			}
@@ -391,15 +425,25 @@ func TestConcurrentConnections(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			read := 0
 			for rows.Next() {
 				var id int
-				_ = rows.Scan(&id)
+				if err := rows.Scan(&id); err != nil {
+					t.Fatal(err)
+				}
 				var name string
 				if err := db.QueryRowContext(ctx, q(db, "SELECT name FROM items WHERE id = ?"), id).Scan(&name); err != nil {
 					t.Errorf("nested query: %v", err)
 				}
+				read++
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
 			}
 			rows.Close()
+			if read != 3 {
+				t.Errorf("iterated %d rows, want 3", read)
+			}
 		})
 	})
 }

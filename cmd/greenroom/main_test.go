@@ -110,11 +110,17 @@ func TestTokenIssuer(t *testing.T) {
 		t.Fatal("keygen failed")
 	}
 	a := verifier(t, jwks, "      issuer: https://idp.example.com\n")
-	_, tok, _ := runCmd(t, "token", "-key", key, "-sub", "user:default/alice", "-iss", "https://idp.example.com")
+	code, tok, stderr := runCmd(t, "token", "-key", key, "-sub", "user:default/alice", "-iss", "https://idp.example.com")
+	if code != 0 {
+		t.Fatalf("token -iss exit %d: %s", code, stderr)
+	}
 	if _, err := a.Authenticate(context.Background(), strings.TrimSpace(tok)); err != nil {
 		t.Errorf("token with -iss refused: %v", err)
 	}
-	_, tok, _ = runCmd(t, "token", "-key", key, "-sub", "user:default/alice")
+	code, tok, stderr = runCmd(t, "token", "-key", key, "-sub", "user:default/alice")
+	if code != 0 {
+		t.Fatalf("token exit %d: %s", code, stderr)
+	}
 	if _, err := a.Authenticate(context.Background(), strings.TrimSpace(tok)); err == nil {
 		t.Error("token without -iss accepted by a backend that checks the issuer")
 	}

@@ -329,8 +329,14 @@ func TestRemoteJWKSIsFiltered(t *testing.T) {
 	ctx := context.Background()
 	remote := newEnv(t, "")
 	scaffolder := remote.auth("scaffolder")
-	good, _ := scaffolder.PublicServiceKeys(ctx)
-	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	good, err := scaffolder.PublicServiceKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rsaJWK := jose.JSONWebKey{Key: &rsaKey.PublicKey, KeyID: "rsa"}
 	noKid := scaffolder.key.Public()
 	noKid.KeyID = ""
@@ -578,7 +584,10 @@ func TestRemotePluginTokens(t *testing.T) {
 
 	// A user token of the remote backend's issuer is unknown here, even
 	// carried in the obo claim of a valid remote plugin token.
-	remoteUser, _ := scaffolder.Authenticate(ctx, remote.userToken("user:default/alice", nil, time.Hour))
+	remoteUser, err := scaffolder.Authenticate(ctx, remote.userToken("user:default/alice", nil, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = catalog.Authenticate(ctx, mustToken(t)(scaffolder.PluginRequestToken(ctx, remoteUser, "catalog")))
 	wantErr(t, err, errs.Authentication, msgOBO+": "+msgUnknownKey)
 

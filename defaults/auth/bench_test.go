@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -16,32 +17,59 @@ func BenchmarkAuthenticate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	search, _ := NewAuth(k, "search", e.disc, nil)
-	userTok, _ := e.issuer.Issue("user:default/alice", []string{"group:default/a"}, time.Hour)
+	search, err := NewAuth(k, "search", e.disc, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	userTok, err := e.issuer.Issue("user:default/alice", []string{"group:default/a"}, time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
 	user, err := catalog.Authenticate(ctx, userTok)
 	if err != nil {
 		b.Fatal(err)
 	}
-	serviceTok, _ := search.PluginRequestToken(ctx, search.OwnServiceCredentials(), "catalog")
-	oboTok, _ := search.PluginRequestToken(ctx, user, "catalog")
-	limitedTok, _, _ := search.LimitedUserToken(ctx, user)
-	for _, bc := range []struct{ name, token string }{
-		{"static", "static-token-2"},
-		{"user", userTok},
-		{"limited", limitedTok},
-		{"plugin", serviceTok},
-		{"plugin-obo", oboTok},
-		{"illegal", "mock-user-token"},
+	serviceTok, err := search.PluginRequestToken(ctx, search.OwnServiceCredentials(), "catalog")
+	if err != nil {
+		b.Fatal(err)
+	}
+	oboTok, err := search.PluginRequestToken(ctx, user, "catalog")
+	if err != nil {
+		b.Fatal(err)
+	}
+	limitedTok, _, err := search.LimitedUserToken(ctx, user)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name, token string
+		fails       bool // the token is refused: the benchmark measures the refusal
+	}{
+		{"static", "static-token-2", false},
+		{"user", userTok, false},
+		{"limited", limitedTok, false},
+		{"plugin", serviceTok, false},
+		{"plugin-obo", oboTok, false},
+		{"illegal", "mock-user-token", true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				_, _ = catalog.Authenticate(ctx, bc.token)
+				_, err := catalog.Authenticate(ctx, bc.token)
+				if bc.fails {
+					if err == nil || !strings.Contains(err.Error(), msgIllegalToken) {
+						b.Fatalf("Authenticate(%q) = %v, want %q", bc.token, err, msgIllegalToken)
+					}
+				} else if err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}
 	b.Run("issue-plugin-token", func(b *testing.B) {
 		for b.Loop() {
-			_, _ = catalog.PluginRequestToken(ctx, user, "search")
+			if _, err := catalog.PluginRequestToken(ctx, user, "search"); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }

@@ -32,7 +32,10 @@ func testFactories(t *testing.T, doc string, disc *fakeDiscovery) []*backend.Ser
 
 func TestFactoriesThroughBackend(t *testing.T) {
 	ctx := context.Background()
-	iss, _ := NewUserTokenIssuer()
+	iss, err := NewUserTokenIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The configured key has no kid: it gets its thumbprint, which is the
 	// kid the issuer writes.
 	pub := iss.JWKS().Keys[0]
@@ -69,7 +72,10 @@ func TestFactoriesThroughBackend(t *testing.T) {
 		t.Error("the static token restricted to search was accepted by catalog")
 	}
 
-	userTok, _ := iss.Issue("user:default/alice", []string{"group:default/a"}, time.Hour)
+	userTok, err := iss.Issue("user:default/alice", []string{"group:default/a"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ha, err := backend.Resolve(ctx, b, core.HTTPAuthRef, "catalog")
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,10 @@ func TestHTTPAuthCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	userTok := e.userToken("user:default/alice", nil, time.Hour)
-	user, _ := catalog.Authenticate(ctx, userTok)
+	user, err := catalog.Authenticate(ctx, userTok)
+	if err != nil {
+		t.Fatal(err)
+	}
 	limitedTok, _, err := catalog.LimitedUserToken(ctx, user)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +111,10 @@ func TestHTTPAuthCredentials(t *testing.T) {
 func TestHTTPAuthMemoizes(t *testing.T) {
 	e := newEnv(t, "")
 	counting := &countingAuth{Auth: e.auth("catalog")}
-	ha, _ := NewHTTPAuth(counting, "http://localhost:7007/api/catalog")
+	ha, err := NewHTTPAuth(counting, "http://localhost:7007/api/catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tok := e.userToken("user:default/alice", nil, time.Hour)
 
 	newReq := func(state *reqctx.State) *http.Request {
@@ -126,7 +132,7 @@ func TestHTTPAuthMemoizes(t *testing.T) {
 		}
 	}
 	// The allow check applies to the memoized credentials too.
-	_, err := ha.Credentials(r, core.PrincipalService)
+	_, err = ha.Credentials(r, core.PrincipalService)
 	wantErr(t, err, errs.NotAllowed, "This endpoint does not allow 'user' credentials")
 	if n := counting.calls.Load(); n != 1 {
 		t.Errorf("Authenticate called %d times for one request, want 1", n)
@@ -190,7 +196,10 @@ func TestIssueUserCookie(t *testing.T) {
 		})
 	}
 
-	ha, _ := NewHTTPAuth(catalog, "https://greenroom.example.com/api/catalog")
+	ha, err := NewHTTPAuth(catalog, "https://greenroom.example.com/api/catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Run("none clears the cookie", func(t *testing.T) {
 		w := httptest.NewRecorder()
 		exp, err := ha.IssueUserCookie(w, httptest.NewRequest("DELETE", "/", nil), catalog.NoneCredentials())

@@ -145,11 +145,22 @@ func TestNewKeyringEmpty(t *testing.T) {
 				t.Errorf("keyring = %+v", k)
 			}
 			// No user token is accepted without keys.
-			iss, _ := NewUserTokenIssuer()
-			tok, _ := iss.Issue("user:default/alice", nil, time.Hour)
-			a, _ := NewAuth(k, "catalog", nil, nil)
+			iss, err := NewUserTokenIssuer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := iss.Issue("user:default/alice", nil, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := NewAuth(k, "catalog", nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if _, err := a.Authenticate(context.Background(), tok); err == nil {
 				t.Error("a user token was accepted without configured keys")
+			} else if strings.Contains(err.Error(), "Missing token") {
+				t.Errorf("the token was not sent: %v", err)
 			}
 		})
 	}
