@@ -29,6 +29,7 @@ type mysqlServer struct {
 	admin   *sql.Conn
 	marker  string
 	warn    io.Writer // where housekeeping failures are reported
+	threads sync.Map  // driver.Conn of a slot -> its server thread id, for KILL QUERY
 }
 
 type myTable struct {
@@ -519,7 +520,7 @@ func (s *mysqlServer) create(ctx context.Context, t tmpl, name string) (*slot, e
 			// Not expected after shadowReason; fall back to the base tables
 			// for this template, in a new session without copies.
 			tp.noShadow.Store(true)
-			_ = sl.phys.Close()
+			s.closePhys(sl.phys)
 			sl.phys, err = s.connect(ctx, name)
 		} else {
 			sl.shadowed = true
@@ -552,7 +553,50 @@ func (s *mysqlServer) connect(ctx context.Context, dbname string) (driver.Conn, 
 			return nil, err
 		}
 	}
+	rows, err := c.(driver.QueryerContext).QueryContext(ctx, "SELECT CONNECTION_ID()", nil)
+	if err == nil {
+		v := make([]driver.Value, 1)
+		if err = rows.Next(v); err == nil {
+			var id int64
+			if id, err = strconv.ParseInt(fmt.Sprint(asAny(v[0])), 10, 64); err == nil {
+				s.threads.Store(c, id)
+			}
+		}
+		rows.Close()
+	}
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("reading the connection id of %s: %w", dbname, err)
+	}
 	return c, nil
+}
+
+// closePhys closes a slot's connection.
+func (s *mysqlServer) closePhys(c driver.Conn) {
+	s.threads.Delete(c)
+	_ = c.Close()
+}
+
+// interrupt stops the statement a slot's connection runs (KILL QUERY), from
+// a connection of its own: the admin session may be busy for long.
+func (s *mysqlServer) interrupt(phys driver.Conn) error {
+	id, ok := s.threads.Load(phys)
+	if !ok {
+		return errors.New("testdatabases: unknown MySQL connection")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := mysql.NewConnector(s.cfg)
+	if err != nil {
+		return err
+	}
+	c, err := conn.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.(driver.ExecerContext).ExecContext(ctx, fmt.Sprintf("KILL QUERY %d", id), nil)
+	return err
 }
 
 func (s *mysqlServer) recycle(ctx context.Context, sl *slot, st txmux.State) error {
@@ -576,7 +620,7 @@ func (s *mysqlServer) recycle(ctx context.Context, sl *slot, st txmux.State) err
 	if st.SessionDirty {
 		// User variables, session variables, temporary tables and prepared
 		// statements survive ROLLBACK: start a new session.
-		_ = sl.phys.Close()
+		s.closePhys(sl.phys)
 		sl.shadowed = false // TEMPORARY tables end with the session
 		phys, err := s.connect(ctx, sl.name)
 		if err != nil {
@@ -657,7 +701,7 @@ func (s *mysqlServer) drop(ctx context.Context, sl *slot) {
 		// Named locks are server-wide: release them now rather than when
 		// the server notices the closed connection.
 		_, _ = sl.phys.(driver.ExecerContext).ExecContext(ctx, "DO RELEASE_ALL_LOCKS()", nil)
-		_ = sl.phys.Close()
+		s.closePhys(sl.phys)
 	}
 	s.dropName(ctx, sl.name)
 }
@@ -684,7 +728,7 @@ func (s *mysqlServer) keep(ctx context.Context, sl *slot, st txmux.State) (strin
 	if _, err := ex.ExecContext(ctx, "COMMIT; CREATE TABLE IF NOT EXISTS "+myIdent(keptTable)+" (kept_at timestamp)", nil); err != nil {
 		return "", err
 	}
-	_ = sl.phys.Close()
+	s.closePhys(sl.phys)
 	theManager.keepName(sl.name)
 	return s.url(sl) + " (drop it with: DROP DATABASE " + sl.name + ")", nil
 }
@@ -706,10 +750,13 @@ func (s *mysqlServer) driverDSN(sl *slot) (string, string) {
 func (s *mysqlServer) driver() driver.Driver { return &mysql.MySQLDriver{} }
 
 func (s *mysqlServer) hooks(sl *slot) txmux.Hooks {
-	h := txmux.Hooks{TxLost: func(err error) bool {
-		var me *mysql.MySQLError
-		return errors.As(err, &me) && me.Number == 1213 // deadlock: transaction rolled back
-	}}
+	h := txmux.Hooks{
+		TxLost: func(err error) bool {
+			var me *mysql.MySQLError
+			return errors.As(err, &me) && me.Number == 1213 // deadlock: transaction rolled back
+		},
+		Interrupt: s.interrupt,
+	}
 	if sl.shadowed {
 		h.Watch = sl.t.(*myTemplate).watch
 		h.Unshadow = func(ctx context.Context, phys driver.Conn, keepTx bool) (bool, error) {

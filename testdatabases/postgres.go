@@ -487,11 +487,21 @@ func (s *pgServer) url(sl *slot) string {
 func (s *pgServer) driverDSN(sl *slot) (string, string) { return "pgx", s.url(sl) }
 func (s *pgServer) driver() driver.Driver               { return stdlib.GetDefaultDriver() }
 func (s *pgServer) hooks(*slot) txmux.Hooks {
-	return txmux.Hooks{AfterDDL: func(ctx context.Context, phys driver.Conn) error {
-		// Cached plans of statements prepared before a schema change fail
-		// with "cached plan must not change result type": forget them.
-		return phys.(*stdlib.Conn).Conn().DeallocateAll(ctx)
-	}}
+	return txmux.Hooks{
+		AfterDDL: func(ctx context.Context, phys driver.Conn) error {
+			// Cached plans of statements prepared before a schema change fail
+			// with "cached plan must not change result type": forget them.
+			return phys.(*stdlib.Conn).Conn().DeallocateAll(ctx)
+		},
+		// A cancel request stops the statement and keeps the session (pgx
+		// would close the connection when the context is cancelled).
+		Interrupt: func(phys driver.Conn) error {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return phys.(*stdlib.Conn).Conn().PgConn().CancelRequest(ctx)
+		},
+		CommitRolledBack: pgx.ErrTxCommitRollback,
+	}
 }
 func (s *pgServer) outerStarted() bool { return false }
 func (s *pgServer) poolSize() int      { return envInt("GREENROOM_TEST_DATABASE_POOL_SIZE", 4) }

@@ -72,6 +72,18 @@ type Hooks struct {
 	// names it: routines, triggers and views disqualify a template from
 	// shadowing, and CALL, EXECUTE and PREPARE leave the shadows.)
 	Watch []string
+	// Interrupt, when set, stops the statement phys is running, from
+	// another connection (PostgreSQL: a cancel request; MySQL: KILL
+	// QUERY). With it, a statement whose context is cancelled is stopped
+	// on the server and the session stays usable, as a real connection
+	// pool stays usable; without it the driver's own cancellation may close
+	// the session's only connection. The driver then never sees the
+	// cancellation: statements run with context.WithoutCancel.
+	Interrupt func(phys driver.Conn) error
+	// CommitRolledBack, when set, is the error a failed commit wraps, as
+	// the driver reports a COMMIT of a failed transaction
+	// (pgx.ErrTxCommitRollback).
+	CommitRolledBack error
 }
 
 // Session is one physical connection in an outer transaction, shared by the
@@ -102,6 +114,7 @@ type Session struct {
 	mentioned []bool // per Hooks.Watch
 	unshadow  bool   // Hooks.Unshadow ran
 	wait      time.Duration
+	waiting   int // statements waiting for the session lock
 }
 
 // NewSession wraps phys, which must be idle and (for MySQL) already inside the
@@ -155,6 +168,55 @@ func (s *Session) do(f func() error) error {
 	return f()
 }
 
+// Waiting reports how many calls wait for the session: for a statement or
+// a transaction of another virtual connection to end, or for a free
+// session. Tests use it to tell "waits" from "slow" without a clock.
+func (s *Session) Waiting() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting
+}
+
+// interruptible runs f, a call on the physical connection, for a statement
+// whose context is ctx. With Hooks.Interrupt the driver gets a context
+// that is never cancelled, and a cancellation of ctx while f runs
+// interrupts the statement on the server instead; the caller then gets
+// ctx's error (wrapping the statement's, if any), as from a driver that
+// was cancelled. The interrupt is sent only while f runs, and f returns
+// only after it was sent, so that it cannot reach the next statement.
+func (s *Session) interruptible(ctx context.Context, f func(ctx context.Context) error) error {
+	if s.hooks.Interrupt == nil || ctx.Done() == nil {
+		return f(ctx)
+	}
+	var (
+		mu          sync.Mutex
+		running     = true
+		interrupted bool
+	)
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if running {
+			interrupted = true
+			// Failing to interrupt leaves the statement to finish by itself;
+			// the caller gets ctx's error either way.
+			_ = s.hooks.Interrupt(s.phys)
+		}
+	})
+	err := f(context.WithoutCancel(ctx))
+	mu.Lock()
+	running = false
+	mu.Unlock()
+	stop()
+	if !interrupted {
+		return err
+	}
+	if err == nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("%w (%w)", ctx.Err(), err)
+}
+
 // Physical returns the physical connection (for the owner, after Close).
 func (s *Session) Physical() driver.Conn { return s.phys }
 
@@ -186,7 +248,13 @@ func (s *Session) acquire(ctx context.Context, v *vconn) error {
 		return nil
 	}
 	wait := s.wait
+	s.waiting++
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.waiting--
+		s.mu.Unlock()
+	}()
 	var timeout <-chan time.Time
 	if wait > 0 {
 		t := time.NewTimer(wait)
@@ -221,12 +289,16 @@ func (s *Session) release(v *vconn) {
 	}
 }
 
-// control runs SQL without arguments on the physical connection.
+// control runs SQL without arguments on the physical connection. It is
+// not cancelled with ctx: a control statement cut short could leave the
+// session's transactions in an unknown state (and some drivers close the
+// connection on cancellation).
 func (s *Session) control(ctx context.Context, q string) error {
 	ex, ok := s.phys.(driver.ExecerContext)
 	if !ok {
 		return errors.New("testdatabases: driver connection does not implement ExecContext")
 	}
+	ctx = context.WithoutCancel(ctx)
 	err := s.do(func() error { _, err := ex.ExecContext(ctx, q, nil); return err })
 	if err != nil {
 		return fmt.Errorf("testdatabases: %q: %w", q, err)
@@ -285,12 +357,33 @@ func (s *Session) goDirectLocked(ctx context.Context, reason string) error {
 }
 
 // unshadowLocked runs Hooks.Unshadow keeping the outer transaction when it
-// can. Caller holds the lock; the session is shadowed and not direct.
-func (s *Session) unshadowLocked(ctx context.Context) error {
+// can. Caller holds the lock; the session is shadowed and not direct; q is
+// the statement that needs it, run by v.
+//
+// Inside a transaction of the test the rows are moved after the
+// transaction's savepoint, so rolling the transaction back would take them
+// back out of the real tables while the shadow copies are gone: the rows
+// the test wrote before the transaction would be lost. When nothing ran in
+// the transaction yet, the savepoint is released and set again around the
+// move, which is exact; when nothing ran before the transaction, the real
+// tables after a rollback are what the test had (the template's rows);
+// otherwise the transaction is marked, and rolling it back breaks the
+// session with an explanation (see vtx.end).
+func (s *Session) unshadowLocked(ctx context.Context, v *vconn, q string) error {
 	s.mu.Lock()
 	s.shadowed = false
 	s.unshadow = true
+	var t *vtx
+	if v != nil && s.owner == v {
+		t = v.tx
+	}
 	s.mu.Unlock()
+	exact := t != nil && t.real == nil && t.stmts == 0
+	if exact {
+		if err := s.control(ctx, "RELEASE SAVEPOINT "+t.sp); err != nil {
+			return s.fail(err)
+		}
+	}
 	var committed bool
 	err := s.do(func() (err error) { committed, err = s.hooks.Unshadow(ctx, s.phys, true); return err })
 	if err != nil {
@@ -303,10 +396,31 @@ func (s *Session) unshadowLocked(ctx context.Context) error {
 		if s.taint == "" {
 			s.taint = "restoring AUTO_INCREMENT counters of the session's temporary tables needed DDL"
 		}
-		if s.owner != nil {
-			s.owner.tx.implicitlyEnded = true
-		}
 		s.mu.Unlock()
+	}
+	switch {
+	case exact && committed:
+		// The outer transaction is gone: the test's transaction goes on as
+		// a real one.
+		b, ok := s.phys.(driver.ConnBeginTx)
+		if !ok {
+			return s.fail(errors.New("testdatabases: driver connection does not implement BeginTx"))
+		}
+		if err := s.do(func() (err error) {
+			t.real, err = b.BeginTx(context.WithoutCancel(ctx), driver.TxOptions{})
+			return err
+		}); err != nil {
+			return s.fail(err)
+		}
+	case exact:
+		if err := s.control(ctx, "SAVEPOINT "+t.sp); err != nil {
+			return s.fail(err)
+		}
+	case t != nil && committed:
+		// As MySQL does for DDL inside a transaction.
+		t.implicitlyEnded = true
+	case t != nil && t.afterWork:
+		t.unshadowedBy = q
 	}
 	return nil
 }
@@ -351,15 +465,22 @@ func (s *Session) before(ctx context.Context, v *vconn, q string) (stmtInfo, err
 		// real ones, or collide with their names; a procedure or a
 		// prepared statement (PREPARE ... FROM 'SHOW CREATE ...') is
 		// opaque, so it gets the real tables too.
-		if err := s.unshadowLocked(ctx); err != nil {
+		if err := s.unshadowLocked(ctx, v, q); err != nil {
 			return info, err
 		}
 		s.mu.Lock()
 		direct = s.direct
 		s.mu.Unlock()
 	}
+	if inTx {
+		v.tx.stmts++
+	}
 	if !direct {
 		switch {
+		case f&sqlscan.TxControl != 0 && inTx && userSavepoint(q, s.dialect == MySQL):
+			// A savepoint of the test's own inside its transaction (nested
+			// transactions, error recovery on PostgreSQL) nests inside the
+			// transaction's savepoint: it runs as it is.
 		case f&sqlscan.TxControl != 0:
 			if err := s.goDirectLocked(ctx, "the test ran transaction control statements as SQL text"); err != nil {
 				return info, err
@@ -467,6 +588,48 @@ func (s *Session) after(ctx context.Context, info stmtInfo, err error) error {
 	return err
 }
 
+// userSavepoint reports whether q is a single statement that sets, rolls
+// back to or releases a savepoint of the caller's: SAVEPOINT x,
+// ROLLBACK [WORK|TRANSACTION] TO [SAVEPOINT] x, RELEASE [SAVEPOINT] x.
+// Names of the session's own savepoints (greenroom_...) and quoted names
+// (which the scanner does not read) do not count.
+func userSavepoint(q string, mysql bool) bool {
+	st := sqlscan.Statements(q, mysql, 5)
+	if len(st) != 1 {
+		return false
+	}
+	w := st[0]
+	at := func(i int) string {
+		if i < len(w) {
+			return w[i]
+		}
+		return ""
+	}
+	i := 1
+	switch w[0] {
+	case "SAVEPOINT":
+	case "ROLLBACK":
+		if at(i) == "WORK" || at(i) == "TRANSACTION" {
+			i++
+		}
+		if at(i) != "TO" {
+			return false
+		}
+		i++
+		if at(i) == "SAVEPOINT" {
+			i++
+		}
+	case "RELEASE":
+		if at(i) == "SAVEPOINT" {
+			i++
+		}
+	default:
+		return false
+	}
+	name := at(i)
+	return name != "" && !strings.HasPrefix(name, "GREENROOM_") && len(w) == i+1
+}
+
 func containsFold(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {
 		if strings.EqualFold(s[i:i+len(sub)], sub) {
@@ -550,8 +713,9 @@ func (v *vconn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, 
 	direct, inOuter := s.direct, s.inOuter
 	s.spSeq++
 	name := fmt.Sprintf("greenroom_tx_%d", s.spSeq)
+	afterWork := !s.pristine
 	s.mu.Unlock()
-	t := &vtx{v: v, sp: name}
+	t := &vtx{v: v, sp: name, afterWork: afterWork}
 	var err error
 	if direct {
 		if b, ok := s.phys.(driver.ConnBeginTx); ok {
@@ -590,6 +754,9 @@ func (v *vconn) ExecContext(ctx context.Context, q string, args []driver.NamedVa
 		return nil, err
 	}
 	defer s.release(v)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	info, err := s.before(ctx, v, q)
 	if err != nil {
 		return nil, err
@@ -600,14 +767,16 @@ func (v *vconn) ExecContext(ctx context.Context, q string, args []driver.NamedVa
 	}
 	var r result
 	err = s.do(func() error {
-		res, err := ex.ExecContext(ctx, q, args)
-		if err != nil {
-			return err
-		}
-		// Resolve lazily computed results while the session is ours.
-		r.id, r.idErr = res.LastInsertId()
-		r.n, r.nErr = res.RowsAffected()
-		return nil
+		return s.interruptible(ctx, func(ctx context.Context) error {
+			res, err := ex.ExecContext(ctx, q, args)
+			if err != nil {
+				return err
+			}
+			// Resolve lazily computed results while the session is ours.
+			r.id, r.idErr = res.LastInsertId()
+			r.n, r.nErr = res.RowsAffected()
+			return nil
+		})
 	})
 	if err := s.after(ctx, info, err); err != nil {
 		return nil, err
@@ -631,6 +800,9 @@ func (v *vconn) QueryContext(ctx context.Context, q string, args []driver.NamedV
 		return nil, err
 	}
 	defer s.release(v)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	info, err := s.before(ctx, v, q)
 	if err != nil {
 		return nil, err
@@ -641,12 +813,14 @@ func (v *vconn) QueryContext(ctx context.Context, q string, args []driver.NamedV
 	}
 	var b *brows
 	err = s.do(func() error {
-		rows, err := qu.QueryContext(ctx, q, args)
-		if err != nil {
+		return s.interruptible(ctx, func(ctx context.Context) error {
+			rows, err := qu.QueryContext(ctx, q, args)
+			if err != nil {
+				return err
+			}
+			b, err = buffer(rows)
 			return err
-		}
-		b, err = buffer(rows)
-		return err
+		})
 	})
 	if err := s.after(ctx, info, err); err != nil {
 		return nil, err
@@ -696,6 +870,9 @@ type vtx struct {
 	real            driver.Tx
 	implicitlyEnded bool
 	done            bool
+	stmts           int    // statements run in it so far
+	afterWork       bool   // statements of the test ran before it began
+	unshadowedBy    string // the statement that unshadowed the session inside it (MySQL)
 }
 
 func (t *vtx) Commit() error   { return t.end(true) }
@@ -740,6 +917,9 @@ func (t *vtx) end(commit bool) error {
 			if rerr := s.control(ctx, "ROLLBACK TO SAVEPOINT "+t.sp+"; RELEASE SAVEPOINT "+t.sp); rerr != nil {
 				s.fail(rerr)
 			}
+			if s.hooks.CommitRolledBack != nil {
+				return fmt.Errorf("testdatabases: %w (%w)", s.hooks.CommitRolledBack, err)
+			}
 			return fmt.Errorf("testdatabases: commit failed, transaction rolled back: %w", err)
 		}
 		return nil
@@ -747,6 +927,12 @@ func (t *vtx) end(commit bool) error {
 		q := "ROLLBACK TO SAVEPOINT " + t.sp + "; RELEASE SAVEPOINT " + t.sp
 		if err := s.control(ctx, q); err != nil {
 			return s.fail(err)
+		}
+		if t.unshadowedBy != "" {
+			return s.fail(fmt.Errorf("testdatabases: a transaction was rolled back after a statement in it (%.80q) "+
+				"needed the rows of the session's MySQL shadow tables moved into the real tables; the rollback took them out again, "+
+				"so what the test wrote before the transaction is lost and the database cannot be used for the rest of the test. "+
+				"Run that statement before the transaction begins (or before any transaction: once moved, the rows stay)", t.unshadowedBy))
 		}
 		return nil
 	}

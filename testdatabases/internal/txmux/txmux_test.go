@@ -284,3 +284,214 @@ func slicesEqual(a, b []bool) bool {
 	}
 	return true
 }
+
+func TestUserSavepoint(t *testing.T) {
+	for q, want := range map[string]bool{
+		"SAVEPOINT s1":                       true,
+		"savepoint s1;":                      true,
+		"ROLLBACK TO SAVEPOINT s1":           true,
+		"ROLLBACK TO s1":                     true,
+		"rollback work to savepoint s1":      true,
+		"RELEASE SAVEPOINT s1":               true,
+		"RELEASE s1":                         true,
+		"ROLLBACK":                           false,
+		"ROLLBACK AND CHAIN":                 false,
+		"COMMIT":                             false,
+		"SAVEPOINT greenroom_tx_1":           false, // the session's own
+		"RELEASE SAVEPOINT GREENROOM_AUTO":   false,
+		`SAVEPOINT "quoted"`:                 false, // not read: the safe way
+		"SAVEPOINT s1; COMMIT":               false,
+		"SAVEPOINT s1 /* c */":               true,
+		"ROLLBACK TO SAVEPOINT s1; SELECT 1": false,
+	} {
+		if got := userSavepoint(q, false); got != want {
+			t.Errorf("userSavepoint(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+// A savepoint of the test inside its transaction runs as it is; outside a
+// transaction it still takes the session direct (it would fail on
+// PostgreSQL either way, as on a real connection).
+func TestUserSavepointsNestInTheTransaction(t *testing.T) {
+	db, fc, s := open(t, Postgres)
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"SAVEPOINT s1", "INSERT 1", "ROLLBACK TO SAVEPOINT s1", "RELEASE SAVEPOINT s1"} {
+		if _, err := tx.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, fc.take(), "SAVEPOINT greenroom_tx_1", "SAVEPOINT s1", "INSERT 1", "ROLLBACK TO SAVEPOINT s1", "RELEASE SAVEPOINT s1", "RELEASE SAVEPOINT greenroom_tx_1")
+	if _, err := db.Exec("SAVEPOINT s2"); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, fc.take(), "COMMIT", "SAVEPOINT s2")
+	if st := s.Close(); st.Taint == "" {
+		t.Errorf("state = %+v, want tainted by the savepoint outside a transaction", st)
+	}
+}
+
+// blockingConn is a fakeConn whose statement "block" runs until the
+// Interrupt hook stops it; the driver never sees a cancelled context.
+type blockingConn struct {
+	fakeConn
+	started   chan struct{}
+	interrupt chan struct{}
+}
+
+func (c *blockingConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	if q != "block" {
+		return c.fakeConn.ExecContext(ctx, q, args)
+	}
+	c.record(q)
+	close(c.started)
+	select {
+	case <-c.interrupt:
+		return nil, errors.New("canceling statement due to user request")
+	case <-ctx.Done():
+		return nil, errors.New("the driver saw the cancellation and closed the connection")
+	}
+}
+
+func TestCancelledStatementIsInterrupted(t *testing.T) {
+	bc := &blockingConn{started: make(chan struct{}), interrupt: make(chan struct{})}
+	var interrupts int
+	s := NewSession(bc, Postgres, Hooks{Interrupt: func(phys driver.Conn) error {
+		interrupts++
+		close(phys.(*blockingConn).interrupt)
+		return nil
+	}}, false)
+	db := sql.OpenDB(s.Connector(fakeDriver{}))
+	defer db.Close()
+	if _, err := db.Exec("INSERT 1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := db.ExecContext(ctx, "block")
+		done <- err
+	}()
+	<-bc.started
+	cancel()
+	err := <-done
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "user request") {
+		t.Errorf("cancelled statement = %v, want context.Canceled wrapping the server's error", err)
+	}
+	if interrupts != 1 {
+		t.Errorf("%d interrupts, want 1", interrupts)
+	}
+	if _, err := db.Exec("INSERT 2"); err != nil {
+		t.Errorf("statement after the cancellation: %v", err)
+	}
+	equal(t, bc.take(), "BEGIN", "INSERT 1", "SAVEPOINT greenroom_auto", "block", "ROLLBACK TO SAVEPOINT greenroom_auto",
+		"RELEASE SAVEPOINT greenroom_auto; SAVEPOINT greenroom_auto", "INSERT 2")
+	if st := s.Close(); st.Broken != nil {
+		t.Errorf("session broken: %v", st.Broken)
+	}
+	// A statement whose context is done before it runs does not run.
+	if _, err := db.ExecContext(ctx, "INSERT 3"); !errors.Is(err, context.Canceled) {
+		t.Errorf("statement with a done context = %v", err)
+	}
+}
+
+// releaseFails is a fakeConn on which the transaction's RELEASE fails, as
+// on PostgreSQL after an error in the transaction.
+type releaseFails struct{ fakeConn }
+
+func (c *releaseFails) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	if q == "RELEASE SAVEPOINT greenroom_tx_1" {
+		c.record(q)
+		return nil, errors.New("current transaction is aborted")
+	}
+	return c.fakeConn.ExecContext(ctx, q, args)
+}
+
+// A commit that fails because the transaction failed wraps the driver's
+// error for it.
+func TestCommitRolledBack(t *testing.T) {
+	rc := &releaseFails{}
+	errRolledBack := errors.New("commit unexpectedly resulted in rollback")
+	s := NewSession(rc, Postgres, Hooks{CommitRolledBack: errRolledBack}, true)
+	db := sql.OpenDB(s.Connector(fakeDriver{}))
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tx.Commit()
+	if !errors.Is(err, errRolledBack) || !strings.Contains(err.Error(), "current transaction is aborted") {
+		t.Errorf("commit = %v, want the driver's rolled-back error wrapping the server's", err)
+	}
+	equal(t, rc.take(), "SAVEPOINT greenroom_tx_1", "RELEASE SAVEPOINT greenroom_tx_1",
+		"ROLLBACK TO SAVEPOINT greenroom_tx_1; RELEASE SAVEPOINT greenroom_tx_1")
+}
+
+// Unshadowing inside a transaction: before its first statement the
+// savepoint is moved after the unshadowing (exact); after a write, rolling
+// the transaction back is exact when the test did nothing before it, and
+// otherwise breaks the session with an explanation.
+func TestUnshadowInsideATransaction(t *testing.T) {
+	const rollback = "ROLLBACK TO SAVEPOINT greenroom_tx_1; RELEASE SAVEPOINT greenroom_tx_1"
+	for _, c := range []struct {
+		name          string
+		before, stmts []string
+		want          []string
+		rollbackOK    bool
+	}{
+		{"first statement", []string{"INSERT INTO t0 VALUES (0)"}, []string{"SHOW CREATE TABLE t0", "INSERT INTO t0 VALUES (1)"},
+			[]string{"INSERT INTO t0 VALUES (0)", "SAVEPOINT greenroom_tx_1", "RELEASE SAVEPOINT greenroom_tx_1", "UNSHADOW", "SAVEPOINT greenroom_tx_1",
+				"SHOW CREATE TABLE t0", "INSERT INTO t0 VALUES (1)", rollback}, true},
+		{"after a write, the test's first transaction", nil, []string{"INSERT INTO t0 VALUES (1)", "SHOW CREATE TABLE t0"},
+			[]string{"SAVEPOINT greenroom_tx_1", "INSERT INTO t0 VALUES (1)", "UNSHADOW", "SHOW CREATE TABLE t0", rollback}, true},
+		{"after a write, after the test wrote", []string{"INSERT INTO t0 VALUES (0)"}, []string{"INSERT INTO t0 VALUES (1)", "SHOW CREATE TABLE t0"},
+			[]string{"INSERT INTO t0 VALUES (0)", "SAVEPOINT greenroom_tx_1", "INSERT INTO t0 VALUES (1)", "UNSHADOW", "SHOW CREATE TABLE t0", rollback}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fc := &fakeConn{}
+			s := NewSession(fc, MySQL, Hooks{Unshadow: func(_ context.Context, phys driver.Conn, keepTx bool) (bool, error) {
+				phys.(*fakeConn).record("UNSHADOW")
+				return false, nil
+			}}, true)
+			db := sql.OpenDB(s.Connector(fakeDriver{}))
+			defer db.Close()
+			for _, q := range c.before {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			tx, err := db.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range c.stmts {
+				if _, err := tx.Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			err = tx.Rollback()
+			equal(t, fc.take(), c.want...)
+			if c.rollbackOK {
+				if err != nil {
+					t.Errorf("rollback: %v", err)
+				}
+				if _, err := db.Exec("SELECT 1"); err != nil {
+					t.Errorf("statement after the rollback: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "Run that statement before the transaction begins") {
+				t.Errorf("rollback = %v, want an explanation", err)
+			}
+			if _, err := db.Exec("SELECT 1"); err == nil || !strings.Contains(err.Error(), "shadow tables") {
+				t.Errorf("statement after the lossy rollback = %v, want the explanation", err)
+			}
+		})
+	}
+}
