@@ -719,7 +719,9 @@ func (v *vconn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, 
 	var err error
 	if direct {
 		if b, ok := s.phys.(driver.ConnBeginTx); ok {
-			err = s.do(func() (err error) { t.real, err = b.BeginTx(ctx, opts); return err })
+			// Not cancelled with ctx: drivers close a connection whose
+			// call is cancelled, and the session has only this one.
+			err = s.do(func() (err error) { t.real, err = b.BeginTx(context.WithoutCancel(ctx), opts); return err })
 		} else {
 			err = errors.New("testdatabases: driver connection does not implement BeginTx")
 		}
@@ -835,7 +837,8 @@ func (v *vconn) Ping(ctx context.Context) error {
 	}
 	defer s.release(v)
 	if p, ok := s.phys.(driver.Pinger); ok {
-		return s.do(func() error { return p.Ping(ctx) })
+		// Not cancelled with ctx, as BeginTx.
+		return s.do(func() error { return p.Ping(context.WithoutCancel(ctx)) })
 	}
 	return nil
 }
