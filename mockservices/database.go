@@ -33,7 +33,8 @@ func WithSQLDB(db *sql.DB, dialect core.Dialect) DatabaseOption {
 }
 
 // WithMigrationsSkipped makes MigrationsSkipped report true, as config
-// backend.database.skipMigrations does.
+// backend.database.skipMigrations does, so that migrate.Up does nothing.
+// With [SQLMock] it lets a plugin that migrates in init start.
 func WithMigrationsSkipped() DatabaseOption {
 	return func(o *dbOptions) { o.skipMigrations = true }
 }
@@ -127,8 +128,28 @@ func (d *database) release() error {
 // SQLMock returns a database service backed by go-sqlmock, for testing how
 // code handles database errors, and the mock to set expectations on. When
 // the test ends, SQLMock fails the test if an expectation was not met.
-func SQLMock(t testing.TB, dialect core.Dialect) (core.Database, sqlmock.Sqlmock) {
+//
+// A plugin that migrates its database in init (package migrate) sends the
+// migrations' queries to the mock, which expects none of them, so it fails
+// to start. Pass [WithMigrationsSkipped] to start it: the service then
+// reports MigrationsSkipped, as production does with config
+// backend.database.skipMigrations, so migrate.Up does nothing and the mock
+// sees only the queries the plugin's handlers send. The trade-off: the
+// migrations themselves are not exercised (test them against a real
+// database: see [Database] and package testdatabases), and a plugin that
+// reads MigrationsSkipped itself sees true. Setting expectations for the
+// migrations' queries instead would tie the test to the internals of the
+// migration library. Of the options, only WithMigrationsSkipped applies:
+// the mock's *sql.DB is the service's database.
+func SQLMock(t testing.TB, dialect core.Dialect, opts ...DatabaseOption) (core.Database, sqlmock.Sqlmock) {
 	t.Helper()
+	var o dbOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.db != nil {
+		t.Fatalf("mockservices: SQLMock: WithSQLDB does not apply: the service's database is the mock's; use Database(t, WithSQLDB(db, dialect)) for a database of your own")
+	}
 	db, mock, err := sqlmock.New()
 	if err != nil {
 		t.Fatalf("mockservices: SQLMock: %v", err)
@@ -139,7 +160,7 @@ func SQLMock(t testing.TB, dialect core.Dialect) (core.Database, sqlmock.Sqlmock
 		}
 		db.Close()
 	})
-	return &database{db: db, dialect: dialect}, mock
+	return &database{db: db, dialect: dialect, skipMigrations: o.skipMigrations, sqlmock: true}, mock
 }
 
 // database implements core.Database over a *sql.DB opened on demand.
@@ -150,7 +171,9 @@ type database struct {
 	skipMigrations bool
 	// sqlite is set for the fake's own SQLite databases, which it opens
 	// on demand with newPath and releases when the test ends.
-	sqlite  bool
+	sqlite bool
+	// sqlmock is set for the database of SQLMock.
+	sqlmock bool
 	newPath func() (string, error)
 	path    string // the SQLite file of db, or ""
 	// key is the template db was made from (see UpFromTemplate), or "",

@@ -32,7 +32,12 @@ func (d *database) UpFromTemplate(ctx context.Context, key string, up func(ctx c
 		if d.db == nil {
 			return errors.New("mockservices: the database has no *sql.DB")
 		}
-		return up(ctx, d.db)
+		if err := up(ctx, d.db); err != nil && d.sqlmock {
+			return fmt.Errorf("mockservices: SQLMock: the migrations ran against the sqlmock database, which answers only the queries the test expects (%w); pass mockservices.WithMigrationsSkipped() to SQLMock to skip them", err)
+		} else if err != nil {
+			return err
+		}
+		return nil
 	}
 	if pd := pool.get(key); pd != nil {
 		d.db, d.path, d.key, d.pooled = pd.db, pd.path, key, pd
