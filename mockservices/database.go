@@ -86,8 +86,9 @@ func newSQLiteDatabase(t testing.TB, skipMigrations bool) *database {
 }
 
 // openSQLiteFile opens the SQLite database at path the way the fake runs
-// every database.
-func openSQLiteFile(path string) (*sql.DB, error) {
+// every database, and returns what its connections report (see
+// connState).
+func openSQLiteFile(path string) (*sql.DB, *connState, error) {
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -96,15 +97,15 @@ func openSQLiteFile(path string) (*sql.DB, error) {
 	q.Add("_pragma", "synchronous(OFF)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Set("_txlock", "immediate")
-	db := openCachingSQLite("file:" + path + "?" + q.Encode())
+	db, st := openCachingSQLite("file:" + path + "?" + q.Encode())
 	// One idle connection: a recycled database keeps its parsed schema
 	// there, and it is the only connection whose state a reset must check.
 	db.SetMaxIdleConns(1)
 	if err := db.Ping(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("mockservices: open SQLite database %s: %w", path, err)
+		return nil, nil, fmt.Errorf("mockservices: open SQLite database %s: %w", path, err)
 	}
-	return db, nil
+	return db, st, nil
 }
 
 // release hands a database made from a template back to the pool, or
@@ -190,7 +191,7 @@ func (d *database) DB(ctx context.Context) (*sql.DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		db, err := openSQLiteFile(path)
+		db, _, err := openSQLiteFile(path)
 		if err != nil {
 			return nil, err
 		}

@@ -54,12 +54,13 @@ func (d *database) UpFromTemplate(ctx context.Context, key string, up func(ctx c
 	if err := os.WriteFile(path, img, 0o600); err != nil {
 		return fmt.Errorf("mockservices: write the migrated SQLite database %s: %w", path, err)
 	}
-	db, err := openSQLiteFile(path)
+	db, conns, err := openSQLiteFile(path)
 	if err != nil {
 		return err
 	}
 	captureTemplate(ctx, key, db)
-	d.db, d.path, d.key, d.pooled = db, path, key, &pooledDB{db: db, path: path}
+	conns.touched.Store(false) // by the capture's PRAGMAs, not the test's
+	d.db, d.path, d.key, d.pooled = db, path, key, &pooledDB{db: db, path: path, conns: conns}
 	return nil
 }
 
