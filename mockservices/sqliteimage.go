@@ -97,8 +97,11 @@ func buildSQLiteImage(ctx context.Context, up func(ctx context.Context, db *sql.
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "template.sqlite")
 	// Closing the last connection checkpoints the WAL into the file, so
-	// the whole database is in the one file.
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(DELETE)&_txlock=immediate")
+	// the whole database is in the one file. The template is thrown away
+	// if the process dies: no journal file and no fsync while migrating
+	// (neither is stored in the image), which makes it about three times
+	// faster.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(MEMORY)&_pragma=synchronous(OFF)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("mockservices: build the migrated SQLite template: %w", err)
 	}
