@@ -33,7 +33,8 @@ func WithSQLDB(db *sql.DB, dialect core.Dialect) DatabaseOption {
 }
 
 // WithMigrationsSkipped makes MigrationsSkipped report true, as config
-// backend.database.skipMigrations does.
+// backend.database.skipMigrations does, so that migrate.Up does nothing.
+// With [SQLMock] it lets a plugin that migrates in init start.
 func WithMigrationsSkipped() DatabaseOption {
 	return func(o *dbOptions) { o.skipMigrations = true }
 }
@@ -85,8 +86,9 @@ func newSQLiteDatabase(t testing.TB, skipMigrations bool) *database {
 }
 
 // openSQLiteFile opens the SQLite database at path the way the fake runs
-// every database.
-func openSQLiteFile(path string) (*sql.DB, error) {
+// every database, and returns what its connections report (see
+// connState).
+func openSQLiteFile(path string) (*sql.DB, *connState, error) {
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -95,15 +97,15 @@ func openSQLiteFile(path string) (*sql.DB, error) {
 	q.Add("_pragma", "synchronous(OFF)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Set("_txlock", "immediate")
-	db := openCachingSQLite("file:" + path + "?" + q.Encode())
+	db, st := openCachingSQLite("file:" + path + "?" + q.Encode())
 	// One idle connection: a recycled database keeps its parsed schema
 	// there, and it is the only connection whose state a reset must check.
 	db.SetMaxIdleConns(1)
 	if err := db.Ping(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("mockservices: open SQLite database %s: %w", path, err)
+		return nil, nil, fmt.Errorf("mockservices: open SQLite database %s: %w", path, err)
 	}
-	return db, nil
+	return db, st, nil
 }
 
 // release hands a database made from a template back to the pool, or
@@ -127,8 +129,28 @@ func (d *database) release() error {
 // SQLMock returns a database service backed by go-sqlmock, for testing how
 // code handles database errors, and the mock to set expectations on. When
 // the test ends, SQLMock fails the test if an expectation was not met.
-func SQLMock(t testing.TB, dialect core.Dialect) (core.Database, sqlmock.Sqlmock) {
+//
+// A plugin that migrates its database in init (package migrate) sends the
+// migrations' queries to the mock, which expects none of them, so it fails
+// to start. Pass [WithMigrationsSkipped] to start it: the service then
+// reports MigrationsSkipped, as production does with config
+// backend.database.skipMigrations, so migrate.Up does nothing and the mock
+// sees only the queries the plugin's handlers send. The trade-off: the
+// migrations themselves are not exercised (test them against a real
+// database: see [Database] and package testdatabases), and a plugin that
+// reads MigrationsSkipped itself sees true. Setting expectations for the
+// migrations' queries instead would tie the test to the internals of the
+// migration library. Of the options, only WithMigrationsSkipped applies:
+// the mock's *sql.DB is the service's database.
+func SQLMock(t testing.TB, dialect core.Dialect, opts ...DatabaseOption) (core.Database, sqlmock.Sqlmock) {
 	t.Helper()
+	var o dbOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.db != nil {
+		t.Fatalf("mockservices: SQLMock: WithSQLDB does not apply: the service's database is the mock's; use Database(t, WithSQLDB(db, dialect)) for a database of your own")
+	}
 	db, mock, err := sqlmock.New()
 	if err != nil {
 		t.Fatalf("mockservices: SQLMock: %v", err)
@@ -139,7 +161,7 @@ func SQLMock(t testing.TB, dialect core.Dialect) (core.Database, sqlmock.Sqlmock
 		}
 		db.Close()
 	})
-	return &database{db: db, dialect: dialect}, mock
+	return &database{db: db, dialect: dialect, skipMigrations: o.skipMigrations, sqlmock: true}, mock
 }
 
 // database implements core.Database over a *sql.DB opened on demand.
@@ -150,7 +172,9 @@ type database struct {
 	skipMigrations bool
 	// sqlite is set for the fake's own SQLite databases, which it opens
 	// on demand with newPath and releases when the test ends.
-	sqlite  bool
+	sqlite bool
+	// sqlmock is set for the database of SQLMock.
+	sqlmock bool
 	newPath func() (string, error)
 	path    string // the SQLite file of db, or ""
 	// key is the template db was made from (see UpFromTemplate), or "",
@@ -167,7 +191,7 @@ func (d *database) DB(ctx context.Context) (*sql.DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		db, err := openSQLiteFile(path)
+		db, _, err := openSQLiteFile(path)
 		if err != nil {
 			return nil, err
 		}

@@ -4,13 +4,21 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/http"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
+	"time"
 
 	"github.com/DATA-DOG/go-sqlmock"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/examples/todo"
+	"github.com/greenroom-dev/greenroom/migrate"
 	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/testbackend"
 	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
@@ -121,4 +129,75 @@ func TestDatabaseForeignKeysAndConcurrency(t *testing.T) {
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM lists").Scan(&n); err != nil || n != 0 {
 		t.Errorf("outside the transaction: %d lists, %v; want 0 (uncommitted)", n, err)
 	}
+}
+
+// migratingFS is a migration like those of a plugin that migrates in init.
+var migratingFS = fstest.MapFS{"migrations/00001_todos.sql": {Data: []byte("-- +goose Up\nCREATE TABLE todos (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n")}}
+
+func TestSQLMockMigrations(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t.Run("run", func(t *testing.T) {
+		t.Parallel()
+		d, _ := mockservices.SQLMock(t, core.DialectPostgres)
+		err := migrate.Up(ctx, d, migratingFS, migrate.Dir("migrations"))
+		if err == nil || !strings.Contains(err.Error(), "mockservices.WithMigrationsSkipped()") || !strings.Contains(err.Error(), "pg_advisory_lock") {
+			t.Fatalf("migrate.Up on the sqlmock database = %v; want the unexpected query and the option that skips migrations", err)
+		}
+	})
+	t.Run("skipped", func(t *testing.T) {
+		t.Parallel()
+		d, mock := mockservices.SQLMock(t, core.DialectPostgres, mockservices.WithMigrationsSkipped())
+		if !d.MigrationsSkipped() {
+			t.Fatal("MigrationsSkipped() = false with WithMigrationsSkipped")
+		}
+		if err := migrate.Up(ctx, d, migratingFS, migrate.Dir("migrations")); err != nil {
+			t.Fatalf("migrate.Up with migrations skipped: %v", err)
+		}
+		// Nothing reached the mock: it fails any query it does not expect.
+		if err := mock.ExpectationsWereMet(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("WithSQLDB", func(t *testing.T) {
+		t.Parallel()
+		tb := newFakeTB(t)
+		func() {
+			defer func() { _ = recover() }()
+			mockservices.SQLMock(tb, core.DialectPostgres, mockservices.WithSQLDB(&sql.DB{}, core.DialectPostgres))
+		}()
+		tb.finish()
+		if !tb.failed || len(tb.logs) != 1 || !strings.Contains(tb.logs[0], "WithSQLDB does not apply") {
+			t.Errorf("failed = %v, logs %q; want the test failed because WithSQLDB does not apply", tb.failed, tb.logs)
+		}
+	})
+}
+
+// TestSQLMockTodoPlugin starts the real todo plugin, which migrates in
+// init, on the sqlmock database, and answers one route from expectations.
+func TestSQLMockTodoPlugin(t *testing.T) {
+	t.Parallel()
+	list := regexp.QuoteMeta("SELECT id, title, done, created_at, updated_at FROM todos WHERE owner = $1 ORDER BY id")
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	t.Run("rows", func(t *testing.T) {
+		t.Parallel()
+		d, mock := mockservices.SQLMock(t, core.DialectPostgres, mockservices.WithMigrationsSkipped())
+		mock.ExpectQuery(list).WithArgs("user:default/alice").WillReturnRows(
+			sqlmock.NewRows([]string{"id", "title", "done", "created_at", "updated_at"}).
+				AddRow(int64(7), "milk", true, created, created))
+		tb := testbackend.Start(t, todo.Plugin, mockservices.Factory(core.DatabaseRef, d))
+		var got struct{ Items []todo.Todo }
+		tb.Get("/api/todo/todos").AsUser("user:default/alice").Do(t).ExpectStatus(t, http.StatusOK).DecodeJSON(t, &got)
+		want := []todo.Todo{{ID: 7, Title: "milk", Done: true, CreatedAt: created, UpdatedAt: created}}
+		if !reflect.DeepEqual(got.Items, want) {
+			t.Errorf("items = %+v, want %+v", got.Items, want)
+		}
+	})
+	t.Run("error", func(t *testing.T) {
+		t.Parallel()
+		d, mock := mockservices.SQLMock(t, core.DialectPostgres, mockservices.WithMigrationsSkipped())
+		mock.ExpectQuery(list).WithArgs("user:default/alice").WillReturnError(errors.New("disk full"))
+		tb := testbackend.Start(t, todo.Plugin, mockservices.Factory(core.DatabaseRef, d))
+		tb.Get("/api/todo/todos").AsUser("user:default/alice").Do(t).ExpectStatus(t, http.StatusInternalServerError)
+	})
 }

@@ -8,12 +8,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"testing"
 	"testing/fstest"
 
+	"github.com/DATA-DOG/go-sqlmock"
+
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/migrate"
 	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/testbackend"
 	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
@@ -243,6 +248,44 @@ func ExampleSQLMock() {
 	_, err := db.Query("SELECT title FROM todos")
 	fmt.Println(err)
 	// Output: connection reset
+}
+
+// A plugin that migrates its database in init, like examples/todo, starts
+// on the sqlmock database when its migrations are skipped; the mock then
+// answers the queries of its routes.
+func ExampleSQLMock_migratingPlugin() {
+	t := newExampleT() // in a test, the test's t
+	defer t.finish()
+
+	migrations := fstest.MapFS{"migrations/00001_todos.sql": {Data: []byte("-- +goose Up\nCREATE TABLE todos (title TEXT NOT NULL);\n")}}
+	plugin := backend.NewPlugin("todo", backend.Init(func(ctx context.Context, d struct {
+		Router   core.HTTPRouter
+		Database core.Database
+	}) error {
+		if err := migrate.Up(ctx, d.Database, migrations, migrate.Dir("migrations")); err != nil {
+			return err
+		}
+		db, err := d.Database.DB(ctx)
+		if err != nil {
+			return err
+		}
+		d.Router.HandleFunc("GET /count", func(w http.ResponseWriter, r *http.Request) {
+			var n int
+			if err := db.QueryRowContext(r.Context(), "SELECT count(*) FROM todos").Scan(&n); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			fmt.Fprint(w, n)
+		})
+		return nil
+	}))
+
+	d, mock := mockservices.SQLMock(t, core.DialectPostgres, mockservices.WithMigrationsSkipped())
+	mock.ExpectQuery(regexp.QuoteMeta("SELECT count(*) FROM todos")).WillReturnRows(sqlmock.NewRows([]string{"count"}).AddRow(3))
+
+	tb := testbackend.Start(t, plugin, mockservices.Factory(core.DatabaseRef, d))
+	fmt.Printf("%s\n", tb.Get("/api/todo/count").AsUser("user:default/alice").Do(t).Bytes())
+	// Output: 3
 }
 
 func ExampleWithSQLDB() {

@@ -32,7 +32,12 @@ func (d *database) UpFromTemplate(ctx context.Context, key string, up func(ctx c
 		if d.db == nil {
 			return errors.New("mockservices: the database has no *sql.DB")
 		}
-		return up(ctx, d.db)
+		if err := up(ctx, d.db); err != nil && d.sqlmock {
+			return fmt.Errorf("mockservices: SQLMock: the migrations ran against the sqlmock database, which answers only the queries the test expects (%w); pass mockservices.WithMigrationsSkipped() to SQLMock to skip them", err)
+		} else if err != nil {
+			return err
+		}
+		return nil
 	}
 	if pd := pool.get(key); pd != nil {
 		d.db, d.path, d.key, d.pooled = pd.db, pd.path, key, pd
@@ -49,12 +54,13 @@ func (d *database) UpFromTemplate(ctx context.Context, key string, up func(ctx c
 	if err := os.WriteFile(path, img, 0o600); err != nil {
 		return fmt.Errorf("mockservices: write the migrated SQLite database %s: %w", path, err)
 	}
-	db, err := openSQLiteFile(path)
+	db, conns, err := openSQLiteFile(path)
 	if err != nil {
 		return err
 	}
 	captureTemplate(ctx, key, db)
-	d.db, d.path, d.key, d.pooled = db, path, key, &pooledDB{db: db, path: path}
+	conns.touched.Store(false) // by the capture's PRAGMAs, not the test's
+	d.db, d.path, d.key, d.pooled = db, path, key, &pooledDB{db: db, path: path, conns: conns}
 	return nil
 }
 
@@ -91,8 +97,11 @@ func buildSQLiteImage(ctx context.Context, up func(ctx context.Context, db *sql.
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "template.sqlite")
 	// Closing the last connection checkpoints the WAL into the file, so
-	// the whole database is in the one file.
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(DELETE)&_txlock=immediate")
+	// the whole database is in the one file. The template is thrown away
+	// if the process dies: no journal file and no fsync while migrating
+	// (neither is stored in the image), which makes it about three times
+	// faster.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(MEMORY)&_pragma=synchronous(OFF)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("mockservices: build the migrated SQLite template: %w", err)
 	}

@@ -3,6 +3,7 @@ package mockservices
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -22,14 +23,27 @@ import (
 // schema parsed.
 //
 // A database is reset only when its reset is exact: the schema is the one
-// the migrations made (schema_version unchanged), no connection holds a
-// temporary object or an attached database, no connection or transaction
-// is still in use, and the migrations made no triggers (a trigger could
-// write rows while the reset deletes them). Anything else closes and
-// removes the database, as when pooling is off. A reset deletes every row
-// of every table, puts back the rows the migrations wrote (such as their
-// version table's), and restores the AUTOINCREMENT counters, so the next
-// test sees exactly what a fresh copy would hold.
+// the migrations made (schema_version unchanged), no connection or
+// transaction is still in use, and the migrations made no triggers (a
+// trigger could write rows while the reset deletes them). Anything else
+// closes and removes the database, as when pooling is off. A reset deletes
+// every row of every table, puts back the rows the migrations wrote (such
+// as their version table's), and restores the AUTOINCREMENT counters, so
+// the next test sees exactly what a fresh copy would hold.
+//
+// Settings are state too. Those of a connection (every pragma of
+// modernc.org/sqlite's SQLite but the ones below, and case_sensitive_like),
+// an open transaction, temporary objects and attached databases can only
+// change through a statement with PRAGMA, BEGIN, SAVEPOINT, TEMP or ATTACH
+// in its text; the fake's connections note any such statement (see
+// connState), and the pool then closes the connection, so the next test
+// gets a new one with the fake's settings, and checks what the file keeps:
+// the schema text (writable_schema), journal_mode, auto_vacuum and
+// page_size (a database that differs is discarded), and user_version,
+// application_id and default_cache_size (the reset puts them back). A test
+// that runs none of these statements costs no check. soft_heap_limit,
+// hard_heap_limit and temp_store_directory are settings of the process, not
+// of a database, and no reset can isolate them.
 //
 // The pool lives as long as the process, like the image cache: its files
 // sit in a directory of the process, locked with flock; a later process
@@ -62,6 +76,10 @@ var pool sqlitePool
 // captured from a database right after it was made from the template.
 type templateState struct {
 	schemaVersion int64
+	// file are the settings the database file keeps, as the migrations
+	// left them (see fileSettings), and schema its sqlite_master.
+	file   [len(fileSettings)]int64
+	schema string
 	// reset are the statements, run in one transaction with foreign keys
 	// deferred, that rewrite a database to the template's rows: a DELETE
 	// and at most one INSERT per table, so they stay few enough for the
@@ -69,23 +87,6 @@ type templateState struct {
 	reset []string
 	// err is why databases of this template cannot be reset.
 	err error
-}
-
-// stateChecks tell whether a database can be reset exactly: its schema
-// (checked apart, against the template's schema_version), and the
-// connection's state that a test can change: temporary objects, and the
-// pragmas the fake sets or a test would flip. Each is one plain statement
-// with one integer result: SQLite's pragma table-valued functions prepare a
-// statement each time they run, which would cost more than all of these.
-var stateChecks = []struct {
-	query string
-	want  int64
-}{
-	{"SELECT count(*) FROM temp.sqlite_master", 0},
-	{"PRAGMA foreign_keys", 1},
-	{"PRAGMA query_only", 0},
-	{"PRAGMA busy_timeout", 10000},
-	{"PRAGMA recursive_triggers", 0},
 }
 
 // changesQueries tell whether anything was written since they last ran on
@@ -97,8 +98,9 @@ var changesQueries = []string{"SELECT total_changes()", "PRAGMA data_version"}
 // through the connection's statement cache (see stmtcache.go), so they are
 // parsed once per connection and finalized with it.
 type pooledDB struct {
-	db   *sql.DB
-	path string
+	db    *sql.DB
+	path  string
+	conns *connState
 	// clean is the driver connection and its changesQueries results right
 	// after the last reset: when they are unchanged at release, nothing was
 	// written.
@@ -230,6 +232,14 @@ func readTemplateState(ctx context.Context, db *sql.DB) templateState {
 	if err := db.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&st.schemaVersion); err != nil {
 		return fail(err)
 	}
+	for i, s := range fileSettings {
+		if err := db.QueryRowContext(ctx, "PRAGMA "+s.name).Scan(&st.file[i]); err != nil {
+			return fail(err)
+		}
+	}
+	if err := db.QueryRowContext(ctx, schemaQuery).Scan(&st.schema); err != nil {
+		return fail(err)
+	}
 	var triggers int
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").Scan(&triggers); err != nil {
 		return fail(err)
@@ -292,40 +302,68 @@ func readTemplateState(ctx context.Context, db *sql.DB) templateState {
 // reset cannot undo exactly.
 var errNotResettable = errors.New("mockservices: the test changed the database's schema or connection state")
 
+// fileSettings are the pragmas whose values the database file keeps:
+// those of reset are put back by the reset, the others are only checked.
+var fileSettings = [...]struct {
+	name  string
+	reset bool
+}{
+	{"user_version", true},
+	{"application_id", true},
+	{"default_cache_size", true},
+	{"auto_vacuum", false},
+	{"page_size", false},
+}
+
+// schemaQuery reads the schema as a whole, to tell an edit of
+// sqlite_master under writable_schema, which leaves schema_version alone.
+const schemaQuery = "SELECT coalesce(group_concat(type || ' ' || name || ' ' || tbl_name || ' ' || rootpage || ' ' || coalesce(sql, ''), char(10)), '') FROM (SELECT * FROM sqlite_master ORDER BY rowid)"
+
 // resetTo checks that the database can be reset exactly and, unless
 // nothing was written since its last reset, resets it to the template state
 // st. The pool keeps at most one idle connection per database and nothing
 // else uses the database now, so the connection pinned here is the only one
-// whose state could differ.
+// whose state could differ; when the test ran a statement that may have
+// changed it, that connection is closed and the reset runs on a new one.
 func (p *pooledDB) resetTo(ctx context.Context, st *templateState) error {
 	if p.db.Stats().InUse > 0 {
 		return errNotResettable
 	}
+	touched := p.conns.touched.Load()
 	conn, err := p.db.Conn(ctx)
 	if err != nil {
 		return err
+	}
+	if touched {
+		// database/sql closes a connection whose Raw returns ErrBadConn.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		if conn, err = p.db.Conn(ctx); err != nil {
+			return err
+		}
 	}
 	defer conn.Close()
 	var id any
 	if err := conn.Raw(func(dc any) error { id = dc; return nil }); err != nil {
 		return err
 	}
-	if err := checkState(ctx, conn, st); err != nil {
+	fix, err := checkState(ctx, conn, st, touched)
+	if err != nil {
 		return err
 	}
 	changes, err := readChanges(ctx, conn)
 	if err != nil {
 		return err
 	}
-	if id == p.clean && changes == p.cleanState {
-		return nil // nothing was written: the database is as it was
+	if !touched && id == p.clean && changes == p.cleanState {
+		p.conns.touched.Store(false) // by the checks
+		return nil                   // nothing was written: the database is as it was
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	for _, q := range st.reset {
+	for _, q := range append(st.reset, fix...) {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
@@ -333,49 +371,66 @@ func (p *pooledDB) resetTo(ctx context.Context, st *templateState) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	if len(fix) > 0 {
+		// Setting default_cache_size set this connection's cache_size
+		// too: the next test gets a new connection.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		p.clean = nil
+		p.conns.touched.Store(false)
+		return nil
+	}
 	if changes, err = readChanges(ctx, conn); err != nil {
 		return err
 	}
 	p.clean, p.cleanState = id, changes
+	p.conns.touched.Store(false)
 	return nil
 }
 
 // checkState returns errNotResettable unless the connection's database
-// has the template's schema and the connection the fake's state.
-func checkState(ctx context.Context, conn *sql.Conn, st *templateState) error {
+// has the template's schema. When the test touched the database's settings
+// (see connState), it also checks those the file keeps, and returns the
+// statements that put back the ones a reset can.
+func checkState(ctx context.Context, conn *sql.Conn, st *templateState, touched bool) (fix []string, err error) {
 	var v int64
 	if err := conn.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&v); err != nil {
-		return err
+		return nil, err
 	}
 	if v != st.schemaVersion {
-		return errNotResettable
+		return nil, errNotResettable
 	}
-	for _, c := range stateChecks {
-		if err := conn.QueryRowContext(ctx, c.query).Scan(&v); err != nil {
-			return err
+	if !touched {
+		return nil, nil
+	}
+	var mode, schema string
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return nil, err
+	}
+	if err := conn.QueryRowContext(ctx, schemaQuery).Scan(&schema); err != nil {
+		return nil, err
+	}
+	if mode != "wal" || schema != st.schema {
+		return nil, errNotResettable
+	}
+	for i, s := range fileSettings {
+		if err := conn.QueryRowContext(ctx, "PRAGMA "+s.name).Scan(&v); err != nil {
+			return nil, err
 		}
-		if v != c.want {
-			return errNotResettable
+		switch {
+		case v == st.file[i]:
+		case s.reset:
+			want := st.file[i]
+			if s.name == "default_cache_size" {
+				// It reads as the default (negative) when the file holds
+				// 0, which is what setting 0 writes back.
+				want = max(want, 0)
+			}
+			fix = append(fix, fmt.Sprintf("PRAGMA %s = %d", s.name, want))
+		default:
+			return nil, errNotResettable
 		}
 	}
-	// No attached database: only main (and temp) are listed.
-	rows, err := conn.QueryContext(ctx, "PRAGMA database_list")
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var seq int64
-		var name string
-		var file sql.NullString
-		if err := rows.Scan(&seq, &name, &file); err != nil {
-			return err
-		}
-		if name != "main" && name != "temp" {
-			return errNotResettable
-		}
-	}
-	return rows.Err()
+	return fix, nil
 }
 
 // readChanges runs changesQueries.

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"reflect"
+	"strings"
+	"sync/atomic"
 
 	"modernc.org/sqlite"
 )
@@ -21,14 +23,53 @@ import (
 const maxCachedStmts = 128
 
 // openCachingSQLite opens dsn with the modernc.org/sqlite driver behind
-// the statement cache.
-func openCachingSQLite(dsn string) *sql.DB {
-	return sql.OpenDB(cachingConnector{dsn: dsn, drv: &sqlite.Driver{}})
+// the statement cache, and returns what the connections report of the
+// statements they run.
+func openCachingSQLite(dsn string) (*sql.DB, *connState) {
+	st := &connState{}
+	return sql.OpenDB(cachingConnector{dsn: dsn, drv: &sqlite.Driver{}, state: st}), st
+}
+
+// connState is shared by the connections of one database.
+type connState struct {
+	// touched is set when a connection ran a statement that may change
+	// what a rollback or a reset of the rows does not restore: a
+	// connection's settings (PRAGMA), an open transaction (BEGIN,
+	// SAVEPOINT as text), an attached database or a temporary object. The
+	// pool then closes the connection, rather than checking every setting
+	// a test could have changed, and checks the settings stored in the
+	// file (see resetTo).
+	touched atomic.Bool
+}
+
+// touches reports whether query may touch state beyond rows, by its
+// keywords. False positives only cost the slow reset.
+func touches(query string) bool {
+	for _, kw := range touchKeywords {
+		if containsFold(query, kw) {
+			return true
+		}
+	}
+	return false
+}
+
+var touchKeywords = []string{"pragma", "begin", "savepoint", "attach", "temp"}
+
+// containsFold reports whether s contains kw, lower-case ASCII letters,
+// in any case.
+func containsFold(s, kw string) bool {
+	for i := 0; i+len(kw) <= len(s); i++ {
+		if s[i]|0x20 == kw[0] && strings.EqualFold(s[i:i+len(kw)], kw) {
+			return true
+		}
+	}
+	return false
 }
 
 type cachingConnector struct {
-	dsn string
-	drv driver.Driver
+	dsn   string
+	drv   driver.Driver
+	state *connState
 }
 
 func (c cachingConnector) Connect(context.Context) (driver.Conn, error) {
@@ -36,7 +77,7 @@ func (c cachingConnector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cachingConn{inner: conn, stmts: map[string]*cachedStmt{}}, nil
+	return &cachingConn{inner: conn, stmts: map[string]*cachedStmt{}, state: c.state}, nil
 }
 
 func (c cachingConnector) Driver() driver.Driver { return c.drv }
@@ -46,6 +87,7 @@ func (c cachingConnector) Driver() driver.Driver { return c.drv }
 type cachingConn struct {
 	inner driver.Conn
 	stmts map[string]*cachedStmt
+	state *connState
 }
 
 type cachedStmt struct {
@@ -53,6 +95,18 @@ type cachedStmt struct {
 	// busy is set while rows of the statement are open: a query that
 	// needs the same SQL meanwhile (nested) is prepared apart.
 	busy bool
+	// touches: see connState.touched.
+	touches bool
+}
+
+// ran records that query is about to run.
+func (c *cachingConn) ran(cs *cachedStmt, query string) {
+	if cs != nil && !cs.touches {
+		return
+	}
+	if cs != nil || touches(query) {
+		c.state.touched.Store(true)
+	}
 }
 
 // cached returns the cached statement of query, preparing it on first
@@ -67,11 +121,11 @@ func (c *cachingConn) cached(ctx context.Context, query string) (*cachedStmt, er
 	if len(c.stmts) >= maxCachedStmts {
 		return nil, nil
 	}
-	s, err := c.PrepareContext(ctx, query)
+	s, err := c.inner.(driver.ConnPrepareContext).PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	cs := &cachedStmt{stmt: s}
+	cs := &cachedStmt{stmt: s, touches: touches(query)}
 	c.stmts[query] = cs
 	return cs, nil
 }
@@ -81,6 +135,7 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 	if err != nil {
 		return nil, err
 	}
+	c.ran(cs, query)
 	if cs == nil {
 		return c.inner.(driver.QueryerContext).QueryContext(ctx, query, args)
 	}
@@ -97,6 +152,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 	if err != nil {
 		return nil, err
 	}
+	c.ran(cs, query)
 	if cs == nil {
 		return c.inner.(driver.ExecerContext).ExecContext(ctx, query, args)
 	}
@@ -112,9 +168,13 @@ func (c *cachingConn) Close() error {
 	return c.inner.Close()
 }
 
-func (c *cachingConn) Prepare(query string) (driver.Stmt, error) { return c.inner.Prepare(query) }
+func (c *cachingConn) Prepare(query string) (driver.Stmt, error) {
+	c.ran(nil, query)
+	return c.inner.Prepare(query)
+}
 
 func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	c.ran(nil, query)
 	return c.inner.(driver.ConnPrepareContext).PrepareContext(ctx, query)
 }
 
@@ -133,8 +193,12 @@ func (c *cachingConn) ResetSession(ctx context.Context) error {
 func (c *cachingConn) IsValid() bool { return c.inner.(driver.Validator).IsValid() }
 
 // Unwrap returns the modernc.org/sqlite connection, for code that reaches
-// it with sql.Conn.Raw (to use its backup or hook methods).
-func (c *cachingConn) Unwrap() driver.Conn { return c.inner }
+// it with sql.Conn.Raw (to use its backup or hook methods). What runs on it
+// is not watched, so the pool treats the connection as touched.
+func (c *cachingConn) Unwrap() driver.Conn {
+	c.state.touched.Store(true)
+	return c.inner
+}
 
 // cachedRows marks its statement free again when closed, and passes the
 // column type information of the driver's rows through.

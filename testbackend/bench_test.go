@@ -68,6 +68,26 @@ func BenchmarkStart(b *testing.B) {
 	}
 }
 
+// BenchmarkStartWrite is BenchmarkStart with a request that writes (it
+// creates a todo), as most tests of a plugin do: the database the next
+// operation gets must then be reset, where BenchmarkStart's read-only
+// request lets the pool skip the reset. Every operation checks that it
+// started from the migrated state: its todo gets id 1.
+func BenchmarkStartWrite(b *testing.B) {
+	reportCPU(b)
+	body := map[string]any{"title": "milk"}
+	for b.Loop() {
+		t := &opTB{TB: b}
+		tb := testbackend.Start(t, todo.Plugin)
+		var created todo.Todo
+		tb.Post("/api/todo/todos", body).AsUser("user:default/alice").Do(t).ExpectStatus(t, http.StatusCreated).DecodeJSON(t, &created)
+		if created.ID != 1 {
+			b.Fatalf("the todo got id %d, want 1: the database was not reset to its migrated state", created.ID)
+		}
+		t.end()
+	}
+}
+
 // BenchmarkStartWithoutDatabase is BenchmarkStart for a plugin that uses no
 // database, to tell the cost of the backend from that of SQLite.
 func BenchmarkStartWithoutDatabase(b *testing.B) {

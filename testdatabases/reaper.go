@@ -61,8 +61,14 @@ func (m *manager) registerServer(kind, url string) {
 	m.runMarker()
 	m.send("server\t" + kind + "\t" + url)
 }
-func (m *manager) registerDir(dir string) { m.runMarker(); m.send("dir\t" + dir) }
-func (m *manager) keepName(name string)   { m.send("keep\t" + name) }
+func (m *manager) registerDir(dir string) {
+	m.runMarker()
+	if startDirReaper(dir) {
+		return
+	}
+	m.send("dir\t" + dir)
+}
+func (m *manager) keepName(name string) { m.send("keep\t" + name) }
 
 func startReaper(marker string) *reaperClient {
 	exe, err := os.Executable()

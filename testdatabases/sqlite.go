@@ -71,7 +71,10 @@ func (e *sqliteEngine) image(hash string, mig Migrator) ([]byte, error) {
 	im.once.Do(func() {
 		path := filepath.Join(e.dir, "template_"+hash+".db")
 		os.Remove(path)
-		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(DELETE)")
+		// The template is thrown away if the process dies: no journal file
+		// and no fsync (neither is stored in the image), which makes
+		// migrating it about three times faster.
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(MEMORY)&_pragma=synchronous(OFF)")
 		if err != nil {
 			im.err = err
 			return

@@ -23,7 +23,9 @@ func TestClassify(t *testing.T) {
 		{"# COMMIT\nSELECT 1", true, 0, TxControl},
 		{"SELECT `commit` FROM t", true, 0, TxControl},
 		{"SELECT 'it''s; COMMIT'", false, 0, TxControl},
-		{`SELECT 'a\'; COMMIT'`, true, 0, TxControl},
+		// With NO_BACKSLASH_ESCAPES the string ends at the second quote.
+		{`SELECT 'a\'; COMMIT'`, true, TxControl, 0},
+		{"SELECT 'a''; COMMIT'", true, 0, TxControl},
 		{"CREATE TABLE t (id int)", true, ImplicitCommit | DDL, 0},
 		{"create temporary table t (id int)", true, SessionState, ImplicitCommit},
 		{"ALTER TABLE t ADD c int", true, ImplicitCommit | DDL, 0},
@@ -58,9 +60,20 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestStatements(t *testing.T) {
-	got := Statements("select 1; insert into t values ('a;b'); ; commit", false, 2)
-	if len(got) != 3 || got[0][0] != "SELECT" || got[1][0] != "INSERT" || got[2][0] != "COMMIT" {
-		t.Errorf("Statements = %q", got)
+func TestClassifySplitsStatements(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		sql   string
+		mysql bool
+		want  Flags
+	}{
+		{"select 1; insert into t values ('a;b'); ; commit", false, Write | TxControl},
+		{"select 1; insert into t values ('a;b')", false, Write},
+		{"show tables; show create table t", true, Introspect},
+		{"select 1;;", true, Write},
+	} {
+		if got := Classify(c.sql, c.mysql); got != c.want {
+			t.Errorf("Classify(%q, mysql=%v) = %b, want %b", c.sql, c.mysql, got, c.want)
+		}
 	}
 }
