@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -591,44 +592,22 @@ func (s *Session) after(ctx context.Context, info stmtInfo, err error) error {
 // userSavepoint reports whether q is a single statement that sets, rolls
 // back to or releases a savepoint of the caller's: SAVEPOINT x,
 // ROLLBACK [WORK|TRANSACTION] TO [SAVEPOINT] x, RELEASE [SAVEPOINT] x.
-// Names of the session's own savepoints (greenroom_...) and quoted names
-// (which the scanner does not read) do not count.
+//
+// It matches the whole text against a strict pattern instead of scanning
+// it: a statement run as it is must not hide anything else, and text with
+// comments or quotes can read differently per server setting (MySQL
+// executable comments, backslash escapes). Anything with a comment, a
+// quoted name or a second statement is not a user savepoint, and takes the
+// safe path. Names of the session's own savepoints (greenroom_...) do not
+// count. mysql is accepted for symmetry with the scanner; both dialects
+// spell these statements alike.
 func userSavepoint(q string, mysql bool) bool {
-	st := sqlscan.Statements(q, mysql, 5)
-	if len(st) != 1 {
-		return false
-	}
-	w := st[0]
-	at := func(i int) string {
-		if i < len(w) {
-			return w[i]
-		}
-		return ""
-	}
-	i := 1
-	switch w[0] {
-	case "SAVEPOINT":
-	case "ROLLBACK":
-		if at(i) == "WORK" || at(i) == "TRANSACTION" {
-			i++
-		}
-		if at(i) != "TO" {
-			return false
-		}
-		i++
-		if at(i) == "SAVEPOINT" {
-			i++
-		}
-	case "RELEASE":
-		if at(i) == "SAVEPOINT" {
-			i++
-		}
-	default:
-		return false
-	}
-	name := at(i)
-	return name != "" && !strings.HasPrefix(name, "GREENROOM_") && len(w) == i+1
+	_ = mysql
+	m := userSavepointRE.FindStringSubmatch(q)
+	return m != nil && !strings.HasPrefix(strings.ToLower(m[1]), "greenroom_")
 }
+
+var userSavepointRE = regexp.MustCompile(`(?i)^[ \t\r\n]*(?:SAVEPOINT|ROLLBACK(?:[ \t\r\n]+(?:WORK|TRANSACTION))?[ \t\r\n]+TO(?:[ \t\r\n]+SAVEPOINT)?|RELEASE(?:[ \t\r\n]+SAVEPOINT)?)[ \t\r\n]+([A-Za-z_][A-Za-z0-9_]*)[ \t\r\n]*;?[ \t\r\n]*$`)
 
 func containsFold(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {

@@ -301,11 +301,16 @@ func TestUserSavepoint(t *testing.T) {
 		"RELEASE SAVEPOINT GREENROOM_AUTO":   false,
 		`SAVEPOINT "quoted"`:                 false, // not read: the safe way
 		"SAVEPOINT s1; COMMIT":               false,
-		"SAVEPOINT s1 /* c */":               true,
+		"SAVEPOINT s1 /* c */":               false, // comments can hide statements (MySQL /*! */)
+		"SAVEPOINT s1 /*! ; COMMIT */":       false,
+		"SAVEPOINT s1 -- c\nCOMMIT":          false,
+		"SAVEPOINT s1 # c":                   false,
 		"ROLLBACK TO SAVEPOINT s1; SELECT 1": false,
 	} {
-		if got := userSavepoint(q, false); got != want {
-			t.Errorf("userSavepoint(%q) = %v, want %v", q, got, want)
+		for _, mysql := range []bool{false, true} {
+			if got := userSavepoint(q, mysql); got != want {
+				t.Errorf("userSavepoint(%q, mysql=%v) = %v, want %v", q, mysql, got, want)
+			}
 		}
 	}
 }
