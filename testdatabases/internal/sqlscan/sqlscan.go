@@ -527,8 +527,12 @@ func classifyMySQL(s *stmt) Flags {
 		"CHECKSUM", "PURGE", "CHANGE", "STOP", "KILL", "BACKUP", "SHUTDOWN", "CHECK":
 		return ImplicitCommit | Write
 	}
-	// Unknown: assume the worst.
-	return TxControl | Write | Call
+	// Unknown (including text the server will reject as a syntax error):
+	// it may write and may commit, like a procedure. Call, not TxControl:
+	// the session keeps the test's transaction (a syntax error inside it
+	// must not end it, as on a real connection) but is never trusted for
+	// reuse (the database is replaced after the test).
+	return Write | Call
 }
 
 // skipQuoted returns the end of the quoted text at i (quote q; a doubled
