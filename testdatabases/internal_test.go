@@ -296,7 +296,8 @@ func TestKeepFailed(t *testing.T) {
 			if _, err := db.Exec("INSERT INTO k (v) VALUES (42)"); err != nil {
 				t.Fatal(err)
 			}
-			if id.Dialect() == DialectMySQL && !db.lease.(*serverLease).s.shadowed {
+			name := db.Name()
+			if id.Dialect() == DialectMySQL && !db.h.l.(*serverLease).s.shadowed {
 				// The row is in a TEMPORARY copy: keeping must move it.
 				t.Fatal("MySQL database is not shadowed")
 			}
@@ -308,7 +309,7 @@ func TestKeepFailed(t *testing.T) {
 			var other *sql.DB
 			switch id.Dialect() {
 			case DialectSQLite:
-				path := filepath.Join(filepath.Dir(filepath.Dir(db.Name)), "greenroom_kept_"+filepath.Base(db.Name))
+				path := filepath.Join(filepath.Dir(filepath.Dir(name)), "greenroom_kept_"+filepath.Base(name))
 				t.Cleanup(func() { os.Remove(path) })
 				other, err = sql.Open("sqlite", "file:"+path)
 			case DialectPostgres:
@@ -319,11 +320,11 @@ func TestKeepFailed(t *testing.T) {
 						return
 					}
 					defer c.Close(context.Background())
-					if _, err := c.Exec(context.Background(), "DROP DATABASE "+pgIdent(db.Name)+" WITH (FORCE)"); err != nil {
+					if _, err := c.Exec(context.Background(), "DROP DATABASE "+pgIdent(name)+" WITH (FORCE)"); err != nil {
 						t.Error(err)
 					}
 				})
-				u := strings.Replace(os.Getenv(id.EnvVar()), "/postgres?", "/"+db.Name+"?", 1)
+				u := strings.Replace(os.Getenv(id.EnvVar()), "/postgres?", "/"+name+"?", 1)
 				other, err = sql.Open("pgx", u)
 			case DialectMySQL:
 				_, cfg, _ := parseMySQLURL(os.Getenv(id.EnvVar()))
@@ -334,12 +335,12 @@ func TestKeepFailed(t *testing.T) {
 						return
 					}
 					defer admin.Close()
-					if _, err := admin.Exec("DROP DATABASE " + myIdent(db.Name)); err != nil {
+					if _, err := admin.Exec("DROP DATABASE " + myIdent(name)); err != nil {
 						t.Error(err)
 					}
 				})
 				c2 := cfg.Clone()
-				c2.DBName = db.Name
+				c2.DBName = name
 				other, err = sql.Open("mysql", c2.FormatDSN())
 			}
 			if err != nil {

@@ -429,8 +429,9 @@ func TestConnectionStringWritesAreIsolated(t *testing.T) {
 						if n := count(t, db, "items"); n != 2 {
 							t.Errorf("db sees %d items, want 2", n)
 						}
-						if !strings.Contains(db.ConnectionString(), db.Name[strings.LastIndex(db.Name, "/")+1:]) {
-							t.Errorf("connection string %q does not name the database %q", db.ConnectionString(), db.Name)
+						name := db.Name()
+						if !strings.Contains(db.ConnectionString(), name[strings.LastIndex(name, "/")+1:]) {
+							t.Errorf("connection string %q does not name the database %q", db.ConnectionString(), name)
 						}
 					})
 				}
