@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
@@ -44,6 +45,10 @@ func (s *pgServer) cloneConnector(sl *slot) driver.Connector {
 
 // dropClone: WITH (FORCE) ends the test's sessions that are still open.
 func (s *pgServer) dropClone(ctx context.Context, sl *slot) { s.dropName(ctx, sl.name) }
+
+// endSessions: what a PostgreSQL session holds (advisory locks, LISTEN)
+// is scoped to its database, so the sessions may end with the drop.
+func (s *pgServer) endSessions(context.Context, *slot) error { return nil }
 
 func (s *pgServer) keepClone(ctx context.Context, sl *slot) (string, error) {
 	err := s.lockedAdmin(ctx, func(c *pgx.Conn) error {
@@ -112,29 +117,50 @@ func (s *mysqlServer) cloneConnector(sl *slot) driver.Connector {
 	return c
 }
 
-// dropClone ends the sessions still open on the database (a transaction the
-// test left open would make DROP DATABASE wait for its metadata locks) and
-// drops it.
+// dropClone drops the database; endSessions ran before.
 func (s *mysqlServer) dropClone(ctx context.Context, sl *slot) {
-	_ = s.lockedAdmin(func(c *sql.Conn) error {
-		rows, err := c.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()", sl.name)
-		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if rows.Scan(&id) == nil {
+	_ = s.endSessions(ctx, sl)
+	s.dropName(ctx, sl.name)
+}
+
+// endSessions ends the sessions still open on the database of sl and waits
+// until the server has ended them: named locks (GET_LOCK) are server-wide
+// and a closed connection releases them only when the server gets to it,
+// and a transaction left open would make DROP DATABASE wait for its
+// metadata locks.
+func (s *mysqlServer) endSessions(ctx context.Context, sl *slot) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return s.lockedAdmin(func(c *sql.Conn) error {
+		for {
+			rows, err := c.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()", sl.name)
+			if err != nil {
+				return err
+			}
+			var ids []int64
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
 				ids = append(ids, id)
 			}
+			rows.Close()
+			if len(ids) == 0 {
+				return nil
+			}
+			for _, id := range ids {
+				// Fails for a session that ended meanwhile.
+				_, _ = c.ExecContext(ctx, fmt.Sprintf("KILL CONNECTION %d", id))
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("sessions %v on %s did not end: %w", ids, sl.name, ctx.Err())
+			case <-time.After(time.Millisecond):
+			}
 		}
-		rows.Close()
-		for _, id := range ids {
-			_, _ = c.ExecContext(ctx, fmt.Sprintf("KILL CONNECTION %d", id))
-		}
-		return nil
 	})
-	s.dropName(ctx, sl.name)
 }
 
 func (s *mysqlServer) keepClone(ctx context.Context, sl *slot) (string, error) {

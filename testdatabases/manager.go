@@ -144,6 +144,9 @@ type serverOps interface {
 	createClone(ctx context.Context, t tmpl, name string) (*slot, error)
 	// cloneConnector opens connections to the database of s.
 	cloneConnector(s *slot) driver.Connector
+	// endSessions ends the sessions on the database of s that hold
+	// server-wide state, before the test ends.
+	endSessions(ctx context.Context, s *slot) error
 	// dropClone ends every session on the database of s and drops it.
 	dropClone(ctx context.Context, s *slot)
 	// keepClone marks the database of s so that no reaper drops it and
@@ -620,6 +623,10 @@ func (l *cloneLease) release(keep bool, logf func(string, ...any)) {
 		_ = c.Close()
 	}
 	s.phys = nil
+	// Server-wide state goes before the test ends, not in the background.
+	if err := e.ops.endSessions(context.Background(), s); err != nil {
+		logf("testdatabases: ending the sessions of the %s database %s: %v", e.id, s.name, err)
+	}
 	if keep {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
