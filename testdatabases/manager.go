@@ -328,7 +328,7 @@ type pool struct {
 	lastErr   error
 	errGen    int
 
-	bg sync.WaitGroup // background drops, for tests
+	bg sync.WaitGroup // background recycling and drops, for tests
 }
 
 func (p *pool) driver() driver.Driver { return p.e.ops.driver() }
@@ -426,7 +426,7 @@ func (p *pool) acquireSlot(ctx context.Context) (*slot, error) {
 			p.ahead()
 			return s, nil
 		}
-		if p.errGen != gen && p.creating == 0 {
+		if p.errGen != gen && p.creating == 0 && p.lastErr != nil {
 			return nil, p.lastErr
 		}
 		// Make a database for every caller that nothing is on its way for.
@@ -507,7 +507,9 @@ func (p *pool) release(s *slot, st txmux.State) {
 	e.mu.Lock()
 	p.recycling++
 	e.mu.Unlock()
+	p.bg.Add(1)
 	go func() {
+		defer p.bg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		err := e.ops.recycle(ctx, s, st)

@@ -27,6 +27,7 @@ type mysqlServer struct {
 	adminDB *sql.DB
 	admin   *sql.Conn
 	marker  string
+	clones  cloneAdmin // sessions that make and drop Clone databases
 }
 
 type myTable struct {

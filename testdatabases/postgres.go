@@ -37,6 +37,7 @@ type pgServer struct {
 	admin   *pgx.Conn
 	marker  string
 	used    map[string]bool // template hashes this process uses
+	clones  cloneAdmin      // sessions that make and drop Clone databases
 }
 
 type pgTemplate struct {
