@@ -132,10 +132,13 @@ func (h *handle) describe(err error) error {
 }
 
 // close marks the handle closed and returns the lease to release, if a
-// database was taken.
+// database was taken and this is the first close.
 func (h *handle) close() lease {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
 	h.closed, h.done = true, true
 	return h.l
 }

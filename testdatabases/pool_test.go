@@ -132,3 +132,39 @@ func TestPoolGrowsAndShrinks(t *testing.T) {
 		})
 	}
 }
+
+// Close before the test ends, then the test's cleanup: the database goes
+// back once (twice would hand it to two tests).
+func TestCloseThenCleanupReleasesOnce(t *testing.T) {
+	t.Parallel()
+	for _, id := range serverIDs(t) {
+		t.Run(string(id), func(t *testing.T) {
+			t.Parallel()
+			set := New(t, id, WithMigrator(SQL(map[Dialect][]string{"": {"CREATE TABLE once (v INTEGER)"}})))
+			var p *pool
+			t.Run("test", func(t *testing.T) {
+				db := set.Init(t, id)
+				if _, err := db.Exec("INSERT INTO once (v) VALUES (1)"); err != nil {
+					t.Fatal(err)
+				}
+				p = db.h.src.(*pool)
+				if err := db.Close(); err != nil {
+					t.Fatal(err)
+				}
+			})
+			p.bg.Wait()
+			p.e.mu.Lock()
+			defer p.e.mu.Unlock()
+			seen := map[*slot]bool{}
+			for _, s := range p.ready {
+				if seen[s] {
+					t.Fatalf("database %s is ready twice", s.name)
+				}
+				seen[s] = true
+			}
+			if len(p.ready) > p.total {
+				t.Errorf("%d ready of %d databases", len(p.ready), p.total)
+			}
+		})
+	}
+}
