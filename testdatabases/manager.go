@@ -360,6 +360,9 @@ func (p *pool) create(name string) {
 		} else {
 			s, err = p.e.ops.create(ctx, t, name)
 		}
+		if err != nil {
+			err = fmt.Errorf("preparing a database: %w (is the server up, and may the user create databases?)", err)
+		}
 	}
 	e := p.e
 	e.mu.Lock()
