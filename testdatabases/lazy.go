@@ -19,6 +19,9 @@ type source interface {
 	// driver is the driver of the test's connections, known before any
 	// database is taken.
 	driver() driver.Driver
+	// maxIdleConns is the number of idle connections the test's *sql.DB
+	// keeps (database/sql's default, 2, when 0).
+	maxIdleConns() int
 }
 
 // lease is one test's database, from acquire until release.
@@ -58,8 +61,12 @@ type handle struct {
 
 func newDB(id ID, iso Isolation, src source, t testing.TB) *DB {
 	h := &handle{id: id, iso: iso, src: src, t: t, sem: make(chan struct{}, 1)}
+	db := sql.OpenDB(lazyConnector{h})
+	if n := src.maxIdleConns(); n > 0 {
+		db.SetMaxIdleConns(n)
+	}
 	return &DB{
-		DB:        sql.OpenDB(lazyConnector{h}),
+		DB:        db,
 		ID:        id,
 		Dialect:   id.Dialect(),
 		Isolation: iso,

@@ -333,6 +333,15 @@ type pool struct {
 
 func (p *pool) driver() driver.Driver { return p.e.ops.driver() }
 
+// maxIdleConns: Rollback connections are virtual connections on one
+// session, cheap to keep; Clone connections are server sessions.
+func (p *pool) maxIdleConns() int {
+	if p.clone {
+		return 0
+	}
+	return 16
+}
+
 // grow starts up to n creations within the engine's cap and returns how
 // many it started; e.mu held.
 func (p *pool) grow(n int) int {

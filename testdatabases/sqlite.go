@@ -138,6 +138,7 @@ type sqliteSource struct {
 }
 
 func (s *sqliteSource) driver() driver.Driver { return sqliteDriver() }
+func (s *sqliteSource) maxIdleConns() int     { return 0 }
 
 func (s *sqliteSource) acquire(ctx context.Context) (lease, error) {
 	var p prepared

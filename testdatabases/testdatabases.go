@@ -325,6 +325,7 @@ func (s *Set) Open(ctx context.Context, id ID) (*DB, error) {
 	}
 	db := newDB(id, s.cfg.isolation, src, nil)
 	if _, err := db.h.get(ctx); err != nil {
+		db.Close()
 		return nil, err
 	}
 	return db, nil
