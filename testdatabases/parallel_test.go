@@ -2,13 +2,11 @@ package testdatabases_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,6 +28,7 @@ import (
 const (
 	patternEnv       = "GREENROOM_TESTDATABASES_PATTERN"        // "<engine>:<tests>" in the child
 	patternBeforeEnv = "GREENROOM_TESTDATABASES_PATTERN_BEFORE" // "1": use the database before t.Parallel
+	patternCloneEnv  = "GREENROOM_TESTDATABASES_PATTERN_CLONE"  // "1": in Clone mode
 	patternTimeout   = "90s"                                    // the child's -test.timeout
 )
 
@@ -49,6 +48,9 @@ func TestParallelPatternChild(t *testing.T) {
 	}
 	before := os.Getenv(patternBeforeEnv) == "1"
 	dbs := testdatabases.New(t, testdatabases.ID(engine), testdatabases.WithMigrator(isoSchema))
+	if os.Getenv(patternCloneEnv) == "1" {
+		dbs = dbs.With(testdatabases.Clone)
+	}
 	for i := range tests {
 		t.Run(fmt.Sprintf("test%03d", i), func(t *testing.T) {
 			t.Parallel()
@@ -74,7 +76,7 @@ func TestParallelPattern(t *testing.T) {
 		t.Skip("this is the child process")
 	}
 	if testing.Short() {
-		t.Skip("re-executes the test binary 29 times; skipped with -short")
+		t.Skip("re-executes the test binary 32 times; skipped with -short")
 	}
 	for _, id := range []testdatabases.ID{testdatabases.SQLite3, testdatabases.Postgres15, testdatabases.MariaDB10} {
 		t.Run(string(id), func(t *testing.T) {
@@ -88,6 +90,10 @@ func TestParallelPattern(t *testing.T) {
 					})
 				}
 			}
+			t.Run("clone/tests=12/parallel=8", func(t *testing.T) {
+				t.Parallel()
+				runPatternChild(t, id, 12, 8, []string{patternCloneEnv + "=1"})
+			})
 			// Each test uses its database before t.Parallel, so paused tests
 			// hold 12 databases, more than a pool keeps warm: the pool grows.
 			t.Run("before/tests=12/parallel=2", func(t *testing.T) {
@@ -101,7 +107,7 @@ func TestParallelPattern(t *testing.T) {
 			// served and fails with an explanation, instead of hanging.
 			t.Run("before/cap=3", func(t *testing.T) {
 				t.Parallel()
-				out, err := runPatternChild(t, id, 6, 2, []string{patternBeforeEnv + "=1",
+				out, err := runChild(id, 6, 2, []string{patternBeforeEnv + "=1",
 					"GREENROOM_TEST_DATABASE_POOL_MAX=3", "GREENROOM_TEST_DATABASE_POOL_WAIT=1s"})
 				var exit *exec.ExitError
 				if !errors.As(err, &exit) || strings.Contains(out, "test timed out") {
@@ -117,11 +123,10 @@ func TestParallelPattern(t *testing.T) {
 						t.Errorf("child output lacks %q:\n%s", want, tail(out, 60))
 					}
 				}
-				passed := regexp.MustCompile(`(?m)^\s*--- PASS: TestParallelPatternChild/test\d+/` + regexp.QuoteMeta(string(id)) + ` `)
-				failed := regexp.MustCompile(`(?m)^\s*--- FAIL: TestParallelPatternChild/test\d+/` + regexp.QuoteMeta(string(id)) + ` `)
 				// Which tests wait depends on the order the parallel slots
 				// are handed out; the first three always get a database.
-				p, f := len(passed.FindAllString(out, -1)), len(failed.FindAllString(out, -1))
+				p := len(patternResults("PASS", id).FindAllString(out, -1))
+				f := len(patternResults("FAIL", id).FindAllString(out, -1))
 				if p < 3 || f < 1 || p+f != 6 {
 					t.Errorf("%d tests passed and %d failed, want 3 or more to pass and the others to fail:\n%s", p, f, tail(out, 60))
 				}
@@ -146,11 +151,21 @@ func requireEngine(t *testing.T, id testdatabases.ID) {
 
 // runPatternChild runs TestParallelPatternChild in a child process and
 // checks that every engine subtest ran and passed.
-func runPatternChild(t *testing.T, id testdatabases.ID, tests, parallel int, env []string) (string, error) {
+func runPatternChild(t *testing.T, id testdatabases.ID, tests, parallel int, env []string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestParallelPatternChild$", "-test.v",
+	out, err := runChild(id, tests, parallel, env)
+	if err != nil {
+		t.Fatalf("child (%d tests, -parallel %d on %s) failed: %v\n%s", tests, parallel, id, err, tail(out, 60))
+	}
+	if got := len(patternResults("PASS", id).FindAllString(out, -1)); got != tests {
+		t.Fatalf("child ran %d passing %s subtests, want %d (skipped?):\n%s", got, id, tests, tail(out, 60))
+	}
+}
+
+// runChild runs TestParallelPatternChild with tests tests on engine id at
+// -parallel parallel, and returns its output.
+func runChild(id testdatabases.ID, tests, parallel int, env []string) (string, error) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestParallelPatternChild$", "-test.v",
 		"-test.parallel="+strconv.Itoa(parallel), "-test.timeout="+patternTimeout, "-test.count=1")
 	cmd.Env = append(os.Environ(), patternEnv+"="+string(id)+":"+strconv.Itoa(tests))
 	// A race-enabled binary sleeps 1 s on exit by default; the child and
@@ -160,17 +175,12 @@ func runPatternChild(t *testing.T, id testdatabases.ID, tests, parallel int, env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
-	if slices.Contains(env, "GREENROOM_TEST_DATABASE_POOL_MAX=3") {
-		return out.String(), err
-	}
-	if err != nil {
-		t.Fatalf("child (%d tests, -parallel %d on %s) failed: %v\n%s", tests, parallel, id, err, tail(out.String(), 60))
-	}
-	passed := regexp.MustCompile(`(?m)^\s*--- PASS: TestParallelPatternChild/test\d+/` + regexp.QuoteMeta(string(id)) + ` `)
-	if got := len(passed.FindAllString(out.String(), -1)); got != tests {
-		t.Fatalf("child ran %d passing %s subtests, want %d (skipped?):\n%s", got, id, tests, tail(out.String(), 60))
-	}
-	return out.String(), nil
+	return out.String(), err
+}
+
+// patternResults matches the child's result lines of engine subtests.
+func patternResults(result string, id testdatabases.ID) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^\s*--- ` + result + `: TestParallelPatternChild/test\d+/` + regexp.QuoteMeta(string(id)) + ` `)
 }
 
 // tail returns the last n lines of s.
