@@ -34,6 +34,7 @@ var benchSchema = func() testdatabases.Migrator {
 func benchEngines() []struct {
 	name string
 	id   testdatabases.ID
+	iso  testdatabases.Isolation
 } {
 	mysqlID := testdatabases.MariaDB10
 	for _, id := range []testdatabases.ID{testdatabases.MySQL8, testdatabases.MariaDB10, testdatabases.MariaDB11} {
@@ -52,17 +53,28 @@ func benchEngines() []struct {
 	return []struct {
 		name string
 		id   testdatabases.ID
-	}{{"sqlite", testdatabases.SQLite3}, {"postgres", pgID}, {"mysql", mysqlID}}
+		iso  testdatabases.Isolation
+	}{
+		{"sqlite", testdatabases.SQLite3, testdatabases.Rollback},
+		{"postgres", pgID, testdatabases.Rollback},
+		{"mysql", mysqlID, testdatabases.Rollback},
+		// Clone mode; on SQLite the two tiers are the same. A Clone
+		// database is made in the background and dropped after use, so
+		// its figure is bounded by how fast the server makes clones.
+		{"sqlite-clone", testdatabases.SQLite3, testdatabases.Clone},
+		{"postgres-clone", pgID, testdatabases.Clone},
+		{"mysql-clone", mysqlID, testdatabases.Clone},
+	}
 }
 
 // benchSet returns the Set of a sub-benchmark, or skips b when its engine
 // has no connection string.
-func benchSet(b *testing.B, id testdatabases.ID) *testdatabases.Set {
+func benchSet(b *testing.B, id testdatabases.ID, iso testdatabases.Isolation) *testdatabases.Set {
 	b.Helper()
 	if os.Getenv(id.EnvVar()) == "" && id != testdatabases.SQLite3 {
 		b.Skipf("set %s to benchmark %s", id.EnvVar(), id)
 	}
-	return testdatabases.New(b, id, testdatabases.WithMigrator(benchSchema))
+	return testdatabases.New(b, id, testdatabases.WithMigrator(benchSchema), iso)
 }
 
 // isolatedOp is one operation: acquire a fresh isolated database, insert
@@ -133,11 +145,13 @@ func queryMulti(ctx context.Context, db *testdatabases.DB, query string, args []
 
 // BenchmarkIsolatedDatabase: acquire a fresh isolated database with the
 // schema above, insert one row (checking that it gets id 1 in an empty
-// table), release it; one operation at a time.
+// table), release it; one operation at a time. In Rollback mode (sqlite,
+// postgres, mysql) and in Clone mode (sqlite-clone, postgres-clone,
+// mysql-clone).
 func BenchmarkIsolatedDatabase(b *testing.B) {
 	for _, c := range benchEngines() {
 		b.Run(c.name, func(b *testing.B) {
-			set := benchSet(b, c.id)
+			set := benchSet(b, c.id, c.iso)
 			ctx := context.Background()
 			// Warm up outside the timer: the template is built and the pool
 			// is filled once per process, not per operation.
@@ -161,7 +175,7 @@ func BenchmarkIsolatedDatabase(b *testing.B) {
 func BenchmarkIsolatedDatabaseParallel(b *testing.B) {
 	for _, c := range benchEngines() {
 		b.Run(c.name, func(b *testing.B) {
-			set := benchSet(b, c.id)
+			set := benchSet(b, c.id, c.iso)
 			ctx := context.Background()
 			if err := isolatedOp(ctx, set, c.id); err != nil {
 				b.Fatal(err)

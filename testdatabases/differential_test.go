@@ -43,8 +43,8 @@ type tier struct {
 
 // tiers are checked against the oracle.
 var tiers = []tier{
-	{name: "rollback"}, // the default: one session, an outer transaction rolled back after the test
-	// {name: "clone", opts: []testdatabases.Option{testdatabases.Clone}}, // LEAD: add this line with the clone tier
+	{name: "rollback", opts: []testdatabases.Option{testdatabases.Rollback}}, // the default: one session, an outer transaction rolled back after the test
+	{name: "clone", opts: []testdatabases.Option{testdatabases.Clone}},       // a real database cloned from the template, with a real pool
 }
 
 // A difference is an observation of a tier that differs from the oracle's

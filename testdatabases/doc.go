@@ -10,7 +10,20 @@
 //	}
 //
 // Each runs one subtest per engine, named after it ("sqlite", "postgres15",
-// "mariadb10", ...), so go test -run 'TestTodos/postgres' picks one.
+// "mariadb10", ...), so go test -run 'TestTodos/postgres' picks one. The
+// database is taken when the test first uses it, so a test may call
+// t.Parallel before.
+//
+// # Two isolation tiers
+//
+// [Rollback] (the default) runs a test on a prepared database inside one
+// server session and an outer transaction that is rolled back afterwards:
+// the fastest, described below. [Clone] gives the test a real database
+// cloned from the template with a real connection pool, for tests that need
+// real concurrency (row locks between connections, isolation levels,
+// LISTEN/NOTIFY, now() advancing). Choose per Set (New(t, Clone),
+// dbs.With(Clone)) or per test (dbs.Init(t, id, Clone)). On SQLite both are
+// the same real file per test.
 //
 // # Where engines come from
 //

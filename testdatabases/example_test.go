@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/greenroom-dev/greenroom/testdatabases"
@@ -218,4 +219,94 @@ func ExampleDB_DriverDSN() {
 	var n int
 	fmt.Println(driver, other.QueryRow("SELECT COUNT(*) FROM todos").Scan(&n), n)
 	// Output: sqlite <nil> 1
+}
+
+// Tests that need real connections (row locks between transactions,
+// isolation levels, LISTEN/NOTIFY, now() advancing, the pool used inside a
+// transaction) take Clone mode, for a whole Set or per test. On SQLite the
+// two tiers are the same real file.
+func ExampleIsolation() {
+	_ = func(t *testing.T) { // func TestScheduler(t *testing.T)
+		dbs := testdatabases.New(t, testdatabases.Clone, testdatabases.WithMigrator(todoSchema))
+		dbs.Each(t, func(t *testing.T, db *testdatabases.DB) {
+			t.Parallel()
+			tx, err := db.BeginTx(t.Context(), &sql.TxOptions{Isolation: sql.LevelSerializable})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			// ... a second connection of db.DB blocks on tx's row locks, as in production.
+		})
+	}
+	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3, testdatabases.Clone)
+	db, err := dbs.Open(context.Background(), testdatabases.SQLite3)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	fmt.Println(db.Isolation)
+	// Output: clone
+}
+
+func ExampleIsolation_String() {
+	fmt.Println(testdatabases.Rollback, testdatabases.Clone)
+	// Output: rollback clone
+}
+
+// With derives a Set: here, the same engines and migrations in Clone mode,
+// for the few tests that need real connections.
+func ExampleSet_With() {
+	_ = func(t *testing.T) {
+		dbs := testdatabases.New(t, testdatabases.WithMigrator(todoSchema))
+		dbs.With(testdatabases.Clone).Each(t, func(t *testing.T, db *testdatabases.DB) {
+			// db.Isolation == testdatabases.Clone
+		})
+	}
+	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3, testdatabases.WithMigrator(todoSchema))
+	clone, err := dbs.With(testdatabases.Clone).Open(context.Background(), testdatabases.SQLite3)
+	if err != nil {
+		panic(err)
+	}
+	defer clone.Close()
+	rollback, err := dbs.Open(context.Background(), testdatabases.SQLite3)
+	if err != nil {
+		panic(err)
+	}
+	defer rollback.Close()
+	fmt.Println(clone.Isolation, rollback.Isolation)
+	// Output: clone rollback
+}
+
+// Init takes per-test options after the engine: one test of a Rollback
+// Set in Clone mode.
+func ExampleSet_Init_clone() {
+	_ = func(t *testing.T) {
+		dbs := testdatabases.New(t, testdatabases.WithMigrator(todoSchema))
+		db := dbs.Init(t, testdatabases.Postgres15, testdatabases.Clone)
+		t.Parallel() // the database is taken at first use, after this
+		// Two connections of db.DB, each with a transaction of its own.
+		tx1, err := db.BeginTx(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx1.Rollback()
+		tx2, err := db.BeginTx(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx2.Rollback()
+	}
+}
+
+// Name is the database's name on the server, or the file of an SQLite
+// database.
+func ExampleDB_Name() {
+	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3)
+	db, err := dbs.Open(context.Background(), testdatabases.SQLite3)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	fmt.Println(strings.HasSuffix(db.Name(), ".db"))
+	// Output: true
 }

@@ -298,69 +298,76 @@ func TestKeepFailed(t *testing.T) {
 	}
 	set := New(t, append([]Option{WithMigrator(SQL(map[Dialect][]string{"": {"CREATE TABLE k (v INTEGER)"}}))}, asOptions(ids)...)...)
 	for _, id := range ids {
-		t.Run(string(id), func(t *testing.T) {
-			db, err := set.Open(context.Background(), id)
+		for _, iso := range []Isolation{Rollback, Clone} {
+			t.Run(string(id)+"/"+iso.String(), func(t *testing.T) {
+				testKeepFailed(t, set.With(iso), id)
+			})
+		}
+	}
+}
+
+func testKeepFailed(t *testing.T, set *Set, id ID) {
+	db, err := set.Open(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("INSERT INTO k (v) VALUES (42)"); err != nil {
+		t.Fatal(err)
+	}
+	name := db.Name()
+	if l, ok := db.h.l.(*serverLease); ok && id.Dialect() == DialectMySQL && !l.s.shadowed {
+		// The row is in a TEMPORARY copy: keeping must move it.
+		t.Fatal("MySQL database is not shadowed")
+	}
+	var logged string
+	db.close(true, func(f string, a ...any) { logged = f })
+	if !strings.Contains(logged, "kept") {
+		t.Fatalf("nothing logged: %q", logged)
+	}
+	var other *sql.DB
+	switch id.Dialect() {
+	case DialectSQLite:
+		path := filepath.Join(filepath.Dir(filepath.Dir(name)), "greenroom_kept_"+filepath.Base(name))
+		t.Cleanup(func() { os.Remove(path) })
+		other, err = sql.Open("sqlite", "file:"+path)
+	case DialectPostgres:
+		t.Cleanup(func() {
+			c, err := pgx.Connect(context.Background(), os.Getenv(id.EnvVar()))
 			if err != nil {
-				t.Fatal(err)
+				t.Error(err)
+				return
 			}
-			if _, err := db.Exec("INSERT INTO k (v) VALUES (42)"); err != nil {
-				t.Fatal(err)
-			}
-			if id.Dialect() == DialectMySQL && !db.lease.(*serverLease).s.shadowed {
-				// The row is in a TEMPORARY copy: keeping must move it.
-				t.Fatal("MySQL database is not shadowed")
-			}
-			var logged string
-			db.close(true, func(f string, a ...any) { logged = f })
-			if !strings.Contains(logged, "kept") {
-				t.Fatalf("nothing logged: %q", logged)
-			}
-			var other *sql.DB
-			switch id.Dialect() {
-			case DialectSQLite:
-				path := filepath.Join(filepath.Dir(filepath.Dir(db.Name)), "greenroom_kept_"+filepath.Base(db.Name))
-				t.Cleanup(func() { os.Remove(path) })
-				other, err = sql.Open("sqlite", "file:"+path)
-			case DialectPostgres:
-				t.Cleanup(func() {
-					c, err := pgx.Connect(context.Background(), os.Getenv(id.EnvVar()))
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					defer c.Close(context.Background())
-					if _, err := c.Exec(context.Background(), "DROP DATABASE "+pgIdent(db.Name)+" WITH (FORCE)"); err != nil {
-						t.Error(err)
-					}
-				})
-				u := strings.Replace(os.Getenv(id.EnvVar()), "/postgres?", "/"+db.Name+"?", 1)
-				other, err = sql.Open("pgx", u)
-			case DialectMySQL:
-				_, cfg, _ := parseMySQLURL(os.Getenv(id.EnvVar()))
-				t.Cleanup(func() {
-					admin, err := sql.Open("mysql", cfg.FormatDSN())
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					defer admin.Close()
-					if _, err := admin.Exec("DROP DATABASE " + myIdent(db.Name)); err != nil {
-						t.Error(err)
-					}
-				})
-				c2 := cfg.Clone()
-				c2.DBName = db.Name
-				other, err = sql.Open("mysql", c2.FormatDSN())
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer other.Close()
-			var v int
-			if err := other.QueryRow("SELECT v FROM k").Scan(&v); err != nil || v != 42 {
-				t.Errorf("kept database has v=%d (%v), want the test's 42", v, err)
+			defer c.Close(context.Background())
+			if _, err := c.Exec(context.Background(), "DROP DATABASE "+pgIdent(name)+" WITH (FORCE)"); err != nil {
+				t.Error(err)
 			}
 		})
+		u := strings.Replace(os.Getenv(id.EnvVar()), "/postgres?", "/"+name+"?", 1)
+		other, err = sql.Open("pgx", u)
+	case DialectMySQL:
+		_, cfg, _ := parseMySQLURL(os.Getenv(id.EnvVar()))
+		t.Cleanup(func() {
+			admin, err := sql.Open("mysql", cfg.FormatDSN())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer admin.Close()
+			if _, err := admin.Exec("DROP DATABASE " + myIdent(name)); err != nil {
+				t.Error(err)
+			}
+		})
+		c2 := cfg.Clone()
+		c2.DBName = name
+		other, err = sql.Open("mysql", c2.FormatDSN())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var v int
+	if err := other.QueryRow("SELECT v FROM k").Scan(&v); err != nil || v != 42 {
+		t.Errorf("kept database has v=%d (%v), want the test's 42", v, err)
 	}
 }
 

@@ -28,8 +28,9 @@ type mysqlServer struct {
 	adminDB *sql.DB
 	admin   *sql.Conn
 	marker  string
-	warn    io.Writer // where housekeeping failures are reported
-	threads sync.Map  // driver.Conn of a slot -> its server thread id, for KILL QUERY
+	warn    io.Writer  // where housekeeping failures are reported
+	threads sync.Map   // driver.Conn of a slot -> its server thread id, for KILL QUERY
+	clones  cloneAdmin // sessions that make and drop Clone databases
 }
 
 type myTable struct {
@@ -476,44 +477,12 @@ func (s *mysqlServer) create(ctx context.Context, t tmpl, name string) (*slot, e
 		return nil, err
 	}
 	sl := &slot{name: name, phys: phys, t: tp}
-	ex := phys.(driver.ExecerContext)
+	err = s.replay(ctx, tp, sl)
 	run := func(q string) error {
-		if _, err := ex.ExecContext(ctx, q, nil); err != nil {
-			return fmt.Errorf("cloning template %s into %s: %w", tp.name, name, err)
+		if _, err := sl.phys.(driver.ExecerContext).ExecContext(ctx, q, nil); err != nil {
+			return fmt.Errorf("cloning template %s into %s: %w", tp.name, sl.name, err)
 		}
 		return nil
-	}
-	var b strings.Builder
-	b.WriteString("SET FOREIGN_KEY_CHECKS = 0")
-	for _, tb := range tp.tables {
-		b.WriteString(";\n" + tb.create)
-	}
-	for _, tb := range tp.tables {
-		if tb.rows {
-			fmt.Fprintf(&b, ";\nINSERT INTO %s (%s) SELECT %s FROM %s.%s", myIdent(tb.name), tb.cols, tb.cols, myIdent(tp.name), myIdent(tb.name))
-		}
-	}
-	b.WriteString(";\nSET FOREIGN_KEY_CHECKS = 1")
-	err = run(b.String())
-	// Views may depend on views: create them in passes.
-	pending := tp.views
-	for err == nil && len(pending) > 0 {
-		var next []string
-		var lastErr error
-		for _, v := range pending {
-			if e := run(v); e != nil {
-				next, lastErr = append(next, v), e
-			}
-		}
-		if len(next) == len(pending) {
-			err = lastErr
-		}
-		pending = next
-	}
-	for _, o := range tp.others {
-		if err == nil {
-			err = run(o)
-		}
 	}
 	if err == nil && tp.shadowed() {
 		if e := run(tp.shadowSQL()[2:]); e != nil {
@@ -534,6 +503,51 @@ func (s *mysqlServer) create(ctx context.Context, t tmpl, name string) (*slot, e
 		return nil, err
 	}
 	return sl, nil
+}
+
+// replay copies the template's tables, rows, views, routines and triggers
+// into the (empty) database of sl, on its connection.
+func (s *mysqlServer) replay(ctx context.Context, tp *myTemplate, sl *slot) error {
+	ex := sl.phys.(driver.ExecerContext)
+	run := func(q string) error {
+		if _, err := ex.ExecContext(ctx, q, nil); err != nil {
+			return fmt.Errorf("cloning template %s into %s: %w", tp.name, sl.name, err)
+		}
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("SET FOREIGN_KEY_CHECKS = 0")
+	for _, tb := range tp.tables {
+		b.WriteString(";\n" + tb.create)
+	}
+	for _, tb := range tp.tables {
+		if tb.rows {
+			fmt.Fprintf(&b, ";\nINSERT INTO %s (%s) SELECT %s FROM %s.%s", myIdent(tb.name), tb.cols, tb.cols, myIdent(tp.name), myIdent(tb.name))
+		}
+	}
+	b.WriteString(";\nSET FOREIGN_KEY_CHECKS = 1")
+	err := run(b.String())
+	// Views may depend on views: create them in passes.
+	pending := tp.views
+	for err == nil && len(pending) > 0 {
+		var next []string
+		var lastErr error
+		for _, v := range pending {
+			if e := run(v); e != nil {
+				next, lastErr = append(next, v), e
+			}
+		}
+		if len(next) == len(pending) {
+			err = lastErr
+		}
+		pending = next
+	}
+	for _, o := range tp.others {
+		if err == nil {
+			err = run(o)
+		}
+	}
+	return err
 }
 
 func (s *mysqlServer) connect(ctx context.Context, dbname string) (driver.Conn, error) {

@@ -40,6 +40,7 @@ type pgServer struct {
 	marker  string
 	used    map[string]bool // template hashes this process uses
 	warn    io.Writer       // where housekeeping failures are reported
+	clones  cloneAdmin      // sessions that make and drop Clone databases
 }
 
 type pgTemplate struct {

@@ -27,7 +27,11 @@ func mysqlTestID(t *testing.T) ID {
 
 func leaseSlot(t *testing.T, db *DB) *slot {
 	t.Helper()
-	l, ok := db.lease.(*serverLease)
+	got, err := db.h.get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, ok := got.(*serverLease)
 	if !ok {
 		t.Fatalf("%s database has no server lease", db.ID)
 	}

@@ -3,6 +3,7 @@ package testdatabases
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"net/url"
 	"os"
@@ -100,13 +101,24 @@ func (e *sqliteEngine) image(hash string, mig Migrator) ([]byte, error) {
 
 // prepared is a database file with an open connection, made ahead of need.
 type prepared struct {
-	db   *sql.DB
+	conn driver.Conn
 	path string
 	name string
 	err  error
 }
 
-func (e *sqliteEngine) open(ctx context.Context, cfg config) (*DB, error) {
+// sqliteDriver is modernc.org/sqlite's driver, which has no exported
+// constructor; sql.Open does not connect.
+var sqliteDriver = sync.OnceValue(func() driver.Driver {
+	db, err := sql.Open("sqlite", "")
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	return db.Driver()
+})
+
+func (e *sqliteEngine) source(cfg config) (source, error) {
 	hash, err := migrationHash(cfg.migrator)
 	if err != nil {
 		return nil, err
@@ -116,34 +128,34 @@ func (e *sqliteEngine) open(ctx context.Context, cfg config) (*DB, error) {
 		im.ready = make(chan prepared, 2)
 		go e.fill(im, hash, cfg.migrator)
 	})
+	return &sqliteSource{e: e, im: im}, nil
+}
+
+// sqliteSource hands out the files that fill prepares. Nothing bounds how
+// many files a run holds (each is a file and an open connection, no server
+// session), so a caller never waits for another test to end: it waits at
+// most for one file to be written.
+type sqliteSource struct {
+	e  *sqliteEngine
+	im *sqliteImage
+}
+
+func (s *sqliteSource) driver() driver.Driver { return sqliteDriver() }
+func (s *sqliteSource) maxIdleConns() int     { return 0 }
+
+func (s *sqliteSource) acquire(ctx context.Context) (lease, error) {
 	var p prepared
 	select {
-	case p = <-im.ready:
+	case p = <-s.im.ready:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	if p.err != nil {
 		return nil, p.err
 	}
-	l := &sqliteLease{path: p.path}
-	d := &DB{DB: p.db, ID: SQLite3, Dialect: DialectSQLite, Name: p.path, lease: l}
-	d.release = func(keep bool, logf func(string, ...any)) {
-		_ = p.db.Close()
-		if keep {
-			// Same file system as the run directory, so rename works.
-			kept := filepath.Join(filepath.Dir(e.dir), "greenroom_kept_"+p.name)
-			if err := os.Rename(p.path, kept); err == nil {
-				removeSidecars(p.path)
-				logf("testdatabases: kept the sqlite database; open it with: sqlite3 %s", kept)
-				return
-			}
-		}
-		go func() {
-			os.Remove(p.path)
-			removeSidecars(p.path)
-		}()
-	}
-	return d, nil
+	l := &sqliteLease{e: s.e, p: p}
+	l.w = &warmConnector{conn: p.conn, next: dsnConnector{sqliteDriver(), l.dsn()}}
+	return l, nil
 }
 
 // fill keeps prepared databases ready: the file is written from the
@@ -162,11 +174,8 @@ func (e *sqliteEngine) fill(im *sqliteImage, hash string, mig Migrator) {
 		if err := os.WriteFile(path, img, 0o600); err != nil {
 			p.err = fmt.Errorf("writing %s: %w", path, err)
 		} else {
-			l := &sqliteLease{path: path}
-			p.db, p.err = sql.Open("sqlite", l.dsn())
-			if p.err == nil {
-				p.err = p.db.Ping()
-			}
+			l := &sqliteLease{p: p}
+			p.conn, p.err = sqliteDriver().Open(l.dsn())
 		}
 		im.ready <- p
 	}
@@ -178,16 +187,44 @@ func removeSidecars(path string) {
 	}
 }
 
-type sqliteLease struct{ path string }
+// sqliteLease is one test's file. Both isolation tiers are the same: the
+// file and its connections are real.
+type sqliteLease struct {
+	e *sqliteEngine
+	p prepared
+	w *warmConnector
+}
 
 func (l *sqliteLease) dsn() string {
-	u := url.URL{Scheme: "file", Opaque: l.path}
+	u := url.URL{Scheme: "file", Opaque: l.p.path}
 	return u.String() + "?" + sqlitePragmas
 }
 
+func (l *sqliteLease) connector() driver.Connector { return l.w }
+func (l *sqliteLease) name() string                { return l.p.path }
 func (l *sqliteLease) share(context.Context) error { return nil }
 func (l *sqliteLease) url() string                 { return l.dsn() }
 func (l *sqliteLease) driverDSN() (string, string) { return "sqlite", l.dsn() }
+
+func (l *sqliteLease) release(keep bool, logf func(string, ...any)) {
+	if c := l.w.take(); c != nil {
+		_ = c.Close()
+	}
+	p := l.p
+	if keep {
+		// Same file system as the run directory, so rename works.
+		kept := filepath.Join(filepath.Dir(l.e.dir), "greenroom_kept_"+p.name)
+		if err := os.Rename(p.path, kept); err == nil {
+			removeSidecars(p.path)
+			logf("testdatabases: kept the sqlite database; open it with: sqlite3 %s", kept)
+			return
+		}
+	}
+	go func() {
+		os.Remove(p.path)
+		removeSidecars(p.path)
+	}()
+}
 
 // reapDeadDirs removes run directories whose run is no longer alive (its
 // lock file is not locked).
