@@ -1,122 +1,98 @@
 // Package testdatabases runs one test suite on SQLite, PostgreSQL and
-// MySQL/MariaDB, giving every test a fresh, fully isolated database that is
-// ready before the test asks for it.
+// MySQL/MariaDB, giving every test a fresh, isolated, migrated database.
 //
 //	func TestTodos(t *testing.T) {
+//		t.Parallel()
 //		dbs := testdatabases.New(t, testdatabases.WithMigrator(testdatabases.Goose(migrations, "migrations/{dialect}")))
 //		dbs.Each(t, func(t *testing.T, db *testdatabases.DB) {
+//			t.Parallel()
 //			// db.DB is a *sql.DB of its own; db.Dialect is "sqlite", "postgres" or "mysql".
 //		})
 //	}
 //
-// Each runs one subtest per engine, named after it ("sqlite", "postgres15",
-// "mariadb10", ...), so go test -run 'TestTodos/postgres' picks one. The
-// database is taken when the test first uses it, so a test may call
-// t.Parallel before.
+// [Set.Each] runs one subtest per engine, named after it ("sqlite",
+// "postgres15", "mariadb10", ...), so go test -run 'TestTodos/postgres' picks
+// one. [Set.Init] gives one test a database of one engine; [Set.Open] does
+// the same without a test.
+//
+// # What a test gets
+//
+//   - A database that no other test sees, migrated by the Set's [Migrator]:
+//     rows, schema changes, sequences and AUTO_INCREMENT counters (the first
+//     id is 1 in every test), locks and session settings are its own.
+//   - Everything it writes is undone or thrown away when the test ends;
+//     nothing of it reaches the next test.
+//   - The database is taken when the test first uses it (its first query,
+//     or Name, ConnectionString, DriverDSN), not when Init returns, so tests
+//     paused in t.Parallel hold none, and any number of parallel tests at
+//     any -parallel finish. A test that cannot be served (the server refuses
+//     more connections) fails with an explanation instead of waiting forever.
+//   - It is released when the test ends, or earlier with [DB.Close].
 //
 // # Two isolation tiers
 //
-// [Rollback] (the default) runs a test on a prepared database inside one
-// server session and an outer transaction that is rolled back afterwards:
-// the fastest, described below. [Clone] gives the test a real database
-// cloned from the template with a real connection pool, for tests that need
-// real concurrency (row locks between connections, isolation levels,
-// LISTEN/NOTIFY, now() advancing). Choose per Set (New(t, Clone),
-// dbs.With(Clone)) or per test (dbs.Init(t, id, Clone)). On SQLite both are
-// the same real file per test.
+// [Rollback], the default, is the fastest: the test's *sql.DB runs on one
+// prepared server session inside a transaction that is rolled back when the
+// test ends. Transactions the test or the plugin begins are real (commit,
+// rollback, savepoints, errors inside), and results match a real database
+// except where one session cannot be several: transactions of different
+// connections run one after another, isolation levels and read-only
+// options are not applied, the test's connections share temporary tables,
+// LISTEN/NOTIFY is never delivered, and on PostgreSQL now() is fixed for
+// the whole test. Statements that would escape the transaction
+// (transaction control as SQL text, MySQL DDL, CALL, [DB.ConnectionString])
+// still work and stay isolated; the database is then replaced after the
+// test, which costs a clone. Every observable difference is listed, engine
+// by engine, in docs/databases.md and asserted by the package's
+// differential test, which runs a corpus of database behaviours on a real
+// database and on both tiers.
+//
+// [Clone] gives the test a real database cloned from the migrated template,
+// with a real connection pool through the driver: concurrent transactions
+// from several connections, isolation levels, LISTEN/NOTIFY, now()
+// advancing, and code that uses the pool inside a transaction behave as in
+// production. Clones are prepared in the background and dropped after the
+// test. Choose it per Set, testdatabases.New(t, testdatabases.Clone), or per
+// test, dbs.Init(t, id, testdatabases.Clone) and
+// dbs.With(testdatabases.Clone).Each(t, fn).
+//
+// On SQLite both tiers are the same: every test gets its own real database
+// file, written from the migrated image.
 //
 // # Where engines come from
 //
 // SQLite needs nothing. For a server engine, in order: the connection
 // string in GREENROOM_TEST_DATABASE_<ID>_CONNECTION_STRING (for example
 // GREENROOM_TEST_DATABASE_POSTGRES15_CONNECTION_STRING=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
-// or GREENROOM_TEST_DATABASE_MARIADB10_CONNECTION_STRING=mysql://root@127.0.0.1:3306/test); else a
-// container started with testcontainers-go (or dockertest, see
-// [WithContainerProvider]) with its data on tmpfs and durability off, one
-// per engine, reused by the run's other test binaries; else the engine's
+// or GREENROOM_TEST_DATABASE_MARIADB10_CONNECTION_STRING=mysql://root@127.0.0.1:3306/test);
+// else a container (see [WithContainerProvider]); else the engine's
 // subtests skip with a message naming the variable. With CI=true an
-// unavailable engine fails instead. [New] without IDs selects SQLite plus
-// every engine whose variable is set.
+// unavailable engine fails instead. A connection string that is set but
+// does not work always fails. [New] without IDs selects SQLite plus every
+// engine whose variable is set.
 //
-// # Migrations once
+// # Migrations run once
 //
-// A [Migrator] builds the schema once per engine and migration hash, into a
-// template: a template database on PostgreSQL, a template schema on
-// MySQL/MariaDB (cloned by replaying its tables, views, routines and
-// triggers and copying its rows), a serialized image on SQLite. Templates
-// are shared by test binaries and runs while the hash is unchanged.
+// The migrator runs once per engine and migration hash, into a template
+// that the run's test binaries, and later runs, share while the hash is
+// unchanged. At most four templates are kept per server.
 //
-// # How isolation works, and why it is fast
+// # What a run leaves behind
 //
-// SQLite: every test gets its own database file, written from the image;
-// a background goroutine keeps files with an open connection ready.
-// Everything is real: connections, transactions, commits.
-//
-// PostgreSQL and MySQL/MariaDB: a pool per engine and hash keeps per-test
-// databases (clones of the template, named greenroom_test_<run>_<hash>_<n>)
-// with one open server session each, prepared in the background. A test's
-// *sql.DB runs on that session inside an outer transaction: every
-// connection the test opens is a virtual connection on it; a transaction
-// the test (or the plugin under test) begins becomes a SAVEPOINT, Commit
-// releases it and Rollback rolls back to it; on PostgreSQL each statement
-// outside a transaction runs under its own savepoint, so a failing
-// statement does not abort the others. When the test ends the outer
-// transaction is rolled back, which undoes rows and schema changes, and
-// what a rollback leaves behind is reset in one round trip: sequences that
-// moved (setval), advisory and named locks, session state, and MySQL
-// AUTO_INCREMENT counters that moved. The database is then ready for the
-// next test. A test therefore pays for its own statements and little else.
-//
-// InnoDB lowers a counter only with DDL, which is slow. So on MySQL/MariaDB,
-// when the template has no foreign keys, triggers, views or routines and
-// only InnoDB tables, each pooled session shadows every table with a
-// TEMPORARY copy of it (made once per session); a moved counter is then
-// reset by TRUNCATE of the copy (or re-creating a copy that holds seed
-// rows), outside any transaction and without DDL. Before anything that
-// could tell a copy from its table (other sessions, SHOW CREATE TABLE,
-// information_schema, TEMPORARY tables of the same name, CALL), the
-// session moves the test's rows into the real tables and drops the copies.
-//
-// Statements that would escape the outer transaction are detected: SQL
-// text that begins or ends transactions, MySQL statements that commit
-// implicitly (DDL), stored procedure calls on MySQL, a deadlock that rolls
-// the transaction back, and [DB.ConnectionString] (another client will
-// connect). Then the session switches to direct mode: the outer transaction
-// is committed, statements run as on a plain connection, and the database
-// is dropped and replaced by a new clone after the test (the slow way, in
-// the background).
-//
-// Virtual connections share one session: a transaction owns it until it
-// ends, and statements from other connections wait (they do not see its
-// uncommitted rows half-way). Query results are read completely before the
-// session is released, so any number of result sets may be open. A
-// statement that waits 30 s for another connection's transaction fails with
-// an explanation instead of hanging: code that, inside a transaction, uses
-// the *sql.DB instead of the transaction deadlocks here (it works in
-// production only because a pool has a second connection).
-//
-// # Keeping a failed test's database
-//
-// With [KeepFailed] or GREENROOM_TEST_DATABASE_KEEP_FAILED=true, a failed
-// test's database is committed, kept, and its connection string logged.
-//
-// # Hygiene
-//
-// Per-test databases are named greenroom_test_<run marker>_... A run
-// proves it is alive by holding a lock on each server (a PostgreSQL
-// advisory lock, a MySQL named lock, a flock on SQLite's run directory).
-// When the test binary exits, or is killed, a reaper child process (the
-// test binary, re-executed) drops the run's databases; go test waits for it
-// because it shares the test's output. A run also drops databases of dead
-// runs it finds, never those of live ones. At most four templates are kept
-// per server; older ones that no live run uses are dropped.
+// Nothing but the templates: per-test databases are dropped when the test
+// binary exits, even when it is killed, and a later run removes what a
+// crashed one left. With [KeepFailed] (or
+// GREENROOM_TEST_DATABASE_KEEP_FAILED=true) a failed test's database is
+// kept, with what the test committed, and its connection string logged.
 //
 // # Process-wide state
 //
-// Engines, templates and pools live in one unexported, lazily created,
-// mutex-guarded manager, because sharing them across the tests of a binary
-// is what makes databases cheap. Nothing in it can be changed by users.
+// Engines, templates and pools of prepared databases are shared by the
+// tests of a binary, in one unexported, lazily created, mutex-guarded
+// manager: sharing them is what makes a database per test cheap. Nothing
+// in it can be changed by users.
 //
-// See docs/databases.md for running the matrix locally, in CI and with
-// containers, and for the limits of the transaction design.
+// docs/databases.md explains the mechanism (sessions, savepoints, shadow
+// tables on MySQL, clones, the reaper), how to run the matrix locally, in
+// CI and with containers, and the environment variables.
 package testdatabases
