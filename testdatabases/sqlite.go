@@ -176,6 +176,11 @@ func (e *sqliteEngine) fill(im *sqliteImage, hash string, mig Migrator) {
 		} else {
 			l := &sqliteLease{p: p}
 			p.conn, p.err = sqliteDriver().Open(l.dsn())
+			if p.err == nil {
+				// A connection's first statement reads the schema; here,
+				// not in the test.
+				p.err = p.conn.(driver.Pinger).Ping(context.Background())
+			}
 		}
 		im.ready <- p
 	}
