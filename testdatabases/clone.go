@@ -89,11 +89,15 @@ func (s *pgServer) cloneConnector(sl *slot) driver.Connector {
 }
 
 // dropClone: WITH (FORCE) ends the test's sessions that are still open.
+// A failure is reported, as for the other drops.
 func (s *pgServer) dropClone(ctx context.Context, sl *slot) {
-	_ = s.clones.drop(ctx, func() error {
+	err := s.clones.drop(ctx, func() error {
 		_, err := s.cloneDB().ExecContext(ctx, "DROP DATABASE IF EXISTS "+pgIdent(sl.name)+" WITH (FORCE)")
 		return err
 	})
+	if err != nil {
+		warnf(s.warn, "%s: dropping the clone %s: %v (the run's reaper drops it when the test binary exits)", s.id, sl.name, err)
+	}
 }
 
 // endSessions: what a PostgreSQL session holds (advisory locks, LISTEN)
@@ -176,12 +180,18 @@ func (s *mysqlServer) cloneConnector(sl *slot) driver.Connector {
 
 // dropClone drops the database; endSessions ran before, but a test's
 // goroutine may have connected since.
+// A failure is reported, as for the other drops.
 func (s *mysqlServer) dropClone(ctx context.Context, sl *slot) {
-	_ = s.endSessions(ctx, sl)
-	_ = s.clones.drop(ctx, func() error {
+	if err := s.endSessions(ctx, sl); err != nil {
+		warnf(s.warn, "%s: ending the sessions of the clone %s before dropping it: %v", s.id, sl.name, err)
+	}
+	err := s.clones.drop(ctx, func() error {
 		_, err := s.cloneDB().ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(sl.name))
 		return err
 	})
+	if err != nil {
+		warnf(s.warn, "%s: dropping the clone %s: %v (the run's reaper drops it when the test binary exits)", s.id, sl.name, err)
+	}
 }
 
 // endSessions ends the sessions still open on the database of sl and waits

@@ -252,6 +252,12 @@ func (s *mysqlServer) template(ctx context.Context, hash string, mig Migrator) (
 			}
 			s.reapTemplates(ctx, c, name)
 		}
+		// Mark the use while the template lock is held: from now until this
+		// run ends, a run that prunes templates sees it (see reapTemplates),
+		// also while this run has no per-test database of the template.
+		if _, err := c.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+myIdent(s.useMarker(hash))); err != nil {
+			return fmt.Errorf("marking the use of template %s: %w", name, err)
+		}
 		t, err = s.describe(ctx, c, hash, name)
 		return err
 	})
@@ -280,11 +286,20 @@ func (s *mysqlServer) migrate(ctx context.Context, dbname string, mig Migrator) 
 	return nil
 }
 
-// reapTemplates drops templates beyond the bound whose hash no live run has
-// clones of: the newest maxTemplates are kept, keep (just built) counting as
-// the newest.
-// When it cannot tell which templates are in use it drops none; a template
-// that cannot be dropped is reported.
+// useMarker names the empty database that marks this run's use of the
+// template of hash. It has the form of a per-test database (sequence
+// number 0, which per-test databases never have), so that the reapers drop
+// it with the run's databases and runs that prune templates count it as a
+// use.
+func (s *mysqlServer) useMarker(hash string) string {
+	return "greenroom_test_" + s.marker + "_" + hash[:8] + "_0"
+}
+
+// reapTemplates drops templates beyond the bound that no live run uses: the
+// newest maxTemplates are kept, keep (just built) counting as the newest.
+// A run uses a template from when it finds it (see useMarker) until it
+// ends. When it cannot tell which templates are in use it drops none; a
+// template that cannot be dropped is reported.
 func (s *mysqlServer) reapTemplates(ctx context.Context, c *sql.Conn, keep string) {
 	names, err := s.schemas(ctx, c, `greenroom\_tpl\_%`)
 	if err != nil {
@@ -295,26 +310,67 @@ func (s *mysqlServer) reapTemplates(ctx context.Context, c *sql.Conn, keep strin
 	if len(drop) == 0 {
 		return
 	}
-	clones, err := s.schemas(ctx, c, `greenroom\_test\_%`)
+	inUse, err := s.templatesInUse(ctx, c)
 	if err != nil {
 		warnf(s.warn, "%s: listing per-test databases to find the templates in use: %v (no template dropped)", s.id, err)
 		return
-	}
-	inUse := map[string]bool{}
-	for _, cl := range clones {
-		p := strings.Split(strings.TrimPrefix(cl, "greenroom_test_"), "_")
-		if len(p) >= 2 && s.isLive(ctx, c, p[0]) {
-			inUse[p[1]] = true
-		}
 	}
 	for _, t := range drop {
 		if len(t.hash) < 8 || inUse[t.hash[:8]] {
 			continue
 		}
-		if _, err := c.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(t.name)); err != nil {
-			warnf(s.warn, "%s: dropping template %s: %v (at most %d templates are kept per server; drop it by hand: DROP DATABASE %s)",
-				s.id, t.name, err, maxTemplates, t.name)
+		s.dropUnused(ctx, c, t)
+	}
+}
+
+// templatesInUse returns the hash prefixes of the templates that live runs
+// use: those of their per-test databases and use markers.
+func (s *mysqlServer) templatesInUse(ctx context.Context, c *sql.Conn) (map[string]bool, error) {
+	clones, err := s.schemas(ctx, c, `greenroom\_test\_%`)
+	if err != nil {
+		return nil, err
+	}
+	inUse := map[string]bool{}
+	for _, cl := range clones {
+		p := strings.Split(strings.TrimPrefix(cl, "greenroom_test_"), "_")
+		if len(p) >= 2 && !inUse[p[1]] && s.isLive(ctx, c, p[0]) {
+			inUse[p[1]] = true
 		}
+	}
+	return inUse, nil
+}
+
+// dropUnused drops template t unless a run finds it or uses it now, and
+// reports a failure. The template's lock, which a run holds while it
+// looks for the template and marks its use, orders the two: either the
+// run's use marker is there when the check below runs, or the template is
+// gone when the run looks for it (and the run builds it again).
+func (s *mysqlServer) dropUnused(ctx context.Context, c *sql.Conn, t templateName) {
+	lock := "greenroom_tpl_" + t.hash
+	var got sql.NullInt64
+	if err := c.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", lock).Scan(&got); err != nil {
+		warnf(s.warn, "%s: taking the lock of template %s to drop it: %v", s.id, t.name, err)
+		return
+	}
+	if got.Int64 != 1 {
+		return // a run is finding or building it
+	}
+	defer func() {
+		if _, err := c.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", lock); err != nil {
+			warnf(s.warn, "%s: releasing the lock of template %s: %v", s.id, t.name, err)
+		}
+	}()
+	inUse, err := s.templatesInUse(ctx, c)
+	if err != nil {
+		warnf(s.warn, "%s: listing per-test databases to tell whether template %s is in use: %v (not dropped)", s.id, t.name, err)
+		return
+	}
+	if inUse[t.hash[:8]] {
+		return
+	}
+	if _, err := c.ExecContext(ctx, "DROP DATABASE IF EXISTS "+myIdent(t.name)); err != nil {
+		warnf(s.warn, "%s: dropping template %s: %v (at most %d templates are kept per server; drop it by hand: DROP DATABASE %s)",
+			s.id, t.name, err, maxTemplates, t.name)
 	}
 }
 

@@ -173,12 +173,15 @@ func TestTemplatesAreBounded(t *testing.T) {
 		ctx := context.Background()
 		migs, hashes := distinctMigrators(t, 6)
 		t.Cleanup(func() { dropMySQLTemplates(t, u, hashes) })
+		var markers []string // of the runs, whose use markers stay
+		t.Cleanup(func() { dropMySQLRuns(t, u, markers) })
 		var warn syncBuffer
 		for i, m := range migs {
 			s, err := newMySQLServer(ctx, MariaDB10, u, simulatedRun())
 			if err != nil {
 				t.Fatal(err)
 			}
+			markers = append(markers, s.marker)
 			s.warn = &warn
 			_, err = s.template(ctx, hashes[i], m)
 			s.admin.Close() // the run ends
@@ -392,5 +395,118 @@ func TestTemplateDropFailureIsReported(t *testing.T) {
 	var exists bool
 	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", foreign).Scan(&exists); err != nil || !exists {
 		t.Errorf("template %s: exists=%v (%v), want it kept after the failed drop", foreign, exists, err)
+	}
+}
+
+// A MySQL template that a live run has found, but not yet cloned (it has
+// no per-test database yet, as between finding the template and its
+// first CREATE DATABASE, or while its pool is empty), is not dropped by
+// another run that prunes templates beyond the bound. The template is made
+// old by hand, so that it is beyond the bound whatever the other
+// templates on the server.
+func TestTemplateInUseWithoutClonesIsKept(t *testing.T) {
+	t.Parallel()
+	u := serverURL(t, MariaDB10)
+	ctx := context.Background()
+	migs, hashes := distinctMigrators(t, 1+maxTemplates)
+	t.Cleanup(func() { dropMySQLTemplates(t, u, hashes) })
+	var markers []string
+	t.Cleanup(func() { dropMySQLRuns(t, u, markers) })
+
+	// The old template of the live run's migrations.
+	old := fmt.Sprintf("greenroom_tpl_%s_%d", hashes[0], 1000)
+	table := strings.Fields(migs[0].(sqlMigrator)[""][0])[2] // CREATE TABLE <table> (...)
+	live, err := newMySQLServer(ctx, MariaDB10, u, simulatedRun())
+	if err != nil {
+		t.Fatal(err)
+	}
+	markers = append(markers, live.marker)
+	defer func() { live.admin.Close(); live.adminDB.Close() }()
+	for _, q := range []string{
+		"CREATE DATABASE " + myIdent(old),
+		"CREATE TABLE " + myIdent(old) + "." + myIdent(table) + " (x INTEGER)",
+		"CREATE TABLE " + myIdent(old) + "." + myIdent(completeTable) + " (id int)",
+	} {
+		if _, err := live.admin.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	tp, err := live.template(ctx, hashes[0], migs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tp.(*myTemplate).name; got != old {
+		t.Fatalf("the live run uses template %s, want the old one %s", got, old)
+	}
+
+	// Other runs build templates of their own and prune.
+	var warn syncBuffer
+	for i := 1; i < len(migs); i++ {
+		s, err := newMySQLServer(ctx, MariaDB10, u, simulatedRun())
+		if err != nil {
+			t.Fatal(err)
+		}
+		markers = append(markers, s.marker)
+		s.warn = &warn
+		_, err = s.template(ctx, hashes[i], migs[i])
+		s.admin.Close()
+		s.adminDB.Close()
+		if err != nil {
+			t.Fatalf("building template %d: %v", i, err)
+		}
+	}
+	if w := warn.String(); w != "" {
+		t.Errorf("pruning reported failures:\n%s", w)
+	}
+	tpls, err := live.schemas(ctx, live.admin, `greenroom\_tpl\_%`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(tpls, old) {
+		t.Fatalf("the template %s of a live run was dropped by another run's pruning", old)
+	}
+	// And the live run can clone it.
+	sl, err := live.create(ctx, tp, fmt.Sprintf("greenroom_test_%s_%s_1", live.marker, hashes[0][:8]))
+	if err != nil {
+		t.Fatalf("cloning the live run's template: %v", err)
+	}
+	live.drop(ctx, sl)
+}
+
+// dropMySQLRuns drops the databases that simulated runs left.
+func dropMySQLRuns(t *testing.T, u string, markers []string) {
+	_, cfg, err := parseMySQLURL(u)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer db.Close()
+	for _, m := range markers {
+		rows, err := db.Query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?", `greenroom\_test\_`+m+`\_%`)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		var names []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Error(err)
+			}
+			names = append(names, n)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			t.Error(err)
+		}
+		for _, n := range names {
+			if _, err := db.Exec("DROP DATABASE IF EXISTS " + myIdent(n)); err != nil {
+				t.Error(err)
+			}
+		}
 	}
 }

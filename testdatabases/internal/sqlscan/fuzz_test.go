@@ -144,6 +144,8 @@ var myEscapes = []escape{
 	// Statements that tell a temporary table from a base table.
 	{"SHOW CREATE TABLE {id}", myCommit | Call | Introspect}, {"SHOW TABLE STATUS", myCommit | Call | Introspect},
 	{"SHOW TABLE STATUS LIKE {str}", myCommit | Call | Introspect},
+	// MySQL 8 statements that commit implicitly.
+	{"IMPORT TABLE FROM {str}", myCommit}, {"CLONE LOCAL DATA DIRECTORY~=~{str}", myCommit}, {"RESTART", myCommit},
 }
 
 // Statements that neither escape nor change session state, to put around

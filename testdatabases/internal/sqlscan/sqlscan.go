@@ -524,7 +524,8 @@ func classifyMySQL(s *stmt) Flags {
 		return ImplicitCommit | Write | DDL
 	case "GRANT", "REVOKE", "LOCK", "UNLOCK",
 		"ANALYZE", "OPTIMIZE", "REPAIR", "FLUSH", "CACHE", "INSTALL", "UNINSTALL",
-		"CHECKSUM", "PURGE", "CHANGE", "STOP", "KILL", "BACKUP", "SHUTDOWN", "CHECK":
+		"CHECKSUM", "PURGE", "CHANGE", "STOP", "KILL", "BACKUP", "SHUTDOWN", "CHECK",
+		"IMPORT", "CLONE", "RESTART": // MySQL 8: IMPORT TABLE, CLONE ..., RESTART
 		return ImplicitCommit | Write
 	}
 	// Unknown (including text the server will reject as a syntax error):

@@ -51,6 +51,11 @@ func TestClassify(t *testing.T) {
 		{"BEGIN NOT ATOMIC SELECT 1; END", true, Call, 0},
 		{"", false, 0, TxControl | Write},
 		{";;", true, 0, TxControl | Write},
+		// MySQL 8 statements that commit implicitly (sql_command_flags
+		// CF_AUTO_COMMIT_TRANS), not only "may commit" like a procedure.
+		{"IMPORT TABLE FROM '/tmp/t.sdi'", true, ImplicitCommit, 0},
+		{"CLONE LOCAL DATA DIRECTORY = '/tmp/c'", true, ImplicitCommit, 0},
+		{"RESTART", true, ImplicitCommit, 0},
 	}
 	for _, c := range cases {
 		got := Classify(c.sql, c.mysql)

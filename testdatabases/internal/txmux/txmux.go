@@ -269,7 +269,8 @@ func (s *Session) acquire(ctx context.Context, v *vconn) error {
 	case <-timeout:
 		return fmt.Errorf("testdatabases: a statement waited %v for a transaction on another connection of the same test to end; "+
 			"all connections of a test share one database session, so a statement outside a transaction waits while "+
-			"another connection's transaction is open (use the transaction for statements inside it)", wait)
+			"another connection's transaction is open. Fix: run the statements inside the transaction on the transaction, "+
+			"or give the test a real connection pool with testdatabases.Clone (Set.With(testdatabases.Clone), or Init(t, id, testdatabases.Clone))", wait)
 	}
 	s.mu.Lock()
 	closed := s.closed

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // fakeConn records the SQL sent to the "server"; statements containing
@@ -498,5 +499,28 @@ func TestUnshadowInsideATransaction(t *testing.T) {
 				t.Errorf("statement after the lossy rollback = %v, want the explanation", err)
 			}
 		})
+	}
+}
+
+// A statement that waits for another connection's transaction of the same
+// test fails with the fix, which names the Clone tier: a test whose code
+// uses the pool inside a transaction needs real connections.
+func TestWaitForTransactionNamesTheFix(t *testing.T) {
+	t.Parallel()
+	db, _, s := open(t, Postgres)
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	// The transaction holds the session: the wait cannot end otherwise.
+	s.mu.Lock()
+	s.wait = time.Nanosecond
+	s.mu.Unlock()
+	_, err = db.Exec("INSERT 1")
+	for _, want := range []string{"waited", "for a transaction on another connection", "Fix:", "testdatabases.Clone"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("statement outside the open transaction = %v, want an error with %q", err, want)
+		}
 	}
 }
