@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -125,8 +126,15 @@ func (e *sqliteEngine) source(cfg config) (source, error) {
 	}
 	im := e.imageFor(hash)
 	im.start.Do(func() {
-		im.ready = make(chan prepared, 2)
-		go e.fill(im, hash, cfg.migrator)
+		// One producer per CPU: opening a file (reading its schema) is
+		// CPU-bound, and tests running in parallel take files as fast as
+		// all CPUs can make them. Each producer holds at most one file
+		// beyond the channel's.
+		n := runtime.GOMAXPROCS(0)
+		im.ready = make(chan prepared, n)
+		for range n {
+			go e.fill(im, hash, cfg.migrator)
+		}
 	})
 	return &sqliteSource{e: e, im: im}, nil
 }
