@@ -295,6 +295,22 @@ func (s *pgServer) dropUnused(ctx context.Context, c *pgx.Conn, t templateName) 
 // database marked IS_TEMPLATE ("cannot drop a template database"), so it is
 // unmarked first. A template that is already gone is not an error.
 func pgDropTemplate(ctx context.Context, c *pgx.Conn, name string) error {
+	// A drop that was interrupted (another run's, killed mid-way) leaves
+	// the database invalid (datconnlimit -2), already unmarked: it can only
+	// be dropped, and ALTER on it is a FATAL error that closes the session.
+	var invalid bool
+	switch err := c.QueryRow(ctx, "SELECT datconnlimit = -2 FROM pg_database WHERE datname = $1", name).Scan(&invalid); {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading template %s before dropping it: %w", name, err)
+	}
+	if invalid {
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(name)+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("dropping the invalid (half-dropped) template %s: %w", name, err)
+		}
+		return nil
+	}
 	if _, err := c.Exec(ctx, "ALTER DATABASE "+pgIdent(name)+" IS_TEMPLATE false"); err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "3D000" { // invalid_catalog_name: no such database
