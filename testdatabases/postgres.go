@@ -305,18 +305,14 @@ func pgDropTemplate(ctx context.Context, c *pgx.Conn, name string) error {
 	case err != nil:
 		return fmt.Errorf("reading template %s before dropping it: %w", name, err)
 	}
-	if invalid {
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(name)+" WITH (FORCE)"); err != nil {
-			return fmt.Errorf("dropping the invalid (half-dropped) template %s: %w", name, err)
+	if !invalid {
+		if _, err := c.Exec(ctx, "ALTER DATABASE "+pgIdent(name)+" IS_TEMPLATE false"); err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "3D000" { // invalid_catalog_name: no such database
+				return nil
+			}
+			return fmt.Errorf("unmarking template %s before dropping it: %w", name, err)
 		}
-		return nil
-	}
-	if _, err := c.Exec(ctx, "ALTER DATABASE "+pgIdent(name)+" IS_TEMPLATE false"); err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "3D000" { // invalid_catalog_name: no such database
-			return nil
-		}
-		return fmt.Errorf("unmarking template %s before dropping it: %w", name, err)
 	}
 	if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgIdent(name)+" WITH (FORCE)"); err != nil {
 		return fmt.Errorf("dropping template %s: %w", name, err)
