@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
-	"github.com/greenroom-dev/greenroom/internal/refgen"
 )
 
 // Backend is a set of plugins, modules and service factories that starts and
@@ -40,6 +39,10 @@ type Backend struct {
 	cells        map[cellKey]*cell
 	cellSlab     []cell // the cells are allocated here, see newCell
 	rootContexts map[*ServiceFactory]*cell
+
+	// specs memoizes the analysis of dependency struct types (see spec).
+	specMu sync.Mutex
+	specs  map[reflect.Type][]depField
 
 	rootLifecycle    *rootLifecycle
 	pluginLifecycles map[string]*pluginLifecycle
@@ -164,8 +167,11 @@ func (b *Backend) newCell() *cell {
 // service; two added factories for one singleton service are an error
 // reported by Start, with every other wiring problem.
 //
-// Add fails, adding nothing, after Start or Stop, and for a factory of a
-// service that [Resolve] has already instantiated.
+// Add fails, adding nothing, for a value that is not a [*Plugin], a
+// [*Module] or a [*ServiceFactory] (a type of another package that embeds
+// Feature), after Start or Stop, and for a factory of a service that
+// [Resolve] has already instantiated. A nil feature is a wiring problem
+// that Start reports.
 func (b *Backend) Add(features ...Feature) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -175,6 +181,11 @@ func (b *Backend) Add(features ...Feature) error {
 			return fmt.Errorf("backend.Add: cannot add %s: the backend has stopped", describeFeature(f))
 		case b.startCalled:
 			return fmt.Errorf("backend.Add: cannot add %s after the backend has started; add every feature before Start", describeFeature(f))
+		}
+		switch f.(type) {
+		case nil, *Plugin, *Module, *ServiceFactory:
+		default:
+			return fmt.Errorf("backend.Add: %s (a %T) is not a plugin, module or service factory; add only values made by backend.NewPlugin, backend.NewModule and the factory constructors such as backend.NewPluginServiceFactory (options of other packages, such as those of package testbackend, go to their own functions)", describeFeature(f), f)
 		}
 		if sf, ok := f.(*ServiceFactory); ok && sf != nil && sf.ref != nil && b.instantiated[sf.ref.ID()] {
 			return fmt.Errorf("backend.Add: cannot add %s: %s has already been instantiated by Resolve; add factories before resolving services", sf, sf.ref)
@@ -199,10 +210,13 @@ func (b *Backend) Add(features ...Feature) error {
 }
 
 func describeFeature(f Feature) string {
-	if s, ok := f.(fmt.Stringer); ok && !isNilFeature(f) {
+	if isNilFeature(f) {
+		return "a nil feature"
+	}
+	if s, ok := f.(fmt.Stringer); ok {
 		return s.String()
 	}
-	return "a nil feature"
+	return fmt.Sprintf("%v", f)
 }
 
 func isNilFeature(f Feature) bool {
@@ -277,7 +291,7 @@ func (b *Backend) Start(ctx context.Context) error {
 	b.startDone = make(chan struct{})
 	ctx, cancel := context.WithCancelCause(ctx)
 	b.cancelStart = cancel
-	p, problems := b.plan()
+	p, problems := b.validate()
 	if p != nil {
 		b.validated = p.validated
 	}
@@ -292,23 +306,6 @@ func (b *Backend) Start(ctx context.Context) error {
 		return fmt.Errorf("backend.Start: %w", err)
 	}
 	return b.run(ctx, p)
-}
-
-// plan returns the plan of b's wiring, from the cache of plans (see
-// plans) or by validating it. b.mu must be held.
-func (b *Backend) plan() (*plan, []Problem) {
-	hash, cacheable := b.wiringHash()
-	if cacheable {
-		if p := b.cachedPlan(hash); p != nil {
-			return p, nil
-		}
-	}
-	gen := refgen.Current() // before validating, as specOf does
-	p, problems := b.validate()
-	if cacheable && p != nil {
-		b.cachePlan(hash, gen, p)
-	}
-	return p, problems
 }
 
 // run creates the root services and starts the plugins of a valid plan.
@@ -393,13 +390,17 @@ func (b *Backend) startPlugin(ctx context.Context, p *plan, pp *pluginPlan) erro
 			return fail(err)
 		}
 	}
-	if err := b.startModules(ctx, pp); err != nil {
+	eps, err := newExtensionPoints(pp)
+	if err != nil {
+		return fail(err)
+	}
+	if err := b.startModules(ctx, pp, eps); err != nil {
 		return err
 	}
 	if err := context.Cause(ctx); err != nil {
 		return fail(err)
 	}
-	deps, err := b.buildDeps(ctx, pp.plugin.reg.init.deps, id, nil)
+	deps, err := b.buildDeps(ctx, pp.plugin.reg.init.deps, id, eps)
 	if err != nil {
 		return fail(err)
 	}
@@ -412,17 +413,38 @@ func (b *Backend) startPlugin(ctx context.Context, p *plan, pp *pluginPlan) erro
 	return nil
 }
 
+// newExtensionPoints makes this backend's implementations of the extension
+// points that the plugin of pp and its modules provide, by id.
+func newExtensionPoints(pp *pluginPlan) (map[string]reflect.Value, error) {
+	if len(pp.extensionPoints) == 0 {
+		return nil, nil
+	}
+	eps := make(map[string]reflect.Value, len(pp.extensionPoints))
+	for id, o := range pp.extensionPoints {
+		var v reflect.Value
+		err := safeCall(func() (err error) {
+			v, err = o.ep.create()
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", o.owner, err)
+		}
+		eps[id] = v
+	}
+	return eps, nil
+}
+
 // startModules inits the modules of a plugin in their topological order.
 // Each module runs in its own goroutine as soon as the modules it must
 // follow are done; a module after a failed one does not run.
-func (b *Backend) startModules(ctx context.Context, pp *pluginPlan) error {
+func (b *Backend) startModules(ctx context.Context, pp *pluginPlan, eps map[string]reflect.Value) error {
 	n := len(pp.modules)
 	switch n {
 	case 0:
 		return nil
 	case 1:
 		// Nothing to run concurrently with.
-		if err := b.initModule(ctx, pp, pp.modules[0]); err != nil {
+		if err := b.initModule(ctx, pp, pp.modules[0], eps); err != nil {
 			return moduleFailed(pp.modules[0].module, err)
 		}
 		return nil
@@ -444,7 +466,7 @@ func (b *Backend) startModules(ctx context.Context, pp *pluginPlan) error {
 					return
 				}
 			}
-			if err := b.initModule(ctx, pp, mp); err != nil {
+			if err := b.initModule(ctx, pp, mp, eps); err != nil {
 				failed[i] = true
 				errs[i] = moduleFailed(mp.module, err)
 			}
@@ -458,11 +480,11 @@ func moduleFailed(m *Module, err error) error {
 	return fmt.Errorf("Module '%s' for plugin '%s' startup failed: %w", m.moduleID, m.pluginID, err)
 }
 
-func (b *Backend) initModule(ctx context.Context, pp *pluginPlan, mp *modulePlan) error {
+func (b *Backend) initModule(ctx context.Context, pp *pluginPlan, mp *modulePlan, eps map[string]reflect.Value) error {
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
-	deps, err := b.buildDeps(ctx, mp.module.reg.init.deps, pp.plugin.id, pp.extensionPoints)
+	deps, err := b.buildDeps(ctx, mp.module.reg.init.deps, pp.plugin.id, eps)
 	if err != nil {
 		return err
 	}

@@ -5,10 +5,8 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strings"
-	"sync"
 
 	"github.com/greenroom-dev/greenroom/core"
-	"github.com/greenroom-dev/greenroom/internal/refgen"
 )
 
 // depField is one field of a dependency struct and the ref it resolves to.
@@ -30,34 +28,27 @@ func (f depField) describe() string { return fmt.Sprintf("field %s %s", f.name, 
 // tagKey is the struct tag naming a dependency's ref by id.
 const tagKey = "greenroom"
 
-// depSpecs caches, for the process, the analysis of each dependency struct
-// type: reflect.Type to *depSpec, like the cache of type encoders of
-// encoding/json. The analysis of a type depends only on the type and on
-// the refs declared (package core's ref index), so an entry is immutable
-// and shared by every backend; it is redone when a ref has been declared
-// since it was made (internal/refgen). The cache grows with the number of
-// dependency struct types in the program, which is fixed.
-var depSpecs sync.Map
-
-type depSpec struct {
-	gen    uint64 // refgen.Current() before the analysis
-	fields []depField
-}
-
-// specOf returns the analysed fields of the dependency struct type t. The
-// result is shared: callers must not modify it.
-func specOf(t reflect.Type) []depField {
-	gen := refgen.Current()
-	if s, ok := depSpecs.Load(t); ok && s.(*depSpec).gen == gen {
-		return s.(*depSpec).fields
+// spec returns the analysed fields of the dependency struct type t,
+// analysing each type once per backend. The analysis depends on the refs
+// declared (package core's ref index), which a program may extend at any
+// time, so it is not shared between backends: a backend sees the refs
+// declared when it analyses a type. The result is shared by the callers:
+// they must not modify it.
+func (b *Backend) spec(t reflect.Type) []depField {
+	b.specMu.Lock()
+	defer b.specMu.Unlock()
+	if fields, ok := b.specs[t]; ok {
+		return fields
 	}
 	fields := analyzeDeps(t)
-	depSpecs.Store(t, &depSpec{gen: gen, fields: fields})
+	if b.specs == nil {
+		b.specs = make(map[reflect.Type][]depField)
+	}
+	b.specs[t] = fields
 	return fields
 }
 
 // analyzeDeps resolves the fields of the dependency struct type t to refs.
-// Use specOf, which caches the result.
 func analyzeDeps(t reflect.Type) []depField {
 	fields := make([]depField, 0, t.NumField())
 	for i := range t.NumField() {

@@ -46,21 +46,24 @@
 // # Modules and extension points
 //
 // A [Module] extends a plugin. A plugin or one of its modules may provide
-// extension points ([ProvideExtensionPoint]); only modules of the same
-// plugin may depend on them. Modules init before their plugin, and a module
-// that provides an extension point inits after the modules that consume
-// it, so that it sees what they registered. Independent modules init
-// concurrently, as do plugins.
+// extension points ([ProvideExtensionPoint]); only that plugin and its
+// modules may depend on them. An extension point's implementation is made
+// once per backend, when its plugin starts, so what modules register
+// belongs to one backend even though plugins and modules are declared once,
+// in package-level variables, and added to many. Modules init before their
+// plugin, and a module that provides an extension point inits after the
+// modules that consume it, so that it sees what they registered.
+// Independent modules init concurrently, as do plugins.
 //
 // # Start and Stop
 //
 // [Backend.Start] first validates the whole wiring and reports every
 // problem at once in a [*WiringError]: missing services, fields that name
 // no service, cycles, duplicate ids, scope violations, misused extension
-// points. No factory or init runs until the wiring is valid. (A backend
-// wired like an earlier one of the process, with factories of the same refs
-// and dependency types and the same plugins and modules, reuses the earlier
-// validation.) Then it creates the root services and starts the plugins
+// points. No factory or init runs until the wiring is valid. Nothing is
+// shared between backends: a backend validates its own wiring against the
+// refs declared when it starts, whatever the backends started before it in
+// the process. Then it creates the root services and starts the plugins
 // concurrently: for each plugin, its eager services, its modules, its init
 // and its startup hooks. When every plugin has started, the root startup
 // hooks run. A failure names the plugin or module and wraps its cause.

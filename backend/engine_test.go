@@ -308,7 +308,7 @@ func TestModuleOrder(t *testing.T) {
 			rec.add("consumer-1")
 			return nil
 		})),
-		backend.NewModule("catalog", "provider", backend.ProvideExtensionPoint[epB](epBRef, epImpl{epBImpl}),
+		backend.NewModule("catalog", "provider", backend.ProvideExtensionPoint(epBRef, func() epB { return epImpl{epBImpl} }),
 			backend.Init(func(_ context.Context, d needsEPA) error {
 				got := epBImpl.get()
 				slices.Sort(got)
@@ -316,7 +316,7 @@ func TestModuleOrder(t *testing.T) {
 				d.E.Add("provider")
 				return nil
 			})),
-		backend.NewPlugin("catalog", backend.ProvideExtensionPoint[epA](epARef, epImpl{epAImpl}),
+		backend.NewPlugin("catalog", backend.ProvideExtensionPoint(epARef, func() epA { return epImpl{epAImpl} }),
 			backend.Init(func(context.Context, struct{}) error {
 				rec.add("plugin saw " + strings.Join(epAImpl.get(), ","))
 				return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -20,8 +21,12 @@ type (
 	Greeter interface{ Greet(name string) string }
 	// Check is a multiton service: any number of factories contribute.
 	Check interface{ Check() string }
-	// Greetings is an extension point of the "hello" plugin.
-	Greetings interface{ Add(greeting string) }
+	// Greetings is an extension point of the "hello" plugin: its modules
+	// add greetings, the plugin reads them all.
+	Greetings interface {
+		Add(greeting string)
+		All() []string
+	}
 )
 
 var (
@@ -100,14 +105,20 @@ func (g *greetingList) Add(s string) {
 	g.list = append(g.list, s)
 }
 
+func (g *greetingList) All() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.list)
+}
+
 func ExampleNewModule() {
 	// The plugin provides an extension point; modules of the same plugin
-	// consume it, and init before the plugin.
-	greetings := &greetingList{}
+	// consume it, and init before the plugin. The plugin receives, like its
+	// modules, the implementation made for this backend.
 	hello := backend.NewPlugin("hello",
-		backend.ProvideExtensionPoint[Greetings](GreetingsExt, greetings),
-		backend.Init(func(ctx context.Context, _ struct{}) error {
-			fmt.Println("greetings:", strings.Join(greetings.list, ", "))
+		backend.ProvideExtensionPoint(GreetingsExt, func() Greetings { return &greetingList{} }),
+		backend.Init(func(ctx context.Context, d struct{ Greetings Greetings }) error {
+			fmt.Println("greetings:", strings.Join(d.Greetings.All(), ", "))
 			return nil
 		}))
 	french := backend.NewModule("hello", "french", backend.Init(func(ctx context.Context, d struct{ Greetings Greetings }) error {
@@ -397,32 +408,34 @@ func ExampleWithDefaults() {
 }
 
 func ExampleProvideExtensionPoint() {
-	// Modules that provide an extension point init after the modules that
-	// consume it.
-	greetings := &greetingList{}
-	b := backend.New()
-	err := b.Add(
-		backend.NewPlugin("hello", backend.Init(func(context.Context, struct{}) error { return nil })),
-		backend.NewModule("hello", "registry",
-			backend.ProvideExtensionPoint[Greetings](GreetingsExt, greetings),
-			backend.Init(func(ctx context.Context, _ struct{}) error {
-				fmt.Println("registered:", strings.Join(greetings.list, ", "))
-				return nil
-			})),
-		backend.NewModule("hello", "english", backend.Init(func(ctx context.Context, d struct{ Greetings Greetings }) error {
-			d.Greetings.Add("hello")
+	// The constructor runs once per backend: what modules register belongs
+	// to the backend they run in, though hello and english are declared
+	// once. A module that provides an extension point inits after the
+	// modules that consume it.
+	hello := backend.NewPlugin("hello", backend.Init(func(context.Context, struct{}) error { return nil }))
+	registry := backend.NewModule("hello", "registry",
+		backend.ProvideExtensionPoint(GreetingsExt, func() Greetings { return &greetingList{} }),
+		backend.Init(func(ctx context.Context, d struct{ Greetings Greetings }) error {
+			fmt.Println("registered:", strings.Join(d.Greetings.All(), ", "))
 			return nil
-		})),
-	)
-	if err != nil {
-		fmt.Println(err)
-		return
+		}))
+	english := backend.NewModule("hello", "english", backend.Init(func(ctx context.Context, d struct{ Greetings Greetings }) error {
+		d.Greetings.Add("hello")
+		return nil
+	}))
+	for range 2 {
+		b := backend.New()
+		if err := b.Add(hello, registry, english); err != nil {
+			fmt.Println(err)
+			return
+		}
+		if err := b.Start(context.Background()); err != nil {
+			fmt.Println(err)
+		}
+		b.Stop(context.Background())
 	}
-	if err := b.Start(context.Background()); err != nil {
-		fmt.Println(err)
-	}
-	defer b.Stop(context.Background())
 	// Output:
+	// registered: hello
 	// registered: hello
 }
 

@@ -64,9 +64,11 @@ type initFunc struct {
 	fn func(ctx context.Context, deps reflect.Value) error
 }
 
+// extensionPointImpl is an extension point as a plugin or module provides
+// it: create makes the implementation of one backend, boxed by boxOf.
 type extensionPointImpl struct {
-	ref   core.Ref
-	value reflect.Value // the implementation, boxed by boxOf
+	ref    core.Ref
+	create func() (reflect.Value, error)
 }
 
 // Option declares part of a plugin or module: [Init] or
@@ -104,15 +106,31 @@ func Init[D any](fn func(ctx context.Context, deps D) error) Option {
 	}
 }
 
-// ProvideExtensionPoint registers impl as the implementation of the
+// ProvideExtensionPoint declares that the plugin or module provides the
 // extension point p, for the modules of the same plugin to consume.
-func ProvideExtensionPoint[T any](p core.ExtensionPoint[T], impl T) Option {
+//
+// newImpl makes the implementation, and is called once per backend, when
+// the plugin starts, before any of its modules inits: what modules
+// register through an extension point belongs to the backend they run in,
+// even when the plugin, a package-level variable, is added to many
+// backends. The plugin or module that provides p receives the same
+// implementation in its own init by declaring a field of type T, to read
+// what the modules registered (the plugin inits after its modules; a
+// module that provides an extension point inits after the modules that
+// consume it).
+func ProvideExtensionPoint[T any](p core.ExtensionPoint[T], newImpl func() T) Option {
 	return func(r *registration) {
-		if isNil(impl) {
-			r.errs = append(r.errs, fmt.Sprintf("ProvideExtensionPoint(%s) was given a nil implementation", p))
+		if newImpl == nil {
+			r.errs = append(r.errs, fmt.Sprintf("ProvideExtensionPoint(%s) was given a nil constructor", p))
 			return
 		}
-		r.extensionPoints = append(r.extensionPoints, extensionPointImpl{ref: p, value: boxOf[T](impl)})
+		r.extensionPoints = append(r.extensionPoints, extensionPointImpl{ref: p, create: func() (reflect.Value, error) {
+			impl := newImpl()
+			if isNil(impl) {
+				return reflect.Value{}, fmt.Errorf("the constructor given to ProvideExtensionPoint(%s) returned nil; return the implementation", p)
+			}
+			return boxOf[T](impl), nil
+		}})
 	}
 }
 
@@ -171,7 +189,7 @@ func (r *registration) dependencies() []core.Ref {
 		return nil
 	}
 	var refs []core.Ref
-	for _, f := range specOf(r.init.deps) {
+	for _, f := range analyzeDeps(r.init.deps) {
 		if f.ref != nil {
 			refs = append(refs, f.ref)
 		}

@@ -94,9 +94,6 @@ func describeFactory(f *ServiceFactory) string {
 	return "the " + f.String()
 }
 
-// spec returns the analysed fields of a dependency struct type.
-func (b *Backend) spec(t reflect.Type) []depField { return specOf(t) }
-
 // resolve returns the value of svc for pluginID, of type svc.Type(): T, or
 // []T for a multiton. The wiring it needs must have been validated.
 //

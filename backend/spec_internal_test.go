@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -11,37 +13,64 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 )
 
-// lateSvc is a service type whose refs the test declares while it runs.
+// lateSvc is a service type whose refs a test declares while it runs.
 type lateSvc interface{ Late() }
 
-// lateRefs numbers the refs of TestSpecCacheSeesLaterRefs, so that every
-// run (under -count) declares a new one.
+// lateRefs numbers the refs of TestStartSeesRefsDeclaredSinceEarlierBackends,
+// so that every run (under -count) declares a new one.
 var lateRefs atomic.Int64
 
-// TestSpecCacheSeesLaterRefs checks that the process-wide cache of
-// dependency analyses is not stale when a ref is declared after a struct
-// naming it was analysed.
-func TestSpecCacheSeesLaterRefs(t *testing.T) {
-	id := fmt.Sprintf("test.specLate%d", lateRefs.Add(1))
-	// A struct type made for this run, naming the ref by its new id.
+// latePlugin returns a plugin whose dependency struct, made for the run,
+// has one field of type lateSvc tagged with the ref id id. (Init needs the
+// struct type at compile time; the registration is built by hand.)
+func latePlugin(id string) *Plugin {
 	deps := reflect.StructOf([]reflect.StructField{{
 		Name: "L",
 		Type: reflect.TypeFor[lateSvc](),
 		Tag:  reflect.StructTag(fmt.Sprintf(`greenroom:%q`, id)),
 	}})
+	return &Plugin{id: "late", reg: registration{initCalls: 1, init: &initFunc{
+		deps: deps,
+		fn:   func(context.Context, reflect.Value) error { return nil },
+	}}}
+}
 
-	before := specOf(deps)
-	if len(before) != 1 || before[0].ref != nil || !strings.Contains(before[0].problem, "no service ref or extension point has the id") {
-		t.Fatalf("before the ref is declared: %+v, want one field with a problem naming the missing id", before)
+type lateImpl struct{}
+
+func (lateImpl) Late() {}
+
+// TestStartSeesRefsDeclaredSinceEarlierBackends checks that a backend's
+// validation depends on the refs declared when it starts, not on what an
+// earlier backend of the process saw: the same plugin is rejected before
+// its ref is declared and accepted after, and the analysis of the
+// dependency struct made by the first backend is not reused.
+func TestStartSeesRefsDeclaredSinceEarlierBackends(t *testing.T) {
+	t.Parallel()
+	id := fmt.Sprintf("test.specLate%d", lateRefs.Add(1))
+	p := latePlugin(id)
+	ctx := t.Context()
+
+	first := New()
+	if err := first.Add(p); err != nil {
+		t.Fatal(err)
 	}
-	if again := specOf(deps); &again[0] != &before[0] {
-		t.Errorf("a second analysis of an unchanged type was not served from the cache")
+	err := first.Start(ctx)
+	var werr *WiringError
+	if !errors.As(err, &werr) || !strings.Contains(err.Error(), fmt.Sprintf("no service ref or extension point has the id %q", id)) {
+		t.Fatalf("first Start, before the ref is declared: %v, want a *WiringError naming the missing id", err)
 	}
+	t.Cleanup(func() { first.Stop(context.Background()) })
 
 	ref := core.NewServiceRef[lateSvc](id)
-	after := specOf(deps)
-	if len(after) != 1 || after[0].problem != "" || after[0].ref == nil || after[0].ref.ID() != ref.ID() {
-		t.Fatalf("after the ref is declared: %+v, want the field resolved to %s", after, ref)
+	second := New()
+	if err := second.Add(p, NewPluginServiceFactory(ref, func(context.Context, struct{}) (lateSvc, error) { return lateImpl{}, nil })); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Start(ctx); err != nil {
+		t.Fatalf("second Start, after the ref is declared: %v", err)
+	}
+	if err := second.Stop(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -137,7 +137,7 @@ func TestStartFailures(t *testing.T) {
 			name: "module after a failed module does not init",
 			features: []backend.Feature{
 				backend.NewPlugin("todo", backend.Init(noop)),
-				backend.NewModule("todo", "provider", backend.ProvideExtensionPoint[epA](epARef, epImpl{}),
+				backend.NewModule("todo", "provider", backend.ProvideExtensionPoint(epARef, func() epA { return epImpl{} }),
 					backend.Init(func(context.Context, struct{}) error { panic("the provider must not init") })),
 				backend.NewModule("todo", "consumer", backend.Init(func(context.Context, needsEPA) error { return errBoom })),
 			},

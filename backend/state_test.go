@@ -361,3 +361,32 @@ func TestResolveAfterStartChecksServicesStartDidNotUse(t *testing.T) {
 		t.Errorf("Resolve of a service whose dependency is missing = %v; want a WiringError naming serviceRef{test.plugC}", err)
 	}
 }
+
+// foreignFeature is a type of another package that embeds backend.Feature,
+// as testbackend.Option once did to ride among the features.
+type foreignFeature struct {
+	backend.Feature
+	name string
+}
+
+func (f foreignFeature) String() string { return "option " + f.name }
+
+// TestAddRejectsForeignFeatures checks that Add fails, adding nothing, for
+// a value that embeds Feature but is none of the package's features: Start
+// used to skip it silently.
+func TestAddRejectsForeignFeatures(t *testing.T) {
+	t.Parallel()
+	b := backend.New()
+	t.Cleanup(func() { _ = b.Stop(context.Background()) })
+	err := b.Add(backend.NewPlugin("todo", backend.Init(noop)), foreignFeature{name: "default user"})
+	want := "backend.Add: option default user (a backend_test.foreignFeature) is not a plugin, module or service factory"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("Add = %v, want an error starting with %q", err, want)
+	}
+	if ids := b.PluginIDs(); len(ids) != 0 {
+		t.Errorf("PluginIDs = %q after a failed Add, want none", ids)
+	}
+	if err := b.Start(t.Context()); err != nil {
+		t.Errorf("Start after the failed Add: %v", err)
+	}
+}

@@ -187,8 +187,8 @@ func TestStartReportsWiringProblems(t *testing.T) {
 		{
 			name: "duplicate extension point",
 			features: []backend.Feature{
-				backend.NewPlugin("todo", backend.Init(noop), backend.ProvideExtensionPoint[epA](epARef, epImpl{})),
-				backend.NewModule("todo", "extra", backend.Init(noop), backend.ProvideExtensionPoint[epA](epARef, epImpl{})),
+				backend.NewPlugin("todo", backend.Init(noop), backend.ProvideExtensionPoint(epARef, func() epA { return epImpl{} })),
+				backend.NewModule("todo", "extra", backend.Init(noop), backend.ProvideExtensionPoint(epARef, func() epA { return epImpl{} })),
 			},
 			want: []backend.Problem{{Plugin: "todo", Ref: "extensionPoint{test.epA}",
 				Message: "extensionPoint{test.epA} is provided twice, by plugin 'todo' and by module 'extra' for plugin 'todo'; an extension point has exactly one provider"}},
@@ -238,20 +238,29 @@ func TestStartReportsWiringProblems(t *testing.T) {
 				Message: "The root context of the factory of serviceRef{test.plugB} depends on serviceRef{test.plugA} (field A backend_test.plugA), which is plugin scoped; a root context can depend only on root services"}},
 		},
 		{
-			name:     "plugin depending on an extension point",
-			features: []backend.Feature{backend.NewPlugin("todo", initWith[needsEPA](), backend.ProvideExtensionPoint[epA](epARef, epImpl{}))},
+			name: "plugin depending on another plugin's extension point",
+			features: []backend.Feature{
+				backend.NewPlugin("catalog", backend.Init(noop), backend.ProvideExtensionPoint(epARef, func() epA { return epImpl{} })),
+				backend.NewPlugin("todo", initWith[needsEPA]()),
+			},
 			want: []backend.Problem{{Plugin: "todo", Ref: "extensionPoint{test.epA}",
-				Message: "Plugin 'todo' depends on extensionPoint{test.epA} (field E backend_test.epA), but only modules can depend on extension points; move the code that uses it into a module of plugin 'todo' (backend.NewModule)"}},
+				Message: "Plugin 'todo' depends on extensionPoint{test.epA} (field E backend_test.epA) of plugin 'catalog'; extension points can be used only by the plugin that provides them and its modules"}},
+		},
+		{
+			name:     "plugin depending on an extension point nobody provides",
+			features: []backend.Feature{backend.NewPlugin("todo", initWith[needsEPA]())},
+			want: []backend.Problem{{Plugin: "todo", Ref: "extensionPoint{test.epA}",
+				Message: "Plugin 'todo' depends on extensionPoint{test.epA} (field E backend_test.epA), but no plugin or module provides it; provide it with backend.ProvideExtensionPoint in plugin 'todo' or one of its modules"}},
 		},
 		{
 			name: "module depending on another plugin's extension point",
 			features: []backend.Feature{
-				backend.NewPlugin("catalog", backend.Init(noop), backend.ProvideExtensionPoint[epA](epARef, epImpl{})),
+				backend.NewPlugin("catalog", backend.Init(noop), backend.ProvideExtensionPoint(epARef, func() epA { return epImpl{} })),
 				backend.NewPlugin("todo", backend.Init(noop)),
 				backend.NewModule("todo", "extra", initWith[needsEPA]()),
 			},
 			want: []backend.Problem{{Plugin: "todo", Module: "extra", Ref: "extensionPoint{test.epA}",
-				Message: "Module 'extra' for plugin 'todo' depends on extensionPoint{test.epA} (field E backend_test.epA) of plugin 'catalog'; extension points can be used only by modules of the plugin that provides them"}},
+				Message: "Module 'extra' for plugin 'todo' depends on extensionPoint{test.epA} (field E backend_test.epA) of plugin 'catalog'; extension points can be used only by the plugin that provides them and its modules"}},
 		},
 		{
 			name: "module depending on an extension point nobody provides",
@@ -267,7 +276,7 @@ func TestStartReportsWiringProblems(t *testing.T) {
 			defaults: []*backend.ServiceFactory{pluginFactoryWith[plugA, needsEPA](plugARef)},
 			features: []backend.Feature{backend.NewPlugin("todo", initWith[needsPlugA]())},
 			want: []backend.Problem{{Ref: "extensionPoint{test.epA}",
-				Message: "The factory of serviceRef{test.plugA} depends on extensionPoint{test.epA} (field E backend_test.epA), but only modules can depend on extension points"}},
+				Message: "The factory of serviceRef{test.plugA} depends on extensionPoint{test.epA} (field E backend_test.epA), but a service cannot depend on an extension point; only the plugin that provides it and its modules can"}},
 		},
 		{
 			name:     "invalid plugin id",
@@ -317,10 +326,10 @@ func TestStartReportsWiringProblems(t *testing.T) {
 			want:     []backend.Problem{{Plugin: "todo", Message: "Plugin 'todo': Init was given a nil function"}},
 		},
 		{
-			name:     "nil extension point implementation",
+			name:     "nil extension point constructor",
 			features: []backend.Feature{backend.NewPlugin("todo", backend.Init(noop), backend.ProvideExtensionPoint[epA](epARef, nil))},
 			want: []backend.Problem{{Plugin: "todo",
-				Message: "Plugin 'todo': ProvideExtensionPoint(extensionPoint{test.epA}) was given a nil implementation"}},
+				Message: "Plugin 'todo': ProvideExtensionPoint(extensionPoint{test.epA}) was given a nil constructor"}},
 		},
 		{
 			name:     "module of a plugin that is not added",
@@ -332,8 +341,8 @@ func TestStartReportsWiringProblems(t *testing.T) {
 			name: "module cycle through extension points",
 			features: []backend.Feature{
 				backend.NewPlugin("todo", backend.Init(noop)),
-				backend.NewModule("todo", "one", initWith[needsEPB](), backend.ProvideExtensionPoint[epA](epARef, epImpl{})),
-				backend.NewModule("todo", "two", initWith[needsEPA](), backend.ProvideExtensionPoint[epB](epBRef, epImpl{})),
+				backend.NewModule("todo", "one", initWith[needsEPB](), backend.ProvideExtensionPoint(epARef, func() epA { return epImpl{} })),
+				backend.NewModule("todo", "two", initWith[needsEPA](), backend.ProvideExtensionPoint(epBRef, func() epB { return epImpl{} })),
 			},
 			want: []backend.Problem{{Plugin: "todo",
 				Message: "Circular dependency between the modules of plugin 'todo': 'one' -> 'two' -> 'one' (each consumes an extension point provided by the next; a module that provides an extension point inits after the modules that consume it)"}},

@@ -69,9 +69,10 @@ func (p *plan) pluginIDs() []string {
 type pluginPlan struct {
 	plugin  *Plugin
 	modules []*modulePlan // registration order
-	// extensionPoints are the implementations provided by the plugin and
-	// its modules, by extension point id.
-	extensionPoints map[string]reflect.Value
+	// extensionPoints are the extension points provided by the plugin and
+	// its modules, by id; their implementations are made when the plugin
+	// starts, once per backend.
+	extensionPoints map[string]epOwner
 }
 
 type modulePlan struct {
@@ -86,7 +87,7 @@ type epOwner struct {
 	pluginID string
 	owner    string // "plugin 'p'" or "module 'm' for plugin 'p'"
 	module   *Module
-	impl     reflect.Value
+	ep       extensionPointImpl
 }
 
 // requester is what declares a dependency: a plugin, a module, a factory,
@@ -229,9 +230,9 @@ func (b *Backend) validate() (*plan, []Problem) {
 	for id, o := range owners {
 		if pp := byPlugin[o.pluginID]; pp != nil {
 			if pp.extensionPoints == nil {
-				pp.extensionPoints = make(map[string]reflect.Value)
+				pp.extensionPoints = make(map[string]epOwner)
 			}
-			pp.extensionPoints[id] = o.impl
+			pp.extensionPoints[id] = o
 		}
 	}
 	for _, pp := range p.plugins {
@@ -384,7 +385,7 @@ func (v *validator) checkExtensionPoints(plugins []*Plugin, modules []*Module) m
 				v.add(Problem{Plugin: o.pluginID, Ref: ep.ref.String(), Message: fmt.Sprintf("%s is provided twice, by %s and by %s; an extension point has exactly one provider", ep.ref, prev.owner, o.owner)})
 				continue
 			}
-			o.impl = ep.value
+			o.ep = ep
 			owners[ep.ref.ID()] = o
 		}
 	}
@@ -411,12 +412,10 @@ func (v *validator) checkInitDeps(req requester, init *initFunc, owners map[stri
 		o, provided := owners[fd.ref.ID()]
 		var msg string
 		switch {
-		case req.kind != requesterModule:
-			msg = fmt.Sprintf("%s depends on %s (%s), but only modules can depend on extension points; move the code that uses it into a module of plugin '%s' (backend.NewModule)", req.name(), fd.ref, fd.describe(), req.plugin)
 		case !provided:
 			msg = fmt.Sprintf("%s depends on %s (%s), but no plugin or module provides it; provide it with backend.ProvideExtensionPoint in plugin '%s' or one of its modules", req.name(), fd.ref, fd.describe(), req.plugin)
 		case o.pluginID != req.plugin:
-			msg = fmt.Sprintf("%s depends on %s (%s) of plugin '%s'; extension points can be used only by modules of the plugin that provides them", req.name(), fd.ref, fd.describe(), o.pluginID)
+			msg = fmt.Sprintf("%s depends on %s (%s) of plugin '%s'; extension points can be used only by the plugin that provides them and its modules", req.name(), fd.ref, fd.describe(), o.pluginID)
 		default:
 			continue
 		}
@@ -496,7 +495,7 @@ func (v *validator) checkFactoryDeps(req requester, fields []depField) {
 		}
 		svc, ok := fd.ref.(core.ServiceInfo)
 		if !ok {
-			v.add(Problem{Ref: fd.ref.String(), Message: fmt.Sprintf("%s depends on %s (%s), but only modules can depend on extension points", req.name(), fd.ref, fd.describe())})
+			v.add(Problem{Ref: fd.ref.String(), Message: fmt.Sprintf("%s depends on %s (%s), but a service cannot depend on an extension point; only the plugin that provides it and its modules can", req.name(), fd.ref, fd.describe())})
 			continue
 		}
 		v.checkServiceDep(req, &fd, svc)

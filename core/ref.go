@@ -5,8 +5,6 @@ import (
 	"reflect"
 	"regexp"
 	"sync"
-
-	"github.com/greenroom-dev/greenroom/internal/refgen"
 )
 
 // Scope says how many instances of a service exist in one backend.
@@ -216,7 +214,6 @@ func register(r Ref) {
 	}
 	refIndex.byID[r.ID()] = r
 	refIndex.byType[r.Type()] = append(refIndex.byType[r.Type()], r)
-	refgen.Declared()
 }
 
 // LookupRef returns the refs declared with Go type t (a service interface,
