@@ -77,6 +77,40 @@ func (l *lifecycle) start() {
 	}
 }
 
+// A test toolkit that starts the same plugins many times shares the
+// routers' ServeMux values through a MuxCache it owns; each router still
+// serves its own handlers. Production routers have their own ServeMux.
+func ExampleMuxCache() {
+	cfg, _ := config.FromMap(nil)
+	disc, _ := discovery.New(cfg, nil)
+	keyring, _ := auth.NewKeyring(cfg)
+	todoAuth, _ := auth.NewAuth(keyring, "todo", disc, nil)
+	httpAuth, _ := auth.NewHTTPAuth(todoAuth, "http://localhost:7007/api/todo")
+
+	cache := httprouter.NewMuxCache() // or httprouter.Factory(httprouter.WithMuxCache(cache))
+	for _, backend := range []string{"first", "second"} {
+		lc := &lifecycle{}
+		router, err := httprouter.New(httprouter.Options{
+			PluginID: "todo", Auth: todoAuth, HTTPAuth: httpAuth, Lifecycle: lc,
+			MuxCache:                            cache,
+			DangerouslyDisableDefaultAuthPolicy: true,
+		})
+		if err != nil {
+			panic(err)
+		}
+		router.HandleFunc("GET /todos", func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintln(w, "todos of the", backend, "backend")
+		})
+		lc.start()
+		rec := httptest.NewRecorder()
+		router.ServeHTTP(rec, httptest.NewRequest("GET", "/api/todo/todos", nil))
+		fmt.Print(rec.Code, " ", rec.Body)
+	}
+	// Output:
+	// 200 todos of the first backend
+	// 200 todos of the second backend
+}
+
 // Build a plugin router by hand with the default auth services, as a test
 // toolkit does. Plugins receive theirs from Factory instead.
 func ExampleNew() {
@@ -364,4 +398,13 @@ func ExampleServerTimeouts() {
 	defer root.Shutdown(context.Background())
 	fmt.Println(httprouter.DefaultServerTimeouts())
 	// Output: {10s 30s 1m0s 2m0s}
+}
+
+// A test toolkit installs the plugin router factory with its own cache in
+// place of the production one (package testbackend does).
+func ExampleWithMuxCache() {
+	cache := httprouter.NewMuxCache()
+	routers := httprouter.Factory(httprouter.WithMuxCache(cache))
+	fmt.Println(routers)
+	// Output: factory of serviceRef{core.httpRouter}
 }

@@ -88,7 +88,7 @@ func pluginDepsFor(t *testing.T, yaml string, root core.RootHTTPRouter) (pluginD
 func TestFactoryMountsTheRouter(t *testing.T) {
 	root := NewRoot(RootOptions{})
 	d, lc := pluginDepsFor(t, `backend: {http: {maxRequestBodyBytes: 10}}`, root)
-	svc, err := newPluginService(t.Context(), d)
+	svc, err := newPluginService(t.Context(), d, factoryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestFactoryFails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d, lc := pluginDepsFor(t, tt.yaml, tt.root)
 			lc.refuseStartup = tt.refuse
-			_, err := newPluginService(t.Context(), d)
+			_, err := newPluginService(t.Context(), d, factoryOptions{})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("error = %v, want it to contain %q", err, tt.wantErr)
 			}

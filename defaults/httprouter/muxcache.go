@@ -8,12 +8,14 @@ import (
 	"sync"
 )
 
-// Routers share their http.ServeMux values through a process-wide cache,
-// keyed by the sequence of patterns given to Handle. Registering a pattern
-// in a ServeMux parses it, checks it against every pattern registered
-// before and records the caller's source position (runtime.Caller); that
-// was most of the cost of starting a plugin, and tests start the same
-// plugins, with the same routes, many times in one process.
+// A MuxCache lets routers share their http.ServeMux values, keyed by the
+// sequence of patterns given to [Router.Handle]. Registering a pattern in
+// a ServeMux parses it, checks it against every pattern registered before
+// and records the caller's source position (runtime.Caller); that is most
+// of the cost of starting a plugin, and tests start the same plugins, with
+// the same routes, many times in one process. Package testbackend owns one
+// for its test backends ([WithMuxCache]); a production router, created
+// once per plugin, has its own ServeMux and needs none.
 //
 // A cached ServeMux holds no handler of any router: the handler of its
 // i-th route is route(i), which serves with the i-th handler of the router
@@ -24,11 +26,21 @@ import (
 // router ending at that node first serves and never registered in again.
 // A new sequence costs one registration per pattern, as without the cache:
 // the mux being built moves down the tree with the patterns. The tree
-// holds the distinct sequences of routes of the program, which tests
-// repeat; it does not grow with the number of routers.
-var muxTree muxNode
+// holds the distinct sequences of routes given to the cache's routers,
+// which tests repeat; it does not grow with the number of routers, but
+// does with routes made up as a program runs, so give a cache only to
+// routers whose patterns are fixed.
+//
+// A MuxCache is safe for concurrent use. Create one with [NewMuxCache].
+type MuxCache struct {
+	root muxNode
+}
 
-// muxNode is the sequence of patterns from the root of muxTree to it.
+// NewMuxCache returns an empty cache.
+func NewMuxCache() *MuxCache { return &MuxCache{} }
+
+// muxNode is the sequence of patterns from the root of a MuxCache's tree
+// to it.
 type muxNode struct {
 	parent  *muxNode
 	pattern string // the last pattern of the sequence
@@ -113,7 +125,7 @@ func register(m *http.ServeMux, pattern string, h http.Handler) (err error) {
 
 var registeredAt = regexp.MustCompile(`\s*\(registered at [^)]*\)`)
 
-// route is the handler of the i-th route of a cached ServeMux. It tells
+// route is the handler of the i-th route of a router's ServeMux. It tells
 // the routes from the ServeMux's own not-found, method-not-allowed and
 // redirect handlers, and serves the request with the handler of the router
 // that dispatched it.
@@ -122,7 +134,7 @@ type route int
 func (i route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d, ok := w.(*dispatch)
 	if !ok {
-		panic("httprouter: a route of a shared ServeMux was served without the router's dispatch")
+		panic("httprouter: a route of a router's ServeMux was served without the router's dispatch")
 	}
 	d.routed = true
 	d.handlers[i].ServeHTTP(d.w, r)

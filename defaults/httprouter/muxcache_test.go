@@ -2,21 +2,36 @@ package httprouter
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 )
 
-// TestRoutersShareServeMuxes checks the cache of ServeMuxes (muxTree):
-// routers given the same patterns share one ServeMux yet serve their own
-// handlers; routers whose patterns branch off, fail to register or are
-// added after the router served get the routes they registered.
-func TestRoutersShareServeMuxes(t *testing.T) {
-	// Patterns unique to this run (-count), so that the first router of
-	// each sequence builds it and the next ones find it.
-	run := fmt.Sprintf("/cache%p", t)
+// TestRouterServeMuxes checks the routers' ServeMuxes, with and without
+// a MuxCache: every router serves its own handlers, and routers whose
+// patterns branch off, fail to register or are added after the router
+// served get the routes they registered. With a cache, routers given the
+// same patterns share one ServeMux; without one (production), no two
+// routers share one, whatever routers were made before.
+func TestRouterServeMuxes(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []struct {
+		name  string
+		cache *MuxCache
+	}{{"own ServeMux", nil}, {"MuxCache", NewMuxCache()}} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			testRouterServeMuxes(t, mode.cache)
+		})
+	}
+}
+
+func testRouterServeMuxes(t *testing.T, cache *MuxCache) {
+	run := "/cache"
 	p := func(s string) string { return "GET " + run + s }
 	type step struct {
 		pattern string
@@ -41,16 +56,22 @@ func TestRoutersShareServeMuxes(t *testing.T) {
 	muxes := map[string]*http.ServeMux{}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := startedRouter(t, Options{}, nil)
+			tr := startedRouter(t, Options{MuxCache: cache}, nil)
 			name := fmt.Sprintf("router%d", i)
 			// Each route answers with the router's name and its own number.
 			var served, bodies []string // paths routes serve, and their names
 			register := func(steps []step) {
 				for _, s := range steps {
 					route := fmt.Sprintf("%s.%d", name, len(served))
-					tr.Handle(s.pattern, echo(route))
 					tr.mu.RLock()
-					err := tr.node.err
+					problems := len(tr.problems)
+					tr.mu.RUnlock()
+					tr.Handle(s.pattern, echo(route))
+					var err error
+					tr.mu.RLock()
+					if len(tr.problems) > problems {
+						err = tr.problems[len(tr.problems)-1]
+					}
 					tr.mu.RUnlock()
 					switch {
 					case s.wantErr == "" && err != nil:
@@ -89,8 +110,12 @@ func TestRoutersShareServeMuxes(t *testing.T) {
 			tr.mu.RLock()
 			key, mux := fmt.Sprint(tt.steps, tt.later), tr.mux
 			tr.mu.RUnlock()
-			if prev, ok := muxes[key]; ok && prev != mux {
-				t.Errorf("a second router with the patterns %s got another ServeMux", key)
+			prev, ok := muxes[key]
+			switch {
+			case cache != nil && ok && prev != mux:
+				t.Errorf("a second router of the cache with the patterns %s got another ServeMux", key)
+			case cache == nil && slices.Contains(slices.Collect(maps.Values(muxes)), mux):
+				t.Errorf("a router without a MuxCache got the ServeMux of another router")
 			}
 			muxes[key] = mux
 		})
@@ -98,12 +123,14 @@ func TestRoutersShareServeMuxes(t *testing.T) {
 }
 
 // TestRoutersShareServeMuxesConcurrently registers the same patterns in
-// routers started concurrently, for the race detector.
+// routers of one cache started concurrently, for the race detector.
 func TestRoutersShareServeMuxesConcurrently(t *testing.T) {
-	run := fmt.Sprintf("/concurrent%p", t)
+	t.Parallel()
+	run := "/concurrent"
+	cache := NewMuxCache()
 	var wg sync.WaitGroup
 	for i := range 8 {
-		tr := startedRouter(t, Options{}, nil)
+		tr := startedRouter(t, Options{MuxCache: cache}, nil)
 		wg.Go(func() {
 			name := fmt.Sprint("router", i)
 			for j := range 4 {
@@ -120,7 +147,7 @@ func TestRoutersShareServeMuxesConcurrently(t *testing.T) {
 	wg.Wait()
 }
 
-// TestRouteNeedsDispatch checks that a route of a shared ServeMux served
+// TestRouteNeedsDispatch checks that a route of a router's ServeMux served
 // without a router's dispatch panics, naming the mistake, rather than
 // serving with another router's handler.
 func TestRouteNeedsDispatch(t *testing.T) {
@@ -130,4 +157,35 @@ func TestRouteNeedsDispatch(t *testing.T) {
 		}
 	}()
 	route(0).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+}
+
+// TestRouterRegistersWhileServing registers routes in a router without a
+// MuxCache while requests are served, for the race detector: a request
+// uses a ServeMux that is not registered in again, and every route
+// registered before a request is served.
+func TestRouterRegistersWhileServing(t *testing.T) {
+	t.Parallel()
+	tr := startedRouter(t, Options{}, nil)
+	const n = 32
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for j := range n {
+			tr.Handle(fmt.Sprintf("GET /r/%d", j), echo("r"))
+		}
+	})
+	wg.Go(func() {
+		for j := range n {
+			rec := serve(tr, req{path: fmt.Sprintf("/api/todo/r/%d", j), token: userToken})
+			if rec.Code != 200 && rec.Code != 404 {
+				t.Errorf("GET /r/%d = %d %q while routes register", j, rec.Code, rec.Body)
+			}
+		}
+	})
+	wg.Wait()
+	for j := range n {
+		path := fmt.Sprintf("/r/%d", j)
+		if rec := serve(tr, req{path: "/api/todo" + path, token: userToken}); rec.Code != 200 || rec.Body.String() != "r "+path {
+			t.Errorf("GET %s = %d %q, want 200 %q", path, rec.Code, rec.Body, "r "+path)
+		}
+	}
 }

@@ -63,6 +63,10 @@ type Options struct {
 	// DangerouslyDisableDefaultAuthPolicy lets every request in without
 	// credentials, as if every path had an unauthenticated policy.
 	DangerouslyDisableDefaultAuthPolicy bool
+	// MuxCache, if set, shares the router's http.ServeMux with the other
+	// routers of the cache given the same patterns. Nil (the default, and
+	// production's) gives the router its own ServeMux.
+	MuxCache *MuxCache
 }
 
 // Router is the default [core.HTTPRouter] of a plugin. It is an
@@ -102,12 +106,19 @@ type Router struct {
 	started, stopping   chan struct{}
 
 	mu sync.RWMutex
-	// node is the sequence of patterns given to Handle (see muxTree);
-	// handlers are the handlers of those that registered, and mux their
-	// shared ServeMux once a request has needed it.
+	// handlers are the handlers of the patterns given to Handle that
+	// registered, and mux their ServeMux, whose i-th route is route(i).
+	// A ServeMux is never registered in once a request has used it (see
+	// routes), so that a request's mux and handlers always match.
+	//
+	// With a MuxCache, node is the sequence of patterns given to Handle
+	// in it, and mux is node's shared ServeMux once a request has needed
+	// it. Without one, node is nil and mux is the router's own; served
+	// says a request has used it.
 	node     *muxNode
 	handlers []http.Handler
 	mux      *http.ServeMux
+	served   bool
 	patterns []string
 	fallback http.Handler
 	policies []policy
@@ -152,11 +163,15 @@ func New(opts Options) (*Router, error) {
 		pause:       opts.StartupRequestPauseTimeout,
 		maxBody:     opts.MaxRequestBodyBytes,
 		disableAuth: opts.DangerouslyDisableDefaultAuthPolicy,
-		node:        &muxTree,
 		started:     make(chan struct{}),
 		stopping:    make(chan struct{}),
 	}
 	rt.handler = http.HandlerFunc(rt.serve)
+	if opts.MuxCache != nil {
+		rt.node = &opts.MuxCache.root
+	} else {
+		rt.mux = http.NewServeMux()
+	}
 	if rt.logger == nil {
 		rt.logger = discardLogger()
 	}
@@ -213,35 +228,63 @@ func (rt *Router) Handle(pattern string, h http.Handler) {
 		return
 	}
 	rt.mu.Lock()
-	node := rt.node.next(pattern)
-	rt.node = node
-	if node.err == nil {
+	err := rt.register(pattern)
+	if err == nil {
 		if rt.patterns == nil {
 			// Most plugins have a handful of routes.
 			rt.patterns, rt.handlers = make([]string, 0, 8), make([]http.Handler, 0, 8)
 		}
 		rt.patterns = append(rt.patterns, pattern)
 		rt.handlers = append(rt.handlers, h)
-		rt.mux = nil // node's, fetched when a request needs it
 	}
 	rt.mu.Unlock()
-	if node.err != nil {
-		rt.problem("Handle(%q): %v; fix the pattern (see net/http.ServeMux)", pattern, node.err)
+	if err != nil {
+		rt.problem("Handle(%q): %v; fix the pattern (see net/http.ServeMux)", pattern, err)
 	}
 }
 
-// routes returns the ServeMux of the routes registered so far (shared, see
-// muxTree) and their handlers.
+// register adds pattern to the router's ServeMux as the next route, and
+// returns why it does not register. rt.mu must be held for writing.
+func (rt *Router) register(pattern string) error {
+	if rt.node != nil {
+		node := rt.node.next(pattern)
+		rt.node = node
+		if node.err == nil {
+			rt.mux = nil // node's, fetched when a request needs it
+		}
+		return node.err
+	}
+	if rt.served {
+		// A request may be using the ServeMux with the handlers it had:
+		// the new route goes into a copy.
+		m := http.NewServeMux()
+		for i, p := range rt.patterns {
+			_ = register(m, p, route(i)) // it registered before, after the same patterns
+		}
+		rt.mux, rt.served = m, false
+	}
+	return register(rt.mux, pattern, route(len(rt.handlers)))
+}
+
+// routes returns the ServeMux of the routes registered so far and their
+// handlers, which a request may use while others register: the ServeMux
+// is not registered in again (see register).
 func (rt *Router) routes() (*http.ServeMux, []http.Handler) {
 	rt.mu.RLock()
-	mux, handlers, node := rt.mux, rt.handlers, rt.node
+	mux, handlers, node, served := rt.mux, rt.handlers, rt.node, rt.served
 	rt.mu.RUnlock()
-	if mux == nil {
+	switch {
+	case mux == nil: // the MuxCache's, not fetched yet
 		mux = node.serveMux()
 		rt.mu.Lock()
 		if rt.node == node {
 			rt.mux = mux
 		}
+		rt.mu.Unlock()
+	case node == nil && !served:
+		rt.mu.Lock()
+		mux, handlers = rt.mux, rt.handlers
+		rt.served = true
 		rt.mu.Unlock()
 	}
 	return mux, handlers
@@ -619,15 +662,38 @@ type pluginDeps struct {
 //     1 MiB);
 //   - backend.auth.dangerouslyDisableDefaultAuthPolicy: let every request
 //     in without credentials (default false; never in production).
-func Factory() *backend.ServiceFactory {
-	return backend.NewPluginServiceFactory(core.HTTPRouterRef, newPluginService, backend.Eager())
+//
+// The factory's options are for tests: see [WithMuxCache].
+func Factory(opts ...FactoryOption) *backend.ServiceFactory {
+	var fo factoryOptions
+	for _, o := range opts {
+		o(&fo)
+	}
+	return backend.NewPluginServiceFactory(core.HTTPRouterRef, func(ctx context.Context, d pluginDeps) (core.HTTPRouter, error) {
+		return newPluginService(ctx, d, fo)
+	}, backend.Eager())
 }
 
-func newPluginService(ctx context.Context, d pluginDeps) (core.HTTPRouter, error) {
+// FactoryOption configures [Factory].
+type FactoryOption func(*factoryOptions)
+
+type factoryOptions struct {
+	muxCache *MuxCache
+}
+
+// WithMuxCache makes the routers of the factory share their ServeMux
+// values through c (see [MuxCache]). Package testbackend installs one, for
+// the test backends of a test binary; a production backend needs none.
+func WithMuxCache(c *MuxCache) FactoryOption {
+	return func(o *factoryOptions) { o.muxCache = c }
+}
+
+func newPluginService(ctx context.Context, d pluginDeps, fo factoryOptions) (core.HTTPRouter, error) {
 	opts, err := optionsFromConfig(d.Config)
 	if err != nil {
 		return nil, fmt.Errorf("httprouter: plugin '%s': %w", d.Plugin.ID(), err)
 	}
+	opts.MuxCache = fo.muxCache
 	opts.PluginID = d.Plugin.ID()
 	opts.Auth, opts.HTTPAuth, opts.Lifecycle, opts.Logger = d.Auth, d.HTTPAuth, d.Lifecycle, d.Logger
 	rt, err := New(opts)
