@@ -98,9 +98,9 @@ func ExampleWithConfig() {
 	t := newExampleT()
 	defer t.finish()
 
-	tb := testbackend.Start(t, todo.Plugin, testbackend.WithConfig(map[string]any{
+	tb := testbackend.New(testbackend.WithConfig(map[string]any{
 		"backend.http.maxRequestBodyBytes": 64,
-	}))
+	})).Start(t, todo.Plugin)
 	resp := tb.Post("/api/todo/todos", map[string]any{"title": strings.Repeat("x", 100)}).
 		AsUser("user:default/alice").
 		Do(t)
@@ -112,7 +112,7 @@ func ExampleWithDefaultUser() {
 	t := newExampleT()
 	defer t.finish()
 
-	tb := testbackend.Start(t, todo.Plugin, testbackend.WithDefaultUser("user:default/alice"))
+	tb := testbackend.New(testbackend.WithDefaultUser("user:default/alice")).Start(t, todo.Plugin)
 	fmt.Println(tb.Get("/api/todo/todos").Do(t).Status)
 	fmt.Println(tb.Get("/api/todo/todos").WithoutCredentials().Do(t).Status)
 	// Output:
@@ -145,7 +145,7 @@ func ExampleWithExtensionPoint() {
 	}))
 
 	var added handlerSet
-	testbackend.Start(t, githubModule, testbackend.WithExtensionPoint[Handlers](handlersPoint, &added))
+	testbackend.New(testbackend.WithExtensionPoint[Handlers](handlersPoint, &added)).Start(t, githubModule)
 	fmt.Println(added)
 	// Output: [push pull_request]
 }
@@ -154,7 +154,7 @@ func ExampleWithRealAuth() {
 	t := newExampleT()
 	defer t.finish()
 
-	tb := testbackend.Start(t, todo.Plugin, testbackend.WithRealAuth())
+	tb := testbackend.New(testbackend.WithRealAuth()).Start(t, todo.Plugin)
 
 	// The same helpers send real signed tokens...
 	req := tb.Get("/api/todo/todos").AsUser("user:default/alice").Build(t)
@@ -231,7 +231,7 @@ func ExampleBackend_Patch() {
 	t := newExampleT()
 	defer t.finish()
 
-	tb := testbackend.Start(t, todo.Plugin, testbackend.WithDefaultUser("user:default/alice"))
+	tb := testbackend.New(testbackend.WithDefaultUser("user:default/alice")).Start(t, todo.Plugin)
 	tb.Post("/api/todo/todos", map[string]any{"title": "buy milk"}).Do(t).ExpectStatus(t, http.StatusCreated)
 	tb.Patch("/api/todo/todos/1", map[string]any{"done": true}).Do(t).
 		ExpectJSON(t, todo.Todo{ID: 1, Title: "buy milk", Done: true}, ignoreTimes)
@@ -243,7 +243,7 @@ func ExampleBackend_Put() {
 	t := newExampleT()
 	defer t.finish()
 
-	tb := testbackend.Start(t, todo.Plugin, testbackend.WithDefaultUser("user:default/alice"))
+	tb := testbackend.New(testbackend.WithDefaultUser("user:default/alice")).Start(t, todo.Plugin)
 	// The todo plugin has no PUT route: the router answers 405.
 	fmt.Println(tb.Put("/api/todo/todos/1", map[string]any{"title": "x"}).Do(t).Status)
 	// Output: 405 Method Not Allowed
@@ -253,7 +253,7 @@ func ExampleBackend_Delete() {
 	t := newExampleT()
 	defer t.finish()
 
-	tb := testbackend.Start(t, todo.Plugin, testbackend.WithDefaultUser("user:default/alice"))
+	tb := testbackend.New(testbackend.WithDefaultUser("user:default/alice")).Start(t, todo.Plugin)
 	tb.Post("/api/todo/todos", map[string]any{"title": "buy milk"}).Do(t).ExpectStatus(t, http.StatusCreated)
 	fmt.Println(tb.Delete("/api/todo/todos/1").Do(t).Status)
 	fmt.Println(tb.Delete("/api/todo/todos/1").Do(t).Status)
@@ -301,7 +301,7 @@ func ExampleService() {
 	t := newExampleT()
 	defer t.finish()
 
-	tb := testbackend.Start(t, todo.Plugin, testbackend.WithDefaultUser("user:default/alice"))
+	tb := testbackend.New(testbackend.WithDefaultUser("user:default/alice")).Start(t, todo.Plugin)
 	tb.Post("/api/todo/todos", map[string]any{"title": "buy milk"}).Do(t).ExpectStatus(t, http.StatusCreated)
 
 	// The mock root logger captured what the plugin logged.
@@ -329,9 +329,9 @@ func ExampleNewFactoryTester() {
 
 	// greeterFactory reads greeter.greeting from the config and builds a
 	// Greeter for each plugin.
-	ft := testbackend.NewFactoryTester(t, greeterFactory, testbackend.WithConfig(map[string]any{
+	ft := testbackend.New(testbackend.WithConfig(map[string]any{
 		"greeter.greeting": "Hello",
-	}))
+	})).NewFactoryTester(t, greeterFactory)
 	g := testbackend.Service(t, ft, greeterRef, "catalog")
 	fmt.Println(g.Greet("Ada"))
 	// Output: Hello, Ada, from catalog
@@ -388,7 +388,7 @@ func ExampleRequest_WithoutCredentials() {
 	t := newExampleT()
 	defer t.finish()
 
-	tb := testbackend.Start(t, todo.Plugin, testbackend.WithDefaultUser("user:default/alice"))
+	tb := testbackend.New(testbackend.WithDefaultUser("user:default/alice")).Start(t, todo.Plugin)
 	body := tb.Get("/api/todo/todos").WithoutCredentials().Do(t).ExpectError(t, errs.Authentication)
 	fmt.Println(body.Error.Message)
 	// Output: Missing credentials

@@ -2,7 +2,6 @@ package testbackend
 
 import (
 	"context"
-	"slices"
 	"testing"
 
 	"github.com/greenroom-dev/greenroom/backend"
@@ -18,29 +17,34 @@ type FactoryTester struct {
 
 // NewFactoryTester returns a tester of the factory subject. Its
 // dependencies are the mockservices fakes of the core services, replaced
-// by the service factories among features; options such as [WithConfig]
-// apply too. The backend is not started: each service is created when
-// [Service] first asks for it or for a service depending on it, and the
-// shutdown hooks of the created services run when the test finishes.
-func NewFactoryTester(t testing.TB, subject *backend.ServiceFactory, features ...backend.Feature) *FactoryTester {
+// by the given factories. The backend is not started: each service is
+// created when [Service] first asks for it or for a service depending on
+// it, and the shutdown hooks of the created services run when the test
+// finishes. It is New().NewFactoryTester: see [Setup.NewFactoryTester].
+func NewFactoryTester(t testing.TB, subject *backend.ServiceFactory, factories ...*backend.ServiceFactory) *FactoryTester {
+	t.Helper()
+	return (&Setup{}).NewFactoryTester(t, subject, factories...)
+}
+
+// NewFactoryTester is the package function [NewFactoryTester] with the
+// setup's options, such as [WithConfig].
+func (s *Setup) NewFactoryTester(t testing.TB, subject *backend.ServiceFactory, factories ...*backend.ServiceFactory) *FactoryTester {
 	t.Helper()
 	if subject == nil {
 		t.Fatalf("testbackend.NewFactoryTester: the subject factory is nil")
 	}
-	for _, f := range features {
-		switch f.(type) {
-		case *backend.Plugin, *backend.Module:
-			t.Fatalf("testbackend.NewFactoryTester: %s: a factory tester takes service factories and options only; use Start to test plugins and modules", f)
+	features := make([]backend.Feature, 0, len(factories)+1)
+	for _, f := range factories {
+		if f != nil && f.Ref().ID() == subject.Ref().ID() && !f.Ref().Multiton() {
+			t.Fatalf("testbackend.NewFactoryTester: %s is the subject's service; pass only the factories of its dependencies", f)
 		}
-		if sf, ok := f.(*backend.ServiceFactory); ok && sf != nil && sf.Ref().ID() == subject.Ref().ID() && !sf.Ref().Multiton() {
-			t.Fatalf("testbackend.NewFactoryTester: %s is the subject's service; pass only the factories of its dependencies", sf)
-		}
+		features = append(features, f)
 	}
-	s, err := newSettings(append(slices.Clone(features), subject))
+	st, err := newSettings(s.opts, append(features, subject))
 	if err != nil {
 		t.Fatalf("testbackend.NewFactoryTester: %v", err)
 	}
-	b, err := s.build(t, nil)
+	b, err := st.build(t, nil)
 	if err != nil {
 		t.Fatalf("testbackend.NewFactoryTester: %v", err)
 	}

@@ -52,29 +52,30 @@ var greeterFactory = backend.NewPluginServiceFactoryWithContext(greeterRef,
 
 func TestFactoryTester(t *testing.T) {
 	tests := []struct {
-		name     string
-		features []backend.Feature
-		pluginID string
-		want     string
+		name      string
+		opts      []testbackend.Option
+		factories []*backend.ServiceFactory
+		pluginID  string
+		want      string
 	}{
 		{name: "defaults", pluginID: "catalog", want: "Hello, Ada, from catalog"},
 		{name: "another plugin", pluginID: "search", want: "Hello, Ada, from search"},
 		{
 			name:     "config option",
-			features: []backend.Feature{testbackend.WithConfig(map[string]any{"greeter.greeting": "Howdy"})},
+			opts:     []testbackend.Option{testbackend.WithConfig(map[string]any{"greeter.greeting": "Howdy"})},
 			pluginID: "catalog",
 			want:     "Howdy, Ada, from catalog",
 		},
 		{
-			name:     "dependency factory",
-			features: []backend.Feature{mockservices.ConfigFactory(map[string]any{"greeter": map[string]any{"greeting": "Hi"}})},
-			pluginID: "catalog",
-			want:     "Hi, Ada, from catalog",
+			name:      "dependency factory",
+			factories: []*backend.ServiceFactory{mockservices.ConfigFactory(map[string]any{"greeter": map[string]any{"greeting": "Hi"}})},
+			pluginID:  "catalog",
+			want:      "Hi, Ada, from catalog",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ft := testbackend.NewFactoryTester(t, greeterFactory, tt.features...)
+			ft := testbackend.New(tt.opts...).NewFactoryTester(t, greeterFactory, tt.factories...)
 			g := testbackend.Service(t, ft, greeterRef, tt.pluginID)
 			if got := g.Greet("Ada"); got != tt.want {
 				t.Errorf("Greet = %q, want %q", got, tt.want)
@@ -89,19 +90,19 @@ func TestFactoryTester(t *testing.T) {
 
 func TestFactoryTesterMisuse(t *testing.T) {
 	tests := []struct {
-		name     string
-		subject  *backend.ServiceFactory
-		features []backend.Feature
-		want     string
+		name      string
+		subject   *backend.ServiceFactory
+		opts      []testbackend.Option
+		factories []*backend.ServiceFactory
+		want      string
 	}{
 		{name: "nil subject", want: "the subject factory is nil"},
-		{name: "plugin", subject: greeterFactory, features: []backend.Feature{echo}, want: "a factory tester takes service factories and options only"},
-		{name: "second subject", subject: greeterFactory, features: []backend.Feature{greeterFactory}, want: "is the subject's service"},
-		{name: "bad option", subject: greeterFactory, features: []backend.Feature{testbackend.WithConfig(map[string]any{".": 1})}, want: "WithConfig"},
+		{name: "second subject", subject: greeterFactory, factories: []*backend.ServiceFactory{greeterFactory}, want: "is the subject's service"},
+		{name: "bad option", subject: greeterFactory, opts: []testbackend.Option{testbackend.WithConfig(map[string]any{".": 1})}, want: "WithConfig"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := record(t, func(ft testing.TB) { testbackend.NewFactoryTester(ft, tt.subject, tt.features...) })
+			f := record(t, func(ft testing.TB) { testbackend.New(tt.opts...).NewFactoryTester(ft, tt.subject, tt.factories...) })
 			if !f.fatal || !strings.Contains(f.output(), tt.want) {
 				t.Fatalf("output %q (fatal %v), want a fatal failure containing %q", f.output(), f.fatal, tt.want)
 			}

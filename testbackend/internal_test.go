@@ -87,11 +87,11 @@ func TestSetPath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var opts []backend.Feature
+			var opts []Option
 			for _, s := range tt.sets {
 				opts = append(opts, WithConfig(s))
 			}
-			s, err := newSettings(opts)
+			s, err := newSettings(opts, nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)

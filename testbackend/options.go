@@ -12,28 +12,17 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/auth"
 	"github.com/greenroom-dev/greenroom/defaults/config"
+	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
 	"github.com/greenroom-dev/greenroom/mockservices"
 )
 
-// featureMarker is backend.Feature under a name that is not exported, so
-// that an [Option] can embed it without showing a field.
-type featureMarker = backend.Feature
-
-// Option configures a test backend. Options are passed to [Start] among
-// the features, so that a whole test backend reads as one call. An Option
-// is not a feature of package backend: adding one to a backend.Backend is
-// an error.
+// Option configures a test backend: give options to [New], whose
+// [Setup] starts backends with them. An Option is not a backend.Feature:
+// passing one where features go does not compile.
 type Option struct {
-	// The embedded interface makes an Option a backend.Feature, so it can
-	// be passed with plugins to Start; it is always nil, and Start removes
-	// options before adding the features to the backend.
-	featureMarker
 	apply func(*settings) error
 }
-
-// String describes the option in error messages.
-func (o Option) String() string { return "a testbackend.Option" }
 
 // WithConfig sets configuration values of the backend (the core.rootConfig
 // service). Keys are dot-separated paths such as
@@ -67,12 +56,14 @@ func WithDefaultUser(userEntityRef string) Option {
 }
 
 // WithExtensionPoint provides impl as the implementation of the extension
-// point p, standing in for the plugin that owns it. The owning plugin is
-// the plugin of the modules among the features that depend on p; at least
-// one must.
+// point p, standing in for the plugin that owns it, so that the test can
+// inspect what the modules registered. The owning plugin is the plugin of
+// the modules among the features that depend on p; at least one must.
+// Every backend started with the option gets impl itself: give each
+// backend its own [Setup] (or its own impl) when several run.
 func WithExtensionPoint[T any](p core.ExtensionPoint[T], impl T) Option {
 	return Option{apply: func(s *settings) error {
-		s.extensionPoints = append(s.extensionPoints, extensionPoint{ref: p, provide: backend.ProvideExtensionPoint(p, impl)})
+		s.extensionPoints = append(s.extensionPoints, extensionPoint{ref: p, provide: backend.ProvideExtensionPoint(p, func() T { return impl })})
 		return nil
 	}}
 }
@@ -105,15 +96,10 @@ type extensionPoint struct {
 	provide backend.Option
 }
 
-// newSettings separates the options from the features and applies them.
-func newSettings(features []backend.Feature) (*settings, error) {
-	s := &settings{config: map[string]any{}}
-	for _, f := range features {
-		o, ok := f.(Option)
-		if !ok {
-			s.features = append(s.features, f)
-			continue
-		}
+// newSettings applies the options, for a backend of the features.
+func newSettings(opts []Option, features []backend.Feature) (*settings, error) {
+	s := &settings{config: map[string]any{}, features: features}
+	for _, o := range opts {
 		if o.apply == nil {
 			return nil, fmt.Errorf("a zero testbackend.Option was given; build options with the With functions of package testbackend")
 		}
@@ -246,15 +232,22 @@ func (s *settings) defaults(t testing.TB, tb *Backend) ([]*backend.ServiceFactor
 // every Start was a tenth of its cost. The rest are made per test: the
 // config, the root logger and the databases belong to the test, and
 // discovery to its test backend.
+//
+// The plugin routers share their ServeMux values through routerMuxes,
+// the test binary's cache: tests start the same plugins with the same
+// routes many times (see docs/benchmarks.md, "Issue 9"). Production
+// routers have their own.
 var sharedFakes = []*backend.ServiceFactory{
 	logger.Factory(),
 	mockservices.RootHealthFactory(),
 	mockservices.RootHTTPRouterFactory(),
-	mockservices.HTTPRouterFactory(),
+	httprouter.Factory(httprouter.WithMuxCache(routerMuxes)),
 	mockservices.AuthFactory(),
 	mockservices.HTTPAuthFactory(),
 	mockservices.UserInfoFactory(),
 }
+
+var routerMuxes = httprouter.NewMuxCache()
 
 // sharedDiscovery is the discovery of a factory tester, which has no
 // server.

@@ -72,6 +72,7 @@ func TestAssertSecureByDefault(t *testing.T) {
 	tests := []struct {
 		name     string
 		features []backend.Feature
+		opts     []testbackend.Option
 		// want are substrings of the failure; none means the sweep passes.
 		want    []string
 		notWant []string
@@ -82,15 +83,18 @@ func TestAssertSecureByDefault(t *testing.T) {
 		},
 		{
 			name:     "secure with real auth",
-			features: []backend.Feature{echo, testbackend.WithRealAuth()},
+			features: []backend.Feature{echo},
+			opts:     []testbackend.Option{testbackend.WithRealAuth()},
 		},
 		{
 			name:     "default user does not hide an open route",
-			features: []backend.Feature{echo, testbackend.WithDefaultUser("user:default/mock")},
+			features: []backend.Feature{echo},
+			opts:     []testbackend.Option{testbackend.WithDefaultUser("user:default/mock")},
 		},
 		{
-			name: "barrier disabled by config",
-			features: []backend.Feature{echo, testbackend.WithConfig(map[string]any{
+			name:     "barrier disabled by config",
+			features: []backend.Feature{echo},
+			opts: []testbackend.Option{testbackend.WithConfig(map[string]any{
 				"backend.auth.dangerouslyDisableDefaultAuthPolicy": true,
 			})},
 			want: []string{
@@ -125,7 +129,7 @@ func TestAssertSecureByDefault(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tb := testbackend.Start(t, tt.features...)
+			tb := testbackend.New(tt.opts...).Start(t, tt.features...)
 			f := record(t, func(ft testing.TB) { tb.AssertSecureByDefault(ft) })
 			out := f.output()
 			if f.fatal {

@@ -2,6 +2,7 @@ package testbackend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -33,59 +34,123 @@ type Backend struct {
 	stopped bool             // the test ended: URL starts no server
 }
 
+// Setup is the configuration of test backends: the options given to
+// [New]. One Setup may start any number of backends, concurrently too.
+type Setup struct {
+	opts []Option
+}
+
+// New returns the setup of test backends with the options, such as
+// [WithConfig], [WithDefaultUser] or [WithRealAuth]:
+//
+//	tb := testbackend.New(testbackend.WithDefaultUser("user:default/mock")).Start(t, todo.Plugin)
+//
+// Without options, call the functions [Start], [TryStart] and
+// [NewFactoryTester] of the package.
+func New(opts ...Option) *Setup {
+	return &Setup{opts: slices.Clone(opts)}
+}
+
 // Start starts a backend with the given plugins, modules and service
-// factories, and the options of this package, and stops it when the test
-// and its subtests finish.
-//
-// Every core service a feature does not provide is the mockservices fake;
-// a service factory among features replaces it (one per service). A module
-// passed without its plugin gets an empty host plugin, so a module can be
-// tested on its own. If the wiring is invalid or a plugin's init fails, Start
-// fails the test with the backend's error, which names the plugin.
-//
-// The backend serves requests in-process: see [Backend.Client]. Routes are
-// secure by default, as in production: a request without credentials is
-// answered 401 unless an auth policy opens its path or the test backend
-// has a default user ([WithDefaultUser]).
+// factories, and stops it when the test and its subtests finish. It is
+// New().Start: see [Setup.Start].
 func Start(t testing.TB, features ...backend.Feature) *Backend {
-	// t.Helper is called before a failure only: it walks the stack, and
-	// tests start many backends. (Start fails the test only itself.)
-	s, err := newSettings(features)
+	tb, err := (&Setup{}).tryStart(t, features)
 	if err != nil {
-		t.Helper()
-		t.Fatalf("testbackend.Start: %v", err)
-	}
-	tb := &Backend{defaultUser: s.defaultUser, auth: mockAuth{}}
-	if tb.b, err = s.build(t, tb); err != nil {
-		t.Helper()
-		t.Fatalf("testbackend.Start: %v", err)
-	}
-	if s.real != nil {
-		tb.auth = s.real
-	}
-	tb.pluginIDs = tb.b.PluginIDs()
-	tb.client = &http.Client{Transport: &transport{tb: tb}}
-	t.Cleanup(func() { tb.stop(t) })
-	ctx := t.Context()
-	if err := tb.b.Start(ctx); err != nil {
-		t.Helper()
-		t.Fatalf("testbackend.Start: %v", err)
-	}
-	if _, err := tb.rootHandler(); err != nil {
+		// t.Helper is called before a failure only: it walks the stack,
+		// and tests start many backends.
 		t.Helper()
 		t.Fatalf("testbackend.Start: %v", err)
 	}
 	return tb
 }
 
-// stop stops the backend (whose drain phase shuts the server started by
-// URL down gracefully), then closes that server if one was started.
+// TryStart is [Start] for a test that expects the start to fail: see
+// [Setup.TryStart].
+func TryStart(t testing.TB, features ...backend.Feature) (*Backend, error) {
+	return (&Setup{}).tryStart(t, features)
+}
+
+// Start starts a backend with the given plugins, modules and service
+// factories, and the setup's options, and stops it when the test and its
+// subtests finish.
+//
+// Every core service a feature does not provide is the mockservices fake;
+// a service factory among features replaces it (one per service). A module
+// passed without its plugin gets an empty host plugin, so a module can be
+// tested on its own. If the wiring is invalid or a plugin's init fails, Start
+// fails the test with the backend's error, which names the plugin; use
+// [Setup.TryStart] to assert on that error instead.
+//
+// The backend serves requests in-process: see [Backend.Client]. Routes are
+// secure by default, as in production: a request without credentials is
+// answered 401 unless an auth policy opens its path or the test backend
+// has a default user ([WithDefaultUser]).
+func (s *Setup) Start(t testing.TB, features ...backend.Feature) *Backend {
+	tb, err := s.tryStart(t, features)
+	if err != nil {
+		t.Helper() // only on failure, as in the package function Start
+		t.Fatalf("testbackend.Start: %v", err)
+	}
+	return tb
+}
+
+// TryStart is [Setup.Start] returning the error of a start that fails
+// instead of failing the test, so that a test can assert that a plugin
+// refuses to start (invalid config, a failed init): the error names the
+// plugin or module and wraps its cause, for errors.Is and errors.As; an
+// invalid wiring is a *backend.WiringError. When the start fails, what
+// had started is stopped before TryStart returns (an error of that stop
+// is joined to the start's), and the backend is nil. When it succeeds,
+// the backend stops when the test finishes, as with Start.
+func (s *Setup) TryStart(t testing.TB, features ...backend.Feature) (*Backend, error) {
+	return s.tryStart(t, features)
+}
+
+func (s *Setup) tryStart(t testing.TB, features []backend.Feature) (*Backend, error) {
+	st, err := newSettings(s.opts, features)
+	if err != nil {
+		return nil, err
+	}
+	tb := &Backend{defaultUser: st.defaultUser, auth: mockAuth{}}
+	if tb.b, err = st.build(t, tb); err != nil {
+		return nil, err
+	}
+	if st.real != nil {
+		tb.auth = st.real
+	}
+	tb.pluginIDs = tb.b.PluginIDs()
+	tb.client = &http.Client{Transport: &transport{tb: tb}}
+	err = tb.b.Start(t.Context())
+	if err == nil {
+		_, err = tb.rootHandler()
+	}
+	if err != nil {
+		// t.Context is not done yet; the stop hooks get their own, as in
+		// the cleanup of a started backend.
+		if stopErr := tb.shutdown(); stopErr != nil {
+			err = errors.Join(err, fmt.Errorf("stopping what had started: %w", stopErr))
+		}
+		return nil, err
+	}
+	t.Cleanup(func() { tb.stop(t) })
+	return tb, nil
+}
+
+// stop stops the backend at the end of the test, failing it if a stop
+// hook fails.
 func (tb *Backend) stop(t testing.TB) {
-	// t.Context is already cancelled in cleanup; stop hooks get their own.
-	if err := tb.b.Stop(context.Background()); err != nil {
+	if err := tb.shutdown(); err != nil {
 		t.Helper() // only on failure, as in Start
 		t.Errorf("testbackend: stopping the backend: %v", err)
 	}
+}
+
+// shutdown stops the backend (whose drain phase shuts the server started
+// by URL down gracefully), then closes that server if one was started.
+func (tb *Backend) shutdown() error {
+	// t.Context is already cancelled in cleanup; stop hooks get their own.
+	err := tb.b.Stop(context.Background())
 	tb.srvMu.Lock()
 	srv := tb.srv
 	tb.stopped = true
@@ -93,6 +158,7 @@ func (tb *Backend) stop(t testing.TB) {
 	if srv != nil {
 		srv.Close()
 	}
+	return err
 }
 
 // Client returns an HTTP client that serves requests in-process: its

@@ -23,10 +23,10 @@ import (
 // mock auth service and the production one.
 var authModes = []struct {
 	name string
-	opts []backend.Feature
+	opts []testbackend.Option
 }{
 	{name: "mock auth"},
-	{name: "real auth", opts: []backend.Feature{testbackend.WithRealAuth()}},
+	{name: "real auth", opts: []testbackend.Option{testbackend.WithRealAuth()}},
 }
 
 func TestCredentials(t *testing.T) {
@@ -135,7 +135,7 @@ func TestCredentials(t *testing.T) {
 	}
 	for _, mode := range authModes {
 		t.Run(mode.name, func(t *testing.T) {
-			tb := testbackend.Start(t, append(mode.opts, echo)...)
+			tb := testbackend.New(mode.opts...).Start(t, echo)
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					resp := tt.req(tb).Do(t).ExpectStatus(t, tt.wantStatus)
@@ -154,7 +154,7 @@ func TestCredentials(t *testing.T) {
 func TestCredentialErrors(t *testing.T) {
 	tests := []struct {
 		name    string
-		opts    []backend.Feature
+		opts    []testbackend.Option
 		req     func(tb *testbackend.Backend) *testbackend.Request
 		wantErr string
 	}{
@@ -186,7 +186,7 @@ func TestCredentialErrors(t *testing.T) {
 		},
 		{
 			name: "real: unknown external subject",
-			opts: []backend.Feature{testbackend.WithRealAuth()},
+			opts: []testbackend.Option{testbackend.WithRealAuth()},
 			req: func(tb *testbackend.Backend) *testbackend.Request {
 				return tb.Get("/api/echo/whoami").AsService("external:ci")
 			},
@@ -194,7 +194,7 @@ func TestCredentialErrors(t *testing.T) {
 		},
 		{
 			name: "real: external on behalf of a user",
-			opts: []backend.Feature{testbackend.WithRealAuth()},
+			opts: []testbackend.Option{testbackend.WithRealAuth()},
 			req: func(tb *testbackend.Backend) *testbackend.Request {
 				return tb.Get("/api/echo/whoami").AsService("").OnBehalfOf("user:default/a")
 			},
@@ -202,7 +202,7 @@ func TestCredentialErrors(t *testing.T) {
 		},
 		{
 			name: "real: plugin token outside plugins",
-			opts: []backend.Feature{testbackend.WithRealAuth()},
+			opts: []testbackend.Option{testbackend.WithRealAuth()},
 			req: func(tb *testbackend.Backend) *testbackend.Request {
 				return tb.Get("/.greenroom/x").AsService("plugin:x")
 			},
@@ -210,7 +210,7 @@ func TestCredentialErrors(t *testing.T) {
 		},
 		{
 			name: "real: limited token outside plugins",
-			opts: []backend.Feature{testbackend.WithRealAuth()},
+			opts: []testbackend.Option{testbackend.WithRealAuth()},
 			req: func(tb *testbackend.Backend) *testbackend.Request {
 				return tb.Get("/x").AsLimitedUser("user:default/a")
 			},
@@ -218,7 +218,7 @@ func TestCredentialErrors(t *testing.T) {
 		},
 		{
 			name:    "real: bad user ref",
-			opts:    []backend.Feature{testbackend.WithRealAuth()},
+			opts:    []testbackend.Option{testbackend.WithRealAuth()},
 			req:     func(tb *testbackend.Backend) *testbackend.Request { return tb.Get("/api/echo/whoami").AsUser("alice") },
 			wantErr: `invalid user entity reference "alice"`,
 		},
@@ -237,7 +237,7 @@ func TestCredentialErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tb := testbackend.Start(t, append(tt.opts, echo)...)
+			tb := testbackend.New(tt.opts...).Start(t, echo)
 			f := record(t, func(ft testing.TB) { tt.req(tb).Do(ft) })
 			if !f.fatal || !strings.Contains(f.output(), tt.wantErr) {
 				t.Fatalf("Do failed with %q (fatal %v), want a fatal failure containing %q", f.output(), f.fatal, tt.wantErr)
@@ -249,7 +249,7 @@ func TestCredentialErrors(t *testing.T) {
 func TestWithDefaultUser(t *testing.T) {
 	for _, mode := range authModes {
 		t.Run(mode.name, func(t *testing.T) {
-			tb := testbackend.Start(t, append(mode.opts, echo, testbackend.WithDefaultUser("user:default/dana"))...)
+			tb := testbackend.New(append(mode.opts, testbackend.WithDefaultUser("user:default/dana"))...).Start(t, echo)
 
 			tb.Get("/api/echo/whoami").Do(t).ExpectStatus(t, http.StatusOK).
 				ExpectJSON(t, whoami{Type: core.PrincipalUser, User: "user:default/dana"})
@@ -277,6 +277,7 @@ func TestStartFailures(t *testing.T) {
 	tests := []struct {
 		name     string
 		features []backend.Feature
+		opts     []testbackend.Option
 		want     []string
 	}{
 		{
@@ -286,27 +287,32 @@ func TestStartFailures(t *testing.T) {
 		},
 		{
 			name:     "bad default user",
-			features: []backend.Feature{echo, testbackend.WithDefaultUser("mock")},
+			features: []backend.Feature{echo},
+			opts:     []testbackend.Option{testbackend.WithDefaultUser("mock")},
 			want:     []string{"WithDefaultUser", `invalid user entity reference "mock"`},
 		},
 		{
 			name:     "bad config key",
-			features: []backend.Feature{echo, testbackend.WithConfig(map[string]any{"a..b": 1})},
+			features: []backend.Feature{echo},
+			opts:     []testbackend.Option{testbackend.WithConfig(map[string]any{"a..b": 1})},
 			want:     []string{"WithConfig", "empty segment"},
 		},
 		{
 			name:     "bad config value",
-			features: []backend.Feature{echo, testbackend.WithConfig(map[string]any{"a": func() {}})},
+			features: []backend.Feature{echo},
+			opts:     []testbackend.Option{testbackend.WithConfig(map[string]any{"a": func() {}})},
 			want:     []string{"WithConfig"},
 		},
 		{
 			name:     "zero option",
-			features: []backend.Feature{echo, testbackend.Option{}},
+			features: []backend.Feature{echo},
+			opts:     []testbackend.Option{{}},
 			want:     []string{"a zero testbackend.Option"},
 		},
 		{
 			name:     "extension point nobody consumes",
-			features: []backend.Feature{echo, testbackend.WithExtensionPoint(greetingsPoint, greetings(nil))},
+			features: []backend.Feature{echo},
+			opts:     []testbackend.Option{testbackend.WithExtensionPoint(greetingsPoint, greetings(nil))},
 			want:     []string{"Unable to determine the plugin ID of extension point(s) 'test.greetings'. Tested extension points must be depended on by one or more tested modules."},
 		},
 		{
@@ -317,7 +323,7 @@ func TestStartFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := record(t, func(ft testing.TB) { testbackend.Start(ft, tt.features...) })
+			f := record(t, func(ft testing.TB) { testbackend.New(tt.opts...).Start(ft, tt.features...) })
 			if !f.fatal {
 				t.Fatalf("Start did not fail the test; output: %q", f.output())
 			}
@@ -363,7 +369,7 @@ func TestWithExtensionPoint(t *testing.T) {
 		return nil
 	}))
 	var got greetingList
-	tb := testbackend.Start(t, module, testbackend.WithExtensionPoint[greetings](greetingsPoint, &got))
+	tb := testbackend.New(testbackend.WithExtensionPoint[greetings](greetingsPoint, &got)).Start(t, module)
 	if len(got) != 1 || got[0] != "hello" {
 		t.Errorf("the extension point got %q, want [hello]", got)
 	}
@@ -451,7 +457,7 @@ func TestClientCancellation(t *testing.T) {
 func TestPluginToPlugin(t *testing.T) {
 	for _, mode := range authModes {
 		t.Run(mode.name, func(t *testing.T) {
-			tb := testbackend.Start(t, append(mode.opts, newEcho("front"), newEcho("back"))...)
+			tb := testbackend.New(mode.opts...).Start(t, newEcho("front"), newEcho("back"))
 			// front calls back over HTTP (discovery gives the test server's
 			// URL) with a token from its Auth service on behalf of the user.
 			tb.Get("/api/front/call/back").AsUser("user:default/alice").Do(t).
@@ -465,7 +471,7 @@ func TestPluginToPlugin(t *testing.T) {
 }
 
 func TestRequestBodyAndHeaders(t *testing.T) {
-	tb := testbackend.Start(t, echo, testbackend.WithDefaultUser("user:default/mock"))
+	tb := testbackend.New(testbackend.WithDefaultUser("user:default/mock")).Start(t, echo)
 	type echoed struct {
 		ContentType string `json:"contentType"`
 		Body        string `json:"body"`
@@ -525,7 +531,7 @@ func TestBuild(t *testing.T) {
 }
 
 func TestResponseHelpers(t *testing.T) {
-	tb := testbackend.Start(t, echo, testbackend.WithDefaultUser("user:default/mock"))
+	tb := testbackend.New(testbackend.WithDefaultUser("user:default/mock")).Start(t, echo)
 	tests := []struct {
 		name      string
 		check     func(t testing.TB, r *testbackend.Response)

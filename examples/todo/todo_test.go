@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/errs"
 	"github.com/greenroom-dev/greenroom/examples/todo"
@@ -110,7 +109,7 @@ func TestTodosBelongToTheirUser(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
-	tb := testbackend.Start(t, todo.Plugin, testbackend.WithDefaultUser(alice))
+	tb := testbackend.New(testbackend.WithDefaultUser(alice)).Start(t, todo.Plugin)
 	tb.Post("/api/todo/todos", map[string]any{"title": "x"}).Do(t).ExpectStatus(t, http.StatusCreated)
 	tests := []struct {
 		name       string
@@ -203,10 +202,10 @@ func TestAuth(t *testing.T) {
 	}
 	for _, mode := range []struct {
 		name string
-		opts []backend.Feature
-	}{{"mock auth", nil}, {"real auth", []backend.Feature{testbackend.WithRealAuth()}}} {
+		opts []testbackend.Option
+	}{{"mock auth", nil}, {"real auth", []testbackend.Option{testbackend.WithRealAuth()}}} {
 		t.Run(mode.name, func(t *testing.T) {
-			tb := testbackend.Start(t, append(mode.opts, todo.Plugin)...)
+			tb := testbackend.New(mode.opts...).Start(t, todo.Plugin)
 			for _, c := range callers {
 				for _, r := range routes {
 					t.Run(c.name+"/"+r.method+" "+r.path, func(t *testing.T) {
@@ -230,7 +229,7 @@ func TestSecureByDefault(t *testing.T) {
 }
 
 func TestLogs(t *testing.T) {
-	tb := testbackend.Start(t, todo.Plugin, testbackend.WithDefaultUser(alice))
+	tb := testbackend.New(testbackend.WithDefaultUser(alice)).Start(t, todo.Plugin)
 	tb.Post("/api/todo/todos", map[string]any{"title": "x"}).Do(t).ExpectStatus(t, http.StatusCreated)
 	tb.Delete("/api/todo/todos/1").Do(t).ExpectStatus(t, http.StatusNoContent)
 
