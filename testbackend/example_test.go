@@ -2,6 +2,7 @@ package testbackend_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -92,6 +93,62 @@ func ExampleStart() {
 	resp := tb.Get("/api/todo/todos").Do(t)
 	fmt.Println(resp.Status)
 	// Output: 401 Unauthorized
+}
+
+func ExampleNew() {
+	t := newExampleT()
+	defer t.finish()
+
+	// A Setup holds options and may start any number of backends.
+	asAlice := testbackend.New(testbackend.WithDefaultUser("user:default/alice"))
+	for range 2 {
+		tb := asAlice.Start(t, todo.Plugin)
+		fmt.Println(tb.Get("/api/todo/todos").Do(t).Status)
+	}
+	// Output:
+	// 200 OK
+	// 200 OK
+}
+
+// errNoQuota is what the quota plugin of the next examples fails with.
+var errNoQuota = errors.New("quota.limit must be positive")
+
+// quotaPlugin refuses to start when its config is invalid.
+var quotaPlugin = backend.NewPlugin("quota", backend.Init(func(ctx context.Context, d struct{ Config core.RootConfig }) error {
+	limit, _, err := d.Config.OptionalInt("quota.limit")
+	if err != nil {
+		return err
+	}
+	if limit <= 0 {
+		return fmt.Errorf("%w, got %d", errNoQuota, limit)
+	}
+	return nil
+}))
+
+func ExampleTryStart() {
+	t := newExampleT() // in a test: func TestQuotaNeedsALimit(t *testing.T) {
+	defer t.finish()
+
+	// Without config the plugin refuses to start: assert the error.
+	_, err := testbackend.TryStart(t, quotaPlugin)
+	fmt.Println(errors.Is(err, errNoQuota))
+	fmt.Println(err)
+	// Output:
+	// true
+	// Plugin 'quota' startup failed: quota.limit must be positive, got 0
+}
+
+func ExampleSetup_TryStart() {
+	t := newExampleT()
+	defer t.finish()
+
+	for _, limit := range []int{-1, 10} {
+		_, err := testbackend.New(testbackend.WithConfig(map[string]any{"quota.limit": limit})).TryStart(t, quotaPlugin)
+		fmt.Printf("limit %d: %v\n", limit, err)
+	}
+	// Output:
+	// limit -1: Plugin 'quota' startup failed: quota.limit must be positive, got -1
+	// limit 10: <nil>
 }
 
 func ExampleWithConfig() {
