@@ -15,6 +15,15 @@
 //		tb.Get("/api/todo/todos").Do(t).ExpectStatus(t, http.StatusUnauthorized)
 //	}
 //
+// Options go to [New], whose [Setup] starts backends with them; an option
+// is not a feature, so passing one among the plugins does not compile:
+//
+//	tb := testbackend.New(testbackend.WithDefaultUser("user:default/alice")).Start(t, todo.Plugin)
+//
+// [TryStart] returns the error of a start that fails (a plugin refusing
+// invalid config, a failed init, an invalid wiring) instead of failing the
+// test, so that a test can assert it.
+//
 // # Requests
 //
 // Requests go through the same handler chain as in production: the root
