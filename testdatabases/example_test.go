@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -168,12 +169,47 @@ func ExampleKeepFailed() {
 	}
 }
 
-// Start engines without a connection string with dockertest instead of
-// testcontainers (or set GREENROOM_TEST_DATABASE_PROVIDER=dockertest).
+// Start engines without a connection string in containers. The provider
+// comes from a module of its own, so that only test binaries that use it
+// link a container SDK:
+//
+//	import "github.com/greenroom-dev/greenroom/testdatabases/containers/testcontainers"
+//
+//	testdatabases.New(t, testdatabases.Postgres17, testdatabases.WithContainerProvider(testcontainers.Provider()))
+//
+// Any ContainerProvider works; this one has a server already running.
 func ExampleWithContainerProvider() {
 	_ = func(t *testing.T) {
-		testdatabases.New(t, testdatabases.Postgres17, testdatabases.WithContainerProvider("dockertest"))
+		testdatabases.New(t, testdatabases.Postgres17, testdatabases.WithContainerProvider(running{"127.0.0.1:5432"}))
 	}
+}
+
+// running is a ContainerProvider whose server is already running at an
+// address, for example one started by the CI system.
+type running struct{ hostPort string }
+
+func (running) Name() string { return "running" }
+
+func (r running) Start(ctx context.Context, spec testdatabases.ContainerSpec) (string, error) {
+	return r.hostPort, nil
+}
+
+// Without a container engine, a provider's error wraps
+// ErrNoContainerEngine, and the engine is unavailable: its tests skip (fail
+// under CI=true), and Open says why.
+func ExampleContainerProvider() {
+	set := testdatabases.New(&testing.T{}, testdatabases.Postgres18, testdatabases.WithContainerProvider(noEngine{}))
+	_, err := set.Open(context.Background(), testdatabases.Postgres18)
+	fmt.Println(errors.Is(err, testdatabases.ErrNoContainerEngine))
+	// Output: true
+}
+
+type noEngine struct{}
+
+func (noEngine) Name() string { return "none" }
+
+func (noEngine) Start(context.Context, testdatabases.ContainerSpec) (string, error) {
+	return "", fmt.Errorf("%w: none: no socket", testdatabases.ErrNoContainerEngine)
 }
 
 func ExampleWithMigrator() {
