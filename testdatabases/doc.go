@@ -3,7 +3,7 @@
 //
 //	func TestTodos(t *testing.T) {
 //		t.Parallel()
-//		dbs := testdatabases.New(t, testdatabases.WithMigrator(testdatabases.Goose(migrations, "migrations/{dialect}")))
+//		dbs := testdatabases.New(t, testdatabases.WithMigrator(todo.Migrations))
 //		dbs.Each(t, func(t *testing.T, db *testdatabases.DB) {
 //			t.Parallel()
 //			// db.DB is a *sql.DB of its own; db.Dialect is "sqlite", "postgres" or "mysql".
@@ -85,6 +85,11 @@
 // engine whose variable is set.
 //
 // # Migrations run once
+//
+// A plugin's migrations (package migrate: todo.Migrations above is
+// migrate.Migrator(migrationFiles, "migrations")) are a [Migrator] as they
+// are, and run exactly as in production; [Goose] and [SQL] serve code
+// without Greenroom migrations.
 //
 // The migrator runs once per engine and migration hash, into a template
 // that the run's test binaries, and later runs, share while the hash is

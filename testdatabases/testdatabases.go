@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/greenroom-dev/greenroom/core"
 )
 
 // ID names a database engine and major version. Its string form is the
@@ -34,14 +36,18 @@ const (
 var allIDs = []ID{SQLite3, Postgres13, Postgres14, Postgres15, Postgres16, Postgres17, Postgres18, MySQL8, MariaDB10, MariaDB11}
 
 // Dialect is the SQL dialect of an engine: "sqlite", "postgres" or "mysql"
-// (MariaDB is "mysql").
-type Dialect string
+// (MariaDB is "mysql"). It is core's Dialect, the one a plugin's database
+// service reports and package migrate takes, so that a plugin's migrations
+// ([migrate.Migrations]) are a [Migrator] as they are.
+//
+// [migrate.Migrations]: https://pkg.go.dev/github.com/greenroom-dev/greenroom/migrate#Migrations
+type Dialect = core.Dialect
 
 // Dialects.
 const (
-	DialectSQLite   Dialect = "sqlite"
-	DialectPostgres Dialect = "postgres"
-	DialectMySQL    Dialect = "mysql"
+	DialectSQLite   = core.DialectSQLite
+	DialectPostgres = core.DialectPostgres
+	DialectMySQL    = core.DialectMySQL
 )
 
 // Dialect returns the SQL dialect of the engine, or "" for an unknown ID.
