@@ -31,14 +31,15 @@
 // starting together migrate once.
 //
 // [Migrator] offers the same migrations to tools that work on a plain
-// *sql.DB, such as a test-database helper that migrates a template once per
-// [Migrations.Hash]. Its Migrate takes the dialect as a plain string; a
-// helper whose interface names its own dialect type adapts it in one line,
-// for example with package testdatabases:
+// *sql.DB. Its result is a migrator of package testdatabases as it is, so a
+// plugin that exports its migrations lets its tests start every test
+// database from them, migrated once per engine into a template:
 //
-//	mig := migrate.Migrator(migrations, "migrations")
-//	hash, _ := mig.Hash()
-//	testdatabases.MigratorFunc(hash, func(ctx context.Context, db *sql.DB, d testdatabases.Dialect) error {
-//		return mig.Migrate(ctx, db, string(d))
-//	})
+//	// package todo
+//	var Migrations = migrate.Migrator(migrationFiles, "migrations")
+//
+//	// package todo_test
+//	testdatabases.New(t, testdatabases.WithMigrator(todo.Migrations))
+//
+// The plugin's own Up at start then finds nothing to apply.
 package migrate

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"testing"
 
 	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/greenroom-dev/greenroom/defaults/database"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
 	"github.com/greenroom-dev/greenroom/migrate"
+	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
 // migrations holds portable SQL in testdata/migrations and MySQL's own
@@ -103,6 +105,30 @@ func ExampleMigrator() {
 	fmt.Println(len(hash), err)
 	// Output:
 	// 64 <nil>
+}
+
+// A plugin exports its migrations, and its tests start every database
+// from them, on every engine, with no adapter:
+//
+//	// package todo
+//	var Migrations = migrate.Migrator(migrationFiles, "migrations")
+//
+//	// package todo_test
+//	testdatabases.New(t, testdatabases.WithMigrator(todo.Migrations)).Each(t, ...)
+func ExampleMigrator_testDatabases() {
+	mig := migrate.Migrator(migrations, "testdata/migrations")
+	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3, testdatabases.WithMigrator(mig))
+	db, err := dbs.Open(context.Background(), testdatabases.SQLite3)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRow("SELECT count(*) FROM " + migrate.DefaultTable + " WHERE version_id > 0").Scan(&n)
+	fmt.Println(n > 0, err)
+	// Output:
+	// true <nil>
 }
 
 func ExampleMigrations_Hash() {

@@ -22,6 +22,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/dbtemplate"
 )
 
 // DefaultTable is the table that records applied migrations unless [Table]
@@ -73,7 +74,7 @@ func Up(ctx context.Context, db core.Database, fsys fs.FS, opts ...Option) error
 	}
 	o := newOptions(opts)
 	dialect := string(db.Dialect())
-	if t, ok := db.(Templater); ok && fsys != nil {
+	if t, ok := db.(dbtemplate.Templater); ok && fsys != nil {
 		if hash, err := (&Migrations{fsys: fsys, o: o}).Hash(); err == nil {
 			return t.UpFromTemplate(ctx, dialect+":"+hash, func(ctx context.Context, sqlDB *sql.DB) error {
 				return up(ctx, sqlDB, dialect, fsys, o)
@@ -88,44 +89,33 @@ func Up(ctx context.Context, db core.Database, fsys fs.FS, opts ...Option) error
 	return up(ctx, sqlDB, dialect, fsys, o)
 }
 
-// Templater is implemented by databases that can start from an image of
-// an already migrated database, such as the fake database of package
-// mockservices: migrating a fresh SQLite database costs milliseconds per
-// test, copying the image of the result microseconds.
-//
-// [Up] calls UpFromTemplate instead of migrating the database itself.
-// key names the migrations (the dialect and [Migrations.Hash]); up applies
-// them to a database. An implementation either runs up on its database,
-// or, when its database is still empty, makes it a copy of the database
-// that up produced from empty for the same key. The two must be
-// indistinguishable to the plugin.
-type Templater interface {
-	UpFromTemplate(ctx context.Context, key string, up func(ctx context.Context, db *sql.DB) error) error
-}
-
 // Migrations are the migrations of one directory, for tools that work on a
 // plain *sql.DB. Build them with [Migrator].
+//
+// They are a test database's migrator as they are: *Migrations has the
+// methods of testdatabases.Migrator, so a plugin that exports its
+// migrations lets tests start every database from the plugin's schema,
+// migrated exactly as in production (the per-dialect directory, the
+// version table), with no adapter:
+//
+//	testdatabases.New(t, testdatabases.WithMigrator(todo.Migrations))
 type Migrations struct {
 	fsys fs.FS
 	o    options
 }
 
 // Migrator returns the migrations in dir of fsys (with its per-dialect
-// directories); dir replaces any [Dir] option. The result has the shape of
-// a test-database helper's migrator:
-//
-//	Hash() (string, error)
-//	Migrate(ctx context.Context, db *sql.DB, dialect string) error
+// directories); dir replaces any [Dir] option.
 func Migrator(fsys fs.FS, dir string, opts ...Option) *Migrations {
 	o := newOptions(opts)
 	o.dir = dir
 	return &Migrations{fsys: fsys, o: o}
 }
 
-// Migrate applies the migrations to db, whose dialect is "sqlite",
-// "postgres" or "mysql".
-func (m *Migrations) Migrate(ctx context.Context, db *sql.DB, dialect string) error {
-	return up(ctx, db, dialect, m.fsys, m.o)
+// Migrate applies the migrations that db has not applied yet, as [Up]
+// does, to db of the given dialect.
+func (m *Migrations) Migrate(ctx context.Context, db *sql.DB, dialect core.Dialect) error {
+	return up(ctx, db, string(dialect), m.fsys, m.o)
 }
 
 // Hash identifies the migrations: a hex SHA-256 of the table name and of

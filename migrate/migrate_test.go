@@ -492,7 +492,7 @@ func TestMigrator(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			m := newManager(t, e.setup(t))
 			_, db := pluginDB(t, m, "todo")
-			require.NoError(t, migrate.Migrator(fsys, "m").Migrate(context.Background(), db, string(e.dialect)))
+			require.NoError(t, migrate.Migrator(fsys, "m").Migrate(context.Background(), db, e.dialect))
 			want := []int64{1, 2}
 			if e.dialect == core.DialectPostgres {
 				want = []int64{1} // m/postgres has only version 1

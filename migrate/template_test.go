@@ -13,7 +13,7 @@ import (
 	"github.com/greenroom-dev/greenroom/migrate"
 )
 
-// templater is a core.Database that implements migrate.Templater over a
+// templater is a core.Database that implements UpFromTemplate over a
 // real SQLite database, recording the keys it is asked for.
 type templater struct {
 	core.Database

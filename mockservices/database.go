@@ -53,7 +53,7 @@ func WithMigrationsSkipped() DatabaseOption {
 // A database migrated with package migrate starts as a copy of a database
 // the same migrations made before, and when the test ends it is reset to
 // that state and kept open for the next test of the process: see
-// [migrate.Templater]. The next test cannot tell it from a fresh copy.
+// migrate.Up. The next test cannot tell it from a fresh copy.
 func Database(t testing.TB, opts ...DatabaseOption) core.Database {
 	t.Helper()
 	o := dbOptions{dialect: core.DialectSQLite}

@@ -372,11 +372,3 @@ func ExampleFactory() {
 	// serviceRef{core.rootHttpRouter}
 	// serviceRef{core.httpRouter}
 }
-
-func ExampleMigrations() {
-	fsys := fstest.MapFS{"migrations/00001_todos.sql": {Data: []byte("-- +goose Up\nCREATE TABLE todos (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n")}}
-	m := mockservices.Migrations(fsys, "migrations")
-	hash, err := m.Hash()
-	fmt.Println(len(hash), err)
-	// Output: 64 <nil>
-}

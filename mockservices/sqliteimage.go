@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/greenroom-dev/greenroom/migrate"
+	"github.com/greenroom-dev/greenroom/internal/dbtemplate"
 )
 
-var _ migrate.Templater = (*database)(nil)
+var _ dbtemplate.Templater = (*database)(nil)
 
-// UpFromTemplate implements [migrate.Templater], so that migrate.Up
+// UpFromTemplate implements [dbtemplate.Templater], so that migrate.Up
 // migrates the default SQLite database of a test in microseconds: the
 // first time a process sees a set of migrations, it applies them to an
 // empty template database and keeps the file's bytes (the image); every

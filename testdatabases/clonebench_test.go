@@ -27,7 +27,7 @@ func BenchmarkCloneSteps(b *testing.B) {
 			if os.Getenv(c.id.EnvVar()) == "" {
 				b.Skipf("set %s to benchmark %s", c.id.EnvVar(), c.id)
 			}
-			en, err := theManager.engine(c.id, "")
+			en, err := theManager.engine(c.id, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -7,33 +7,61 @@ import (
 	"net"
 	"strings"
 	"time"
-
-	"github.com/ory/dockertest/v3"
-	dc "github.com/ory/dockertest/v3/docker"
-	"github.com/testcontainers/testcontainers-go"
-	"github.com/testcontainers/testcontainers-go/wait"
 )
 
+// The modules that provide a [ContainerProvider]. They are Go modules of
+// their own, so that a test binary links a container SDK (and its Docker
+// client, containerd and OpenTelemetry packages) only when a test asks for
+// one.
 const (
-	providerTestcontainers = "testcontainers"
-	providerDockertest     = "dockertest"
-	containerPassword      = "greenroom-test"
+	testcontainersModule = "github.com/greenroom-dev/greenroom/testdatabases/containers/testcontainers"
+	dockertestModule     = "github.com/greenroom-dev/greenroom/testdatabases/containers/dockertest"
 )
 
-// containerSpec is everything needed to start an engine in a container.
-type containerSpec struct {
+// A ContainerProvider starts a server engine in a container, for engines
+// whose connection-string variable is not set. Pass one to [New] with
+// [WithContainerProvider]. Two modules of this repository offer one each,
+// testcontainers.Provider() in
+// github.com/greenroom-dev/greenroom/testdatabases/containers/testcontainers
+// (testcontainers-go) and dockertest.Provider() in
+// github.com/greenroom-dev/greenroom/testdatabases/containers/dockertest
+// (ory/dockertest); they are modules of their own so that only the test
+// binaries that use one link a container SDK.
+type ContainerProvider interface {
+	// Name names the provider in messages, for example "testcontainers".
+	Name() string
+	// Start starts the container spec describes, or finds the running one
+	// named spec.Name (the run's other test binaries share it), and
+	// returns the host:port that spec.Port is published on. When no
+	// container engine answers, the error wraps [ErrNoContainerEngine]:
+	// the engine is then unavailable (its tests skip, or fail under
+	// CI=true) rather than broken.
+	Start(ctx context.Context, spec ContainerSpec) (hostPort string, err error)
+}
+
+// ErrNoContainerEngine is wrapped by a [ContainerProvider]'s error when no
+// container engine (Docker or a compatible one) is reachable.
+var ErrNoContainerEngine = errors.New("no container engine")
+
+// ContainerSpec is everything a [ContainerProvider] needs to start a
+// server engine: data on tmpfs and durability off, because test data is
+// disposable.
+type ContainerSpec struct {
 	Name  string            // container name, shared by the run's test binaries
 	Image string            // repository:tag
 	Env   map[string]string // environment
 	Cmd   []string          // command or server arguments
-	Tmpfs map[string]string // RAM-backed data directory
-	Port  string            // exposed port, e.g. "5432/tcp"
-	// Log line that appears once the server is ready (after initialisation).
+	Tmpfs map[string]string // RAM-backed directories and their mount options
+	Port  string            // the server's port, for example "5432/tcp"
+	// ReadyLog is a log line that appears (on PostgreSQL and MySQL, a
+	// second time) once the server is ready, after its initialization.
 	ReadyLog string
 }
 
+const containerPassword = "greenroom-test"
+
 // url returns the connection string for the container's mapped address.
-func (c containerSpec) url(hostPort string) string {
+func (c ContainerSpec) url(hostPort string) string {
 	if strings.HasPrefix(c.Port, "5432") {
 		return "postgres://postgres:" + containerPassword + "@" + hostPort + "/postgres?sslmode=disable"
 	}
@@ -42,12 +70,14 @@ func (c containerSpec) url(hostPort string) string {
 
 func containerName(id ID) string { return "greenroom-test-" + string(id) }
 
-// specFor builds the container request for an engine: data on tmpfs and
-// durability off, because test data is disposable.
-func specFor(id ID) (containerSpec, error) {
-	s := containerSpec{Name: containerName(id)}
-	switch id.Dialect() {
-	case DialectPostgres:
+// specFor returns what a container of engine id is started from. It fails
+// for SQLite and unknown engines.
+func specFor(id ID) (ContainerSpec, error) {
+	s := ContainerSpec{Name: containerName(id)}
+	switch {
+	case !id.known():
+		return s, fmt.Errorf("testdatabases: unknown engine %q", id)
+	case id.Dialect() == DialectPostgres:
 		ver := strings.TrimPrefix(string(id), "postgres")
 		s.Image = "postgres:" + ver + "-alpine"
 		// Pin PGDATA (PostgreSQL 18 images moved it) and keep it in RAM.
@@ -56,8 +86,7 @@ func specFor(id ID) (containerSpec, error) {
 		s.Cmd = []string{"postgres", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"}
 		s.Port = "5432/tcp"
 		s.ReadyLog = "database system is ready to accept connections"
-	case DialectMySQL:
-		args := []string{"--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--sync-binlog=0", "--skip-log-bin", "--max-connections=300"}
+	case id.Dialect() == DialectMySQL:
 		switch id {
 		case MySQL8:
 			s.Image = "mysql:8.4"
@@ -72,41 +101,48 @@ func specFor(id ID) (containerSpec, error) {
 			s.Env = map[string]string{"MARIADB_ROOT_PASSWORD": containerPassword}
 			s.ReadyLog = "ready for connections"
 		}
-		s.Cmd = args
+		s.Cmd = []string{"--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--sync-binlog=0", "--skip-log-bin", "--max-connections=300"}
 		s.Tmpfs = map[string]string{"/var/lib/mysql": "rw"}
 		s.Port = "3306/tcp"
 	default:
-		return s, fmt.Errorf("no container image for %s", id)
+		return s, fmt.Errorf("testdatabases: %s runs in the test process and has no container", id)
 	}
 	return s, nil
 }
 
 // startContainer returns a connection string for a container running id,
-// reusing the one other test binaries of this run started.
-func startContainer(ctx context.Context, id ID, provider, marker string) (string, error) {
+// started by p (or found running: other test binaries of the run start the
+// same container). Without p, or without a container engine, the engine is
+// unavailable.
+func startContainer(ctx context.Context, id ID, p ContainerProvider) (string, error) {
+	if p == nil {
+		return "", noProvider(id)
+	}
 	spec, err := specFor(id)
 	if err != nil {
-		return "", errUnavailable{err.Error()}
+		return "", errUnavailable{err.Error(), err}
 	}
-	hint := fmt.Sprintf("set %s to a connection string (for example %s) or start a Docker-compatible container engine",
-		id.EnvVar(), exampleURL(id))
-	var hostPort string
-	switch provider {
-	case "", providerTestcontainers:
-		hostPort, err = runTestcontainers(ctx, spec)
-	case providerDockertest:
-		hostPort, err = runDockertest(ctx, spec)
-	default:
-		return "", fmt.Errorf("unknown container provider %q", provider)
+	hostPort, err := p.Start(ctx, spec)
+	if errors.Is(err, ErrNoContainerEngine) {
+		return "", errUnavailable{fmt.Sprintf("%v; set %s to a connection string (for example %s) or start a Docker-compatible container engine",
+			err, id.EnvVar(), exampleURL(id)), err}
 	}
 	if err != nil {
-		var nc errNoEngine
-		if errors.As(err, &nc) {
-			return "", errUnavailable{fmt.Sprintf("%v; %s", err, hint)}
-		}
-		return "", fmt.Errorf("starting %s container %s: %w", id, spec.Image, err)
+		return "", fmt.Errorf("starting %s container %s with %s: %w", id, spec.Image, p.Name(), err)
+	}
+	if err := waitTCP(ctx, hostPort); err != nil {
+		return "", fmt.Errorf("%s container %s (%s): %w", id, spec.Name, p.Name(), err)
 	}
 	return spec.url(hostPort), nil
+}
+
+// noProvider is why a server engine without a connection string is
+// unavailable when no ContainerProvider was given.
+func noProvider(id ID) error {
+	return errUnavailable{msg: fmt.Sprintf("set %s to a connection string (for example %s), "+
+		"or start it in a container: import %s and pass testdatabases.WithContainerProvider(testcontainers.Provider()) "+
+		"(or %s and dockertest.Provider())",
+		id.EnvVar(), exampleURL(id), testcontainersModule, dockertestModule)}
 }
 
 func exampleURL(id ID) string {
@@ -114,101 +150,6 @@ func exampleURL(id ID) string {
 		return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 	}
 	return "mysql://root@127.0.0.1:3306/test"
-}
-
-// errNoEngine means no container engine is reachable.
-type errNoEngine struct{ err error }
-
-func (e errNoEngine) Error() string { return "no container engine: " + e.err.Error() }
-func (e errNoEngine) Unwrap() error { return e.err }
-
-func (c containerSpec) env() []string {
-	var out []string
-	for k, v := range c.Env {
-		out = append(out, k+"="+v)
-	}
-	return out
-}
-
-func runTestcontainers(ctx context.Context, spec containerSpec) (string, error) {
-	p, err := testcontainers.NewDockerProvider()
-	if err != nil {
-		return "", errNoEngine{fmt.Errorf("testcontainers: %w", err)}
-	}
-	if err := p.Health(ctx); err != nil {
-		return "", errNoEngine{fmt.Errorf("testcontainers: %w", err)}
-	}
-	req := testcontainersRequest(spec)
-	c, err := testcontainers.GenericContainer(ctx, req)
-	if err != nil {
-		return "", err
-	}
-	ep, err := c.PortEndpoint(ctx, spec.Port, "")
-	if err != nil {
-		return "", err
-	}
-	return ep, waitTCP(ctx, ep)
-}
-
-// testcontainersRequest builds the request; reuse by name shares one
-// container between the test binaries of a `go test ./...` run (they share
-// a testcontainers session, whose reaper removes it afterwards).
-func testcontainersRequest(spec containerSpec) testcontainers.GenericContainerRequest {
-	return testcontainers.GenericContainerRequest{
-		ContainerRequest: testcontainers.ContainerRequest{
-			Name:         spec.Name,
-			Image:        spec.Image,
-			Env:          spec.Env,
-			Cmd:          spec.Cmd,
-			Tmpfs:        spec.Tmpfs,
-			ExposedPorts: []string{spec.Port},
-			WaitingFor: wait.ForAll(
-				wait.ForLog(spec.ReadyLog).WithOccurrence(2).WithStartupTimeout(3*time.Minute),
-				wait.ForListeningPort(spec.Port),
-			),
-		},
-		Started: true,
-		Reuse:   true,
-	}
-}
-
-func runDockertest(ctx context.Context, spec containerSpec) (string, error) {
-	pool, err := dockertest.NewPool("")
-	if err != nil {
-		return "", errNoEngine{fmt.Errorf("dockertest: %w", err)}
-	}
-	if err := pool.Client.Ping(); err != nil {
-		return "", errNoEngine{fmt.Errorf("dockertest: %w", err)}
-	}
-	res, ok := pool.ContainerByName(spec.Name)
-	if !ok {
-		opts, hc := dockertestOptions(spec)
-		res, err = pool.RunWithOptions(opts, hc)
-		if err != nil {
-			return "", err
-		}
-		// Containers outlive the binary that started them so the run's other
-		// binaries can reuse them; they expire on their own.
-		_ = res.Expire(1800)
-	}
-	ep := res.GetHostPort(spec.Port)
-	return ep, waitTCP(ctx, ep)
-}
-
-func dockertestOptions(spec containerSpec) (*dockertest.RunOptions, func(*dc.HostConfig)) {
-	repo, tag, _ := strings.Cut(spec.Image, ":")
-	return &dockertest.RunOptions{
-			Name:         spec.Name,
-			Repository:   repo,
-			Tag:          tag,
-			Env:          spec.env(),
-			Cmd:          spec.Cmd,
-			ExposedPorts: []string{spec.Port},
-		}, func(hc *dc.HostConfig) {
-			hc.AutoRemove = true
-			hc.RestartPolicy = dc.RestartPolicy{Name: "no"}
-			hc.Tmpfs = spec.Tmpfs
-		}
 }
 
 // waitTCP waits until the mapped port accepts connections.

@@ -3,7 +3,7 @@
 //
 //	func TestTodos(t *testing.T) {
 //		t.Parallel()
-//		dbs := testdatabases.New(t, testdatabases.WithMigrator(testdatabases.Goose(migrations, "migrations/{dialect}")))
+//		dbs := testdatabases.New(t, testdatabases.WithMigrator(todo.Migrations))
 //		dbs.Each(t, func(t *testing.T, db *testdatabases.DB) {
 //			t.Parallel()
 //			// db.DB is a *sql.DB of its own; db.Dialect is "sqlite", "postgres" or "mysql".
@@ -65,13 +65,31 @@
 // string in GREENROOM_TEST_DATABASE_<ID>_CONNECTION_STRING (for example
 // GREENROOM_TEST_DATABASE_POSTGRES15_CONNECTION_STRING=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 // or GREENROOM_TEST_DATABASE_MARIADB10_CONNECTION_STRING=mysql://root@127.0.0.1:3306/test);
-// else a container (see [WithContainerProvider]); else the engine's
-// subtests skip with a message naming the variable. With CI=true an
-// unavailable engine fails instead. A connection string that is set but
+// else a container, when the Set has a [ContainerProvider] (see
+// [WithContainerProvider]); else the engine's subtests skip with a message
+// naming the variable and the provider modules. With CI=true an
+// unavailable engine fails instead.
+//
+// Container providers live in Go modules of their own, so that this
+// package, and mockservices and testbackend above it, compile no Docker SDK,
+// containerd or OpenTelemetry package. One import and one option enable
+// them:
+//
+//	import "github.com/greenroom-dev/greenroom/testdatabases/containers/testcontainers"
+//
+//	dbs := testdatabases.New(t, testdatabases.Postgres17, testdatabases.WithContainerProvider(testcontainers.Provider()))
+//
+// or dockertest.Provider() from
+// github.com/greenroom-dev/greenroom/testdatabases/containers/dockertest. A connection string that is set but
 // does not work always fails. [New] without IDs selects SQLite plus every
 // engine whose variable is set.
 //
 // # Migrations run once
+//
+// A plugin's migrations (package migrate: todo.Migrations above is
+// migrate.Migrator(migrationFiles, "migrations")) are a [Migrator] as they
+// are, and run exactly as in production; [Goose] and [SQL] serve code
+// without Greenroom migrations.
 //
 // The migrator runs once per engine and migration hash, into a template
 // that the run's test binaries, and later runs, share while the hash is

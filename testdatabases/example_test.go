@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -143,13 +144,12 @@ func ExampleGoose() {
 	// Output: <nil> admin
 }
 
-// Migrations written in Go: the version string stands in for a hash.
-func ExampleMigratorFunc() {
-	m := testdatabases.MigratorFunc("v3", func(ctx context.Context, db *sql.DB, d testdatabases.Dialect) error {
-		_, err := db.ExecContext(ctx, "CREATE TABLE settings (k VARCHAR(40) PRIMARY KEY, v TEXT)")
-		return err
-	})
-	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3, testdatabases.WithMigrator(m))
+// Migrations written in Go are a type with the two methods of Migrator.
+// Code cannot be hashed, so a version stands in for the hash: change it
+// whenever Migrate's result changes, or a template built by the old code is
+// reused.
+func ExampleMigrator() {
+	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3, testdatabases.WithMigrator(settingsV3{}))
 	db, err := dbs.Open(context.Background(), testdatabases.SQLite3)
 	if err != nil {
 		panic(err)
@@ -160,6 +160,15 @@ func ExampleMigratorFunc() {
 	// Output: <nil>
 }
 
+type settingsV3 struct{}
+
+func (settingsV3) Hash() (string, error) { return "settings v3", nil }
+
+func (settingsV3) Migrate(ctx context.Context, db *sql.DB, d testdatabases.Dialect) error {
+	_, err := db.ExecContext(ctx, "CREATE TABLE settings (k VARCHAR(40) PRIMARY KEY, v TEXT)")
+	return err
+}
+
 // Keep a failed test's database and log how to connect to it
 // (or set GREENROOM_TEST_DATABASE_KEEP_FAILED=true).
 func ExampleKeepFailed() {
@@ -168,12 +177,47 @@ func ExampleKeepFailed() {
 	}
 }
 
-// Start engines without a connection string with dockertest instead of
-// testcontainers (or set GREENROOM_TEST_DATABASE_PROVIDER=dockertest).
+// Start engines without a connection string in containers. The provider
+// comes from a module of its own, so that only test binaries that use it
+// link a container SDK:
+//
+//	import "github.com/greenroom-dev/greenroom/testdatabases/containers/testcontainers"
+//
+//	testdatabases.New(t, testdatabases.Postgres17, testdatabases.WithContainerProvider(testcontainers.Provider()))
+//
+// Any ContainerProvider works; this one has a server already running.
 func ExampleWithContainerProvider() {
 	_ = func(t *testing.T) {
-		testdatabases.New(t, testdatabases.Postgres17, testdatabases.WithContainerProvider("dockertest"))
+		testdatabases.New(t, testdatabases.Postgres17, testdatabases.WithContainerProvider(running{"127.0.0.1:5432"}))
 	}
+}
+
+// running is a ContainerProvider whose server is already running at an
+// address, for example one started by the CI system.
+type running struct{ hostPort string }
+
+func (running) Name() string { return "running" }
+
+func (r running) Start(ctx context.Context, spec testdatabases.ContainerSpec) (string, error) {
+	return r.hostPort, nil
+}
+
+// Without a container engine, a provider's error wraps
+// ErrNoContainerEngine, and the engine is unavailable: its tests skip (fail
+// under CI=true), and Open says why.
+func ExampleContainerProvider() {
+	set := testdatabases.New(&testing.T{}, testdatabases.Postgres18, testdatabases.WithContainerProvider(noEngine{}))
+	_, err := set.Open(context.Background(), testdatabases.Postgres18)
+	fmt.Println(errors.Is(err, testdatabases.ErrNoContainerEngine))
+	// Output: true
+}
+
+type noEngine struct{}
+
+func (noEngine) Name() string { return "none" }
+
+func (noEngine) Start(context.Context, testdatabases.ContainerSpec) (string, error) {
+	return "", fmt.Errorf("%w: none: no socket", testdatabases.ErrNoContainerEngine)
 }
 
 func ExampleWithMigrator() {

@@ -3,14 +3,15 @@ package testdatabases
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	dc "github.com/ory/dockertest/v3/docker"
 )
 
 func TestSpecForEveryServerEngine(t *testing.T) {
@@ -66,44 +67,90 @@ func TestSpecForEveryServerEngine(t *testing.T) {
 	}
 }
 
-func TestContainerRequests(t *testing.T) {
-	s, _ := specFor(Postgres16)
-	r := testcontainersRequest(s)
-	if !r.Reuse || !r.Started || r.Name != s.Name || r.Image != s.Image {
-		t.Errorf("testcontainers request: reuse=%v started=%v name=%s image=%s", r.Reuse, r.Started, r.Name, r.Image)
+// fakeProvider is a ContainerProvider that answers with hostPort and err.
+type fakeProvider struct {
+	hostPort string
+	err      error
+	got      *ContainerSpec
+}
+
+func (p fakeProvider) Name() string { return "fake" }
+
+func (p fakeProvider) Start(_ context.Context, spec ContainerSpec) (string, error) {
+	if p.got != nil {
+		*p.got = spec
 	}
-	if r.Tmpfs["/var/lib/postgresql/data"] == "" || !slices.Equal(r.Cmd, s.Cmd) || !slices.Contains(r.ExposedPorts, "5432/tcp") {
-		t.Errorf("testcontainers request: %+v", r.ContainerRequest)
+	return p.hostPort, p.err
+}
+
+// Without a provider, or without a container engine, an engine without a
+// connection string is unavailable (a skip), with a message that says what
+// to set and, without a provider, which module to import.
+func TestContainerlessEngineIsUnavailable(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		p    ContainerProvider
+		want []string
+	}{
+		{"no provider", nil, []string{
+			"GREENROOM_TEST_DATABASE_POSTGRES17_CONNECTION_STRING",
+			"postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+			"github.com/greenroom-dev/greenroom/testdatabases/containers/testcontainers",
+			"github.com/greenroom-dev/greenroom/testdatabases/containers/dockertest",
+			"testdatabases.WithContainerProvider(testcontainers.Provider())",
+		}},
+		{"no engine", fakeProvider{err: fmt.Errorf("%w: fake: no socket", ErrNoContainerEngine)}, []string{
+			"no container engine: fake: no socket",
+			"GREENROOM_TEST_DATABASE_POSTGRES17_CONNECTION_STRING",
+			"start a Docker-compatible container engine",
+		}},
 	}
-	if r.WaitingFor == nil {
-		t.Error("no wait strategy")
-	}
-	opts, hc := dockertestOptions(s)
-	if opts.Repository != "postgres" || opts.Tag != "16-alpine" || opts.Name != s.Name || !slices.Contains(opts.Env, "PGDATA=/var/lib/postgresql/data") {
-		t.Errorf("dockertest options: %+v", opts)
-	}
-	host := new(dc.HostConfig)
-	hc(host)
-	if !host.AutoRemove || host.Tmpfs["/var/lib/postgresql/data"] == "" {
-		t.Errorf("dockertest host config: %+v", host)
+	for _, c := range cases {
+		_, err := startContainer(context.Background(), Postgres17, c.p)
+		var u errUnavailable
+		if !asUnavailable(err, &u) {
+			t.Fatalf("%s: error %v is not errUnavailable", c.name, err)
+		}
+		for _, want := range c.want {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %q lacks %q", c.name, err, want)
+			}
+		}
 	}
 }
 
-func TestNoContainerEngineIsUnavailable(t *testing.T) {
-	for _, p := range []string{providerTestcontainers, providerDockertest} {
-		_, err := startContainer(context.Background(), Postgres17, p, "deadbeef")
-		if err == nil {
-			t.Skipf("%s found a container engine; this test covers machines without one", p)
+// A provider's other errors are failures, not skips, and name the engine,
+// the image and the provider; a started container's URL carries the
+// published address.
+func TestContainerProviderErrorsAndURL(t *testing.T) {
+	t.Parallel()
+	_, err := startContainer(context.Background(), MariaDB11, fakeProvider{err: errors.New("pull denied")})
+	var u errUnavailable
+	if err == nil || asUnavailable(err, &u) {
+		t.Fatalf("startContainer = %v, want a failure that is not errUnavailable", err)
+	}
+	for _, want := range []string{"mariadb11", "mariadb:11.4", "fake", "pull denied"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q lacks %q", err, want)
 		}
-		var u errUnavailable
-		if !asUnavailable(err, &u) {
-			t.Fatalf("%s: error %v is not errUnavailable", p, err)
-		}
-		for _, want := range []string{"no container engine", "GREENROOM_TEST_DATABASE_POSTGRES17_CONNECTION_STRING"} {
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("%s: %q lacks %q", p, err, want)
-			}
-		}
+	}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var got ContainerSpec
+	url, err := startContainer(context.Background(), Postgres16, fakeProvider{hostPort: l.Addr().String(), got: &got})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "postgres://postgres:greenroom-test@" + l.Addr().String() + "/postgres?sslmode=disable"; url != want {
+		t.Errorf("url = %s, want %s", url, want)
+	}
+	if got.Name != "greenroom-test-postgres16" || got.Image != "postgres:16-alpine" {
+		t.Errorf("the provider got %+v", got)
 	}
 }
 

@@ -43,9 +43,13 @@ type engine interface {
 
 // errUnavailable reports an engine that cannot be used here; tests skip
 // (or fail under CI=true).
-type errUnavailable struct{ msg string }
+type errUnavailable struct {
+	msg string
+	err error // the cause, if any
+}
 
 func (e errUnavailable) Error() string { return e.msg }
+func (e errUnavailable) Unwrap() error { return e.err }
 
 // runMarker identifies this process in database names. Liveness of a marker
 // is proven by a lock the process holds on each server (see reaper.go).
@@ -62,7 +66,11 @@ func (m *manager) runMarker() string {
 	return m.marker
 }
 
-func (m *manager) engine(id ID, provider string) (engine, error) {
+func (m *manager) engine(id ID, provider ContainerProvider) (engine, error) {
+	if id != SQLite3 && provider == nil && os.Getenv(id.EnvVar()) == "" {
+		// Not cached: a later Set may bring a container provider.
+		return nil, noProvider(id)
+	}
 	m.mu.Lock()
 	en := m.engines[id]
 	if en == nil {
@@ -79,7 +87,7 @@ func (m *manager) engine(id ID, provider string) (engine, error) {
 
 // resolve finds where engine id comes from: the environment variable, else
 // a container, else it is unavailable.
-func (m *manager) resolve(id ID, provider string) (engine, error) {
+func (m *manager) resolve(id ID, provider ContainerProvider) (engine, error) {
 	if id == SQLite3 {
 		return newSQLiteEngine(m)
 	}
@@ -88,11 +96,11 @@ func (m *manager) resolve(id ID, provider string) (engine, error) {
 	url := os.Getenv(id.EnvVar())
 	source := id.EnvVar()
 	if url == "" {
-		u, err := startContainer(ctx, id, provider, m.runMarker())
+		u, err := startContainer(ctx, id, provider)
 		if err != nil {
 			return nil, err
 		}
-		url, source = u, "container "+containerName(id)
+		url, source = u, "container "+containerName(id)+" ("+provider.Name()+")"
 	}
 	var (
 		ops serverOps

@@ -16,6 +16,11 @@ import (
 )
 
 // A Migrator builds the schema (and any seed data) of a test database.
+// Pass one to [WithMigrator]. A Greenroom plugin's migrations are one as
+// they are (*migrate.Migrations, from migrate.Migrator), and are the way to
+// migrate a plugin's test databases: they run exactly as in production.
+// [Goose] reads plain goose migration directories and [SQL] takes
+// statements; migrations written in Go are a type with these two methods.
 //
 // Migrate runs once per engine and Hash, on a template that every test's
 // database is then cloned from. Hash must change whenever the result of
@@ -60,29 +65,6 @@ func (m sqlMigrator) Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 		}
 	}
 	return nil
-}
-
-// MigratorFunc returns a Migrator that calls fn. Code cannot be hashed, so
-// version stands in for the hash: change it whenever fn's result changes.
-func MigratorFunc(version string, fn func(ctx context.Context, db *sql.DB, dialect Dialect) error) Migrator {
-	return funcMigrator{version, fn}
-}
-
-type funcMigrator struct {
-	version string
-	fn      func(context.Context, *sql.DB, Dialect) error
-}
-
-func (m funcMigrator) Hash() (string, error) {
-	if m.version == "" {
-		return "", fmt.Errorf("MigratorFunc needs a non-empty version")
-	}
-	sum := sha256.Sum256([]byte("func:" + m.version))
-	return hex.EncodeToString(sum[:]), nil
-}
-
-func (m funcMigrator) Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
-	return m.fn(ctx, db, d)
 }
 
 // Goose returns a Migrator that applies goose SQL migrations from dir in

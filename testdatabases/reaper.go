@@ -32,15 +32,28 @@ import (
 // Runs whose reaper could not do its work (machine crash, server down) are
 // reaped by the next run, which drops databases whose run lock is free.
 
-const reaperEnv = "GREENROOM_TESTDATABASES_REAPER"
+// A reaper is this binary started with argv[0] reaperArg0 and the run's
+// marker in reaperEnv. Both are needed: an inherited or exported variable
+// alone never turns a process into a reaper.
+const (
+	reaperEnv  = "GREENROOM_TESTDATABASES_REAPER"
+	reaperArg0 = "greenroom-testdatabases-reaper"
+)
 
 // The process's own stdout and stderr, taken before the testing package
 // may swap os.Stdout for a pipe (as it does while running examples).
 var procStdout, procStderr = os.Stdout, os.Stderr
 
+// init turns the process into the reaper when startReaper started it, and
+// does nothing in every other process. The reaper process itself is
+// started only at a process's first server database (registerServer):
+// a binary that links this package but opens no server database starts
+// none, and one that uses only SQLite starts a shell (startDirReaper).
 func init() {
-	if marker := os.Getenv(reaperEnv); marker != "" {
-		os.Exit(runReaper(marker, os.Stdin))
+	if len(os.Args) == 1 && os.Args[0] == reaperArg0 {
+		if marker := os.Getenv(reaperEnv); marker != "" {
+			os.Exit(runReaper(marker, os.Stdin))
+		}
 	}
 }
 
@@ -82,6 +95,7 @@ func startReaper(marker string) *reaperClient {
 		return nil
 	}
 	cmd := exec.Command(exe)
+	cmd.Args = []string{reaperArg0}
 	cmd.Env = append(os.Environ(), reaperEnv+"="+marker)
 	cmd.Stdin = r
 	cmd.Stdout = procStdout

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/greenroom-dev/greenroom/core"
 )
 
 // ID names a database engine and major version. Its string form is the
@@ -34,14 +36,18 @@ const (
 var allIDs = []ID{SQLite3, Postgres13, Postgres14, Postgres15, Postgres16, Postgres17, Postgres18, MySQL8, MariaDB10, MariaDB11}
 
 // Dialect is the SQL dialect of an engine: "sqlite", "postgres" or "mysql"
-// (MariaDB is "mysql").
-type Dialect string
+// (MariaDB is "mysql"). It is core's Dialect, the one a plugin's database
+// service reports and package migrate takes, so that a plugin's migrations
+// ([migrate.Migrations]) are a [Migrator] as they are.
+//
+// [migrate.Migrations]: https://pkg.go.dev/github.com/greenroom-dev/greenroom/migrate#Migrations
+type Dialect = core.Dialect
 
 // Dialects.
 const (
-	DialectSQLite   Dialect = "sqlite"
-	DialectPostgres Dialect = "postgres"
-	DialectMySQL    Dialect = "mysql"
+	DialectSQLite   = core.DialectSQLite
+	DialectPostgres = core.DialectPostgres
+	DialectMySQL    = core.DialectMySQL
 )
 
 // Dialect returns the SQL dialect of the engine, or "" for an unknown ID.
@@ -89,7 +95,7 @@ func (f optionFunc) apply(c *config) { f(c) }
 type config struct {
 	ids        []ID
 	migrator   Migrator
-	provider   string
+	provider   ContainerProvider
 	keepFailed bool
 	isolation  Isolation
 }
@@ -137,11 +143,20 @@ func (i Isolation) apply(c *config) { c.isolation = i }
 // databases are empty.
 func WithMigrator(m Migrator) Option { return optionFunc(func(c *config) { c.migrator = m }) }
 
-// WithContainerProvider selects how engines without a connection string are
-// started: "testcontainers" (default) or "dockertest". The environment
-// variable GREENROOM_TEST_DATABASE_PROVIDER does the same.
-func WithContainerProvider(name string) Option {
-	return optionFunc(func(c *config) { c.provider = name })
+// WithContainerProvider starts server engines whose connection-string
+// variable is not set in containers, with p:
+//
+//	import "github.com/greenroom-dev/greenroom/testdatabases/containers/testcontainers"
+//
+//	dbs := testdatabases.New(t, testdatabases.Postgres17, testdatabases.WithContainerProvider(testcontainers.Provider()))
+//
+// Without a provider such an engine is unavailable: its tests skip (fail
+// under CI=true) with a message naming the variable and the provider
+// modules. A connection string, when set, is used instead of a container.
+// The first test of the binary that resolves an engine decides where it
+// comes from; later Sets share that engine.
+func WithContainerProvider(p ContainerProvider) Option {
+	return optionFunc(func(c *config) { c.provider = p })
 }
 
 // KeepFailed keeps the database of a failed test (committing what the test
@@ -165,9 +180,6 @@ func New(t testing.TB, opts ...Option) *Set {
 		if o != nil {
 			o.apply(&c)
 		}
-	}
-	if c.provider == "" {
-		c.provider = os.Getenv("GREENROOM_TEST_DATABASE_PROVIDER")
 	}
 	if isTrue(os.Getenv("GREENROOM_TEST_DATABASE_KEEP_FAILED")) {
 		c.keepFailed = true
@@ -201,11 +213,6 @@ func New(t testing.TB, opts ...Option) *Set {
 
 // check reports options that cannot work.
 func (c *config) check() error {
-	switch c.provider {
-	case "", providerTestcontainers, providerDockertest:
-	default:
-		return fmt.Errorf("testdatabases: unknown container provider %q; use %q or %q", c.provider, providerTestcontainers, providerDockertest)
-	}
 	switch c.isolation {
 	case Rollback, Clone:
 	default:

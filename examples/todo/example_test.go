@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"testing"
 
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults"
 	"github.com/greenroom-dev/greenroom/examples/todo"
+	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
 // The todo plugin in a production backend on a free port, with its
@@ -46,4 +48,20 @@ func Example() {
 	// Output:
 	// /health 200 {"status":"ok"}
 	// /todos 401 {"error":{"name":"AuthenticationError","message":"Missing credentials"},"request":{"method":"GET","url":"/api/todo/todos"},"response":{"statusCode":401}}
+}
+
+// A test database starts from the plugin's migrations, on every engine the
+// run has (here SQLite), exactly as the plugin's database service would be
+// migrated.
+func ExampleMigrations() {
+	dbs := testdatabases.New(&testing.T{}, testdatabases.SQLite3, testdatabases.WithMigrator(todo.Migrations))
+	db, err := dbs.Open(context.Background(), testdatabases.SQLite3)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	var n int
+	fmt.Println(db.QueryRow("SELECT count(*) FROM todos").Scan(&n), n)
+	// Output: <nil> 0
 }

@@ -19,6 +19,12 @@ import (
 //go:embed migrations
 var migrationFiles embed.FS
 
+// Migrations are the plugin's database migrations, which it applies at
+// start. Tests start their databases from them with
+// testdatabases.WithMigrator(todo.Migrations); the plugin then finds
+// nothing left to apply.
+var Migrations = migrate.Migrator(migrationFiles, "migrations")
+
 // PluginID is the id the plugin is mounted under: /api/todo.
 const PluginID = "todo"
 

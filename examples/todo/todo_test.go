@@ -31,9 +31,10 @@ type list struct {
 
 // eachDatabase runs fn with a test backend running the todo plugin on
 // every database engine available: SQLite always, PostgreSQL and
-// MariaDB when their connection strings are set (always under CI).
+// MariaDB when their connection strings are set (always under CI). The
+// databases start migrated by the plugin's own migrations.
 func eachDatabase(t *testing.T, fn func(t *testing.T, tb *testbackend.Backend)) {
-	testdatabases.New(t).Each(t, func(t *testing.T, db *testdatabases.DB) {
+	testdatabases.New(t, testdatabases.WithMigrator(todo.Migrations)).Each(t, func(t *testing.T, db *testdatabases.DB) {
 		fn(t, testbackend.Start(t, todo.Plugin, mockservices.DatabaseFactory(t, mockservices.FromTestDatabase(db))))
 	})
 }
