@@ -132,7 +132,7 @@ func UserInfoFactory() *backend.ServiceFactory {
 // DiscoveryFactory returns a factory of a [Discovery] fake per plugin. It
 // calls baseURL on every lookup, so that a test server started on demand
 // can be named; a nil baseURL, or one returning "", means
-// [DefaultDiscoveryBaseURL].
+// "http://localhost:0", as for [Discovery].
 func DiscoveryFactory(baseURL func() string) *backend.ServiceFactory {
 	return backend.NewPluginServiceFactory(core.DiscoveryRef, func(context.Context, struct{}) (core.Discovery, error) {
 		d := Discovery("")

@@ -17,6 +17,7 @@ import (
 	"github.com/greenroom-dev/greenroom/errs"
 	"github.com/greenroom-dev/greenroom/examples/todo"
 	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/mockservices/mockcreds"
 	"github.com/greenroom-dev/greenroom/testbackend"
 )
 
@@ -162,7 +163,7 @@ func ExampleWithRealAuth() {
 	fmt.Println(tb.Get("/api/todo/todos").AsUser("user:default/alice").Do(t).Status)
 
 	// ...and the production verification rejects mock tokens.
-	resp := tb.Get("/api/todo/todos").WithHeader("Authorization", mockservices.User().Header()).Do(t)
+	resp := tb.Get("/api/todo/todos").WithHeader("Authorization", mockcreds.User().Header()).Do(t)
 	fmt.Println(resp.Status)
 	// Output:
 	// 2 dots: a JWT
@@ -409,7 +410,7 @@ func ExampleRequest_WithHeader() {
 	defer t.finish()
 
 	tb := testbackend.Start(t, todo.Plugin)
-	resp := tb.Get("/api/todo/todos").WithHeader("Authorization", mockservices.User("user:default/alice").Header()).Do(t)
+	resp := tb.Get("/api/todo/todos").WithHeader("Authorization", mockcreds.User("user:default/alice").Header()).Do(t)
 	fmt.Println(resp.Status)
 	// Output: 200 OK
 }
