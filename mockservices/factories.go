@@ -9,6 +9,7 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
+	"github.com/greenroom-dev/greenroom/mockservices/internal/sqlitefake"
 )
 
 // DefaultFactories returns a factory for every core service that a backend
@@ -158,8 +159,8 @@ func DatabaseFactory(t testing.TB, opts ...DatabaseOption) *backend.ServiceFacto
 			if o.db != nil {
 				return &database{db: o.db, dialect: o.dialect, skipMigrations: o.skipMigrations}, nil
 			}
-			db := newSQLiteDatabase(t, o.skipMigrations)
-			err := d.Root.AddShutdownHook(func(context.Context) error { return db.release() })
-			return db, err
+			lite := sqlitefake.New(t.TempDir)
+			err := d.Root.AddShutdownHook(func(context.Context) error { return lite.Release() })
+			return &database{lite: lite, dialect: core.DialectSQLite, skipMigrations: o.skipMigrations}, err
 		})
 }
