@@ -69,8 +69,9 @@
 //     lower-cased name, exactly, so give camelCase keys a tag:
 //     `yaml:"baseUrl"`. Strings of numbers or booleans decode into number and
 //     boolean fields, as with Int and Bool; numbers must fit their field
-//     exactly; time.Duration fields take Go duration strings. Every error is
-//     reported, each naming its full key:
+//     exactly; time.Duration fields take Go duration strings.
+//
+// Decode reports every error, each naming its full key:
 //
 //	config key "discovery.endpoints[1].port": unknown key; main.endpoint has no field for "port"
 //	config key "discovery.timeout": expected time.Duration, got number 90
