@@ -212,6 +212,10 @@ type Route struct {
 	// Policy is the most relaxed auth policy covering the route's path, or
 	// "" when the route requires full credentials.
 	Policy AuthPolicy
+	// PolicyPath is the path of the AddAuthPolicy call that set Policy,
+	// such as "/health" or "/", or "" when no call did (no policy, or the
+	// barrier is disabled for every route).
+	PolicyPath string
 }
 
 // RouteReporter is implemented by HTTPRouter implementations that record

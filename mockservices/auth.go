@@ -2,18 +2,17 @@ package mockservices
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/errs"
+	"github.com/greenroom-dev/greenroom/mockservices/internal/mocktoken"
+	"github.com/greenroom-dev/greenroom/mockservices/mockcreds"
 )
 
 // AuthService is a fake [core.Auth] for one plugin that accepts only mock
-// tokens (see [Caller]) and records its calls. It needs no keys: a mock
+// tokens (see [mockcreds.Caller]) and records its calls. It needs no keys: a mock
 // service token names its target plugin in clear, and the fake checks it,
 // so tests can verify plugin-to-plugin token scoping without crypto.
 type AuthService struct {
@@ -62,29 +61,29 @@ func (a *AuthService) authenticate(token string) (core.Credentials, error) {
 	switch token {
 	case "":
 		return core.Credentials{}, errs.NewAuthentication("Token is empty")
-	case userTokenPrefix:
-		return user(DefaultUserEntityRef), nil
-	case serviceTokenPrefix:
-		return Service(ServiceOptions{}).Credentials(), nil
-	case InvalidUserToken:
+	case mocktoken.UserPrefix:
+		return user(mockcreds.DefaultUserEntityRef), nil
+	case mocktoken.ServicePrefix:
+		return mockcreds.ServiceCaller(mockcreds.ServiceOptions{}).Credentials(), nil
+	case mockcreds.InvalidUserToken:
 		return core.Credentials{}, errs.NewAuthentication("User token is invalid")
-	case InvalidLimitedUserToken:
+	case mockcreds.InvalidLimitedUserToken:
 		return core.Credentials{}, errs.NewAuthentication("Limited user token is invalid")
-	case InvalidServiceToken:
+	case mockcreds.InvalidServiceToken:
 		return core.Credentials{}, errs.NewAuthentication("Service token is invalid")
 	}
-	prefix, claims, err := decodeToken(token)
+	prefix, claims, err := mocktoken.Decode(token)
 	switch {
 	case err != nil:
 		return core.Credentials{}, err
-	case prefix == userTokenPrefix || prefix == limitedTokenPrefix:
+	case prefix == mocktoken.UserPrefix || prefix == mocktoken.LimitedPrefix:
 		if _, err := core.ParseUserEntityRef(claims.Sub); err != nil {
 			return core.Credentials{}, errs.Wrap(errs.Authentication, err, "Mock user token has an invalid sub claim %q", claims.Sub)
 		}
 		c := user(claims.Sub)
-		c.Limited = prefix == limitedTokenPrefix
+		c.Limited = prefix == mocktoken.LimitedPrefix
 		return c, nil
-	default: // serviceTokenPrefix
+	default: // mocktoken.ServicePrefix
 		if claims.Target != "" && claims.Target != a.pluginID {
 			return core.Credentials{}, errs.NewAuthentication("Invalid mock token target plugin ID, got '%s' but expected '%s'", claims.Target, a.pluginID)
 		}
@@ -96,36 +95,14 @@ func (a *AuthService) authenticate(token string) (core.Credentials, error) {
 		}
 		sub := claims.Sub
 		if sub == "" {
-			sub = DefaultServiceSubject
+			sub = mockcreds.DefaultServiceSubject
 		}
 		return core.NewCredentials(core.Principal{Type: core.PrincipalService, Subject: sub}, noExpiry, token), nil
 	}
 }
 
-// decodeToken splits a "<prefix>:<json>" mock token.
-func decodeToken(token string) (string, mockClaims, error) {
-	var c mockClaims
-	prefix, payload, ok := strings.Cut(token, ":")
-	if !ok || (prefix != userTokenPrefix && prefix != limitedTokenPrefix && prefix != serviceTokenPrefix) {
-		return "", c, errs.NewAuthentication("Unknown mock token '%s'", token)
-	}
-	if !strings.HasPrefix(payload, "{") {
-		b, err := base64.RawURLEncoding.DecodeString(payload)
-		if err != nil {
-			return "", c, errs.Wrap(errs.Authentication, err, "Mock token '%s' has a payload that is neither JSON nor base64url-encoded JSON", token)
-		}
-		payload = string(b)
-	}
-	dec := json.NewDecoder(strings.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return "", c, errs.Wrap(errs.Authentication, err, "Mock token '%s' has an invalid JSON payload", token)
-	}
-	return prefix, c, nil
-}
-
 // NoneCredentials implements [core.Auth].
-func (a *AuthService) NoneCredentials() core.Credentials { return None().Credentials() }
+func (a *AuthService) NoneCredentials() core.Credentials { return mockcreds.None().Credentials() }
 
 // OwnServiceCredentials implements [core.Auth]: subject "plugin:<pluginId>".
 func (a *AuthService) OwnServiceCredentials() core.Credentials {
@@ -145,14 +122,14 @@ func (a *AuthService) pluginRequestToken(onBehalfOf core.Credentials, target str
 	if !pluginIDPattern.MatchString(target) {
 		return "", errs.NewInput("Refused to issue service token for target plugin %q: not a plugin id", target)
 	}
-	c := mockClaims{Sub: "plugin:" + a.pluginID, Target: target}
+	c := mocktoken.Claims{Sub: "plugin:" + a.pluginID, Target: target}
 	switch onBehalfOf.Type() {
 	case core.PrincipalUser:
 		if err := checkUserToken("service token", onBehalfOf); err != nil {
 			return "", err
 		}
 		c.OBO = onBehalfOf.Principal.UserEntityRef
-		if _, claims, err := decodeToken(onBehalfOf.Token()); err == nil {
+		if _, claims, err := mocktoken.Decode(onBehalfOf.Token()); err == nil {
 			c.Ent = claims.Ent
 		}
 	case core.PrincipalService:
@@ -162,7 +139,7 @@ func (a *AuthService) pluginRequestToken(onBehalfOf core.Credentials, target str
 		}
 		return "", errs.NewAuthentication("Refused to issue service token for credential type '%s'", onBehalfOf.Type())
 	}
-	return encodeToken(serviceTokenPrefix, c), nil
+	return mocktoken.Encode(mocktoken.ServicePrefix, c), nil
 }
 
 // checkUserToken refuses, as production does, user credentials that were
@@ -201,7 +178,7 @@ func limitedUserToken(user core.Credentials) (string, time.Time, error) {
 	if !user.ExpiresAt.IsZero() && user.ExpiresAt.Before(exp) {
 		exp = user.ExpiresAt
 	}
-	return encodeToken(limitedTokenPrefix, mockClaims{Sub: user.Principal.UserEntityRef}), exp, nil
+	return mocktoken.Encode(mocktoken.LimitedPrefix, mocktoken.Claims{Sub: user.Principal.UserEntityRef}), exp, nil
 }
 
 // PublicServiceKeys implements [core.Auth]: mock tokens are not signed, so

@@ -14,6 +14,7 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/errs"
 	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/mockservices/mockcreds"
 )
 
 func TestAuthAuthenticate(t *testing.T) {
@@ -73,9 +74,9 @@ func TestAuthPluginRequestToken(t *testing.T) {
 		wantErr    errs.Name
 	}{
 		{"own service", a.OwnServiceCredentials(), "catalog", `mock-service-token:{"sub":"plugin:todo","target":"catalog"}`, ""},
-		{"external service", mockservices.Service(mockservices.ServiceOptions{}).Credentials(), "catalog", `mock-service-token:{"sub":"plugin:todo","target":"catalog"}`, ""},
-		{"user", mockservices.User("user:default/alice").Credentials(), "catalog", `mock-service-token:{"sub":"plugin:todo","target":"catalog","obo":"user:default/alice"}`, ""},
-		{"user with ownership", mockservices.User("user:default/alice").WithOwnership("group:default/a").Credentials(), "catalog", `mock-service-token:{"sub":"plugin:todo","ent":["group:default/a"],"target":"catalog","obo":"user:default/alice"}`, ""},
+		{"external service", mockcreds.ServiceCaller(mockcreds.ServiceOptions{}).Credentials(), "catalog", `mock-service-token:{"sub":"plugin:todo","target":"catalog"}`, ""},
+		{"user", mockcreds.User("user:default/alice").Credentials(), "catalog", `mock-service-token:{"sub":"plugin:todo","target":"catalog","obo":"user:default/alice"}`, ""},
+		{"user with ownership", mockcreds.User("user:default/alice").WithOwnership("group:default/a").Credentials(), "catalog", `mock-service-token:{"sub":"plugin:todo","ent":["group:default/a"],"target":"catalog","obo":"user:default/alice"}`, ""},
 		{"none", a.NoneCredentials(), "catalog", "", errs.Authentication},
 		{"user without a token", core.NewCredentials(core.Principal{Type: core.PrincipalUser, UserEntityRef: "user:default/a"}, time.Time{}, ""), "catalog", "", errs.Authentication},
 		{"expired user", expired, "catalog", "", errs.Authentication},
@@ -97,7 +98,7 @@ func TestAuthPluginRequestToken(t *testing.T) {
 		})
 	}
 	t.Run("ownership survives a hop", func(t *testing.T) {
-		tok, _ := a.PluginRequestToken(ctx, mockservices.User("user:default/alice").WithOwnership("group:default/a").Credentials(), "catalog")
+		tok, _ := a.PluginRequestToken(ctx, mockcreds.User("user:default/alice").WithOwnership("group:default/a").Credentials(), "catalog")
 		c, err := mockservices.Auth("catalog").Authenticate(ctx, tok)
 		if err != nil {
 			t.Fatal(err)
@@ -120,13 +121,13 @@ func TestAuthLimitedUserToken(t *testing.T) {
 		wantExp func(time.Time) bool
 		wantErr errs.Name
 	}{
-		{"user", mockservices.User("user:default/alice").Credentials(), mockservices.LimitedUser("user:default/alice").Token(),
+		{"user", mockcreds.User("user:default/alice").Credentials(), mockcreds.LimitedUser("user:default/alice").Token(),
 			func(e time.Time) bool {
 				return e.After(time.Now().Add(59*time.Minute)) && !e.After(time.Now().Add(time.Hour))
 			}, ""},
 		{"user expiring sooner than an hour", core.NewCredentials(core.Principal{Type: core.PrincipalUser, UserEntityRef: "user:default/a"}, soon, "mock-user-token"),
-			mockservices.LimitedUser("user:default/a").Token(), func(e time.Time) bool { return e.Equal(soon) }, ""},
-		{"limited user passes through", mockservices.LimitedUser("user:default/bob").Credentials(), mockservices.LimitedUser("user:default/bob").Token(),
+			mockcreds.LimitedUser("user:default/a").Token(), func(e time.Time) bool { return e.Equal(soon) }, ""},
+		{"limited user passes through", mockcreds.LimitedUser("user:default/bob").Credentials(), mockcreds.LimitedUser("user:default/bob").Token(),
 			func(e time.Time) bool { return e.IsZero() }, ""},
 		{"service", a.OwnServiceCredentials(), "", nil, errs.NotAllowed},
 		{"none", a.NoneCredentials(), "", nil, errs.NotAllowed},
@@ -178,7 +179,7 @@ func TestAuthCalls(t *testing.T) {
 }
 
 func TestHTTPAuthFake(t *testing.T) {
-	user := mockservices.User("user:default/alice")
+	user := mockcreds.User("user:default/alice")
 	tests := []struct {
 		name    string
 		opts    []mockservices.HTTPAuthOption
@@ -189,11 +190,11 @@ func TestHTTPAuthFake(t *testing.T) {
 	}{
 		{name: "no header is none", want: "credentials{none}"},
 		{name: "default credentials stand in for no header", opts: []mockservices.HTTPAuthOption{mockservices.WithDefaultCredentials(user.Credentials())}, allow: []core.PrincipalType{core.PrincipalUser}, want: "credentials{user user:default/alice}"},
-		{name: "a header wins over default credentials", opts: []mockservices.HTTPAuthOption{mockservices.WithDefaultCredentials(user.Credentials())}, header: mockservices.User().Header(), want: "credentials{user user:default/mock}"},
+		{name: "a header wins over default credentials", opts: []mockservices.HTTPAuthOption{mockservices.WithDefaultCredentials(user.Credentials())}, header: mockcreds.User().Header(), want: "credentials{user user:default/mock}"},
 		{name: "none is refused", allow: []core.PrincipalType{core.PrincipalUser}, wantErr: "AuthenticationError: Missing credentials"},
-		{name: "a service is refused", header: mockservices.Service(mockservices.ServiceOptions{}).Header(), allow: []core.PrincipalType{core.PrincipalUser}, wantErr: "NotAllowedError: This endpoint does not allow 'service' credentials"},
-		{name: "an invalid token is refused", header: "Bearer " + mockservices.InvalidUserToken, wantErr: "AuthenticationError: User token is invalid"},
-		{name: "a limited token is refused without a user-cookie policy", header: mockservices.LimitedUser().Header(), wantErr: "AuthenticationError: Limited user token is not allowed here"},
+		{name: "a service is refused", header: mockcreds.ServiceCaller(mockcreds.ServiceOptions{}).Header(), allow: []core.PrincipalType{core.PrincipalUser}, wantErr: "NotAllowedError: This endpoint does not allow 'service' credentials"},
+		{name: "an invalid token is refused", header: "Bearer " + mockcreds.InvalidUserToken, wantErr: "AuthenticationError: User token is invalid"},
+		{name: "a limited token is refused without a user-cookie policy", header: mockcreds.LimitedUser().Header(), wantErr: "AuthenticationError: Limited user token is not allowed here"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,11 +238,11 @@ func TestHTTPAuthIssueUserCookieFails(t *testing.T) {
 func TestUserInfoFake(t *testing.T) {
 	ctx := context.Background()
 	u := mockservices.UserInfo()
-	d, err := u.Get(ctx, mockservices.User("user:default/alice").WithOwnership().Credentials())
+	d, err := u.Get(ctx, mockcreds.User("user:default/alice").WithOwnership().Credentials())
 	if err != nil || !slices.Equal(d.OwnershipEntityRefs, []string{"user:default/alice"}) {
 		t.Errorf("Get(user with no ownership refs) = %+v, %v; want the user itself", d, err)
 	}
-	_, err = u.Get(ctx, mockservices.None().Credentials())
+	_, err = u.Get(ctx, mockcreds.None().Credentials())
 	if e, ok := errs.As(err); !ok || e.Name != errs.Input || e.Message != "Only user credentials are supported" {
 		t.Errorf("Get(none) = %v, want InputError \"Only user credentials are supported\"", err)
 	}
@@ -317,8 +318,8 @@ func TestAuthRejectsOverlongUserRef(t *testing.T) {
 	}
 	defer func() {
 		if recover() == nil {
-			t.Errorf("mockservices.User(%d-character ref) did not panic", len(long))
+			t.Errorf("mockcreds.User(%d-character ref) did not panic", len(long))
 		}
 	}()
-	mockservices.User(long)
+	mockcreds.User(long)
 }

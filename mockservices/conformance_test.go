@@ -12,6 +12,7 @@ import (
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
+	"github.com/greenroom-dev/greenroom/mockservices/mockcreds"
 	"github.com/greenroom-dev/greenroom/servicetest"
 )
 
@@ -57,9 +58,9 @@ func mockAuthEnv(t *testing.T) servicetest.AuthEnv {
 		Auth: func(pluginID string) core.Auth { return Auth(pluginID) },
 		UserToken: func(ref string, ownership ...string) string {
 			if len(ownership) == 0 {
-				return User(ref).Token()
+				return mockcreds.User(ref).Token()
 			}
-			return User(ref).WithOwnership(ownership...).Token()
+			return mockcreds.User(ref).WithOwnership(ownership...).Token()
 		},
 		HTTPAuth: func(a core.Auth) core.HTTPAuth { return HTTPAuth(a) },
 		UserInfo: func() core.UserInfo { return UserInfo() },
@@ -139,8 +140,8 @@ func TestConformanceHTTPRouter(t *testing.T) {
 		return servicetest.RouterEnv{
 			Handler:    root.Handler(),
 			MountPath:  rt.MountPath(),
-			UserHeader: User("user:default/alice").Header(),
-			UserCookie: LimitedUser("user:default/alice").Cookie(),
+			UserHeader: mockcreds.User("user:default/alice").Header(),
+			UserCookie: mockcreds.LimitedUser("user:default/alice").Cookie(),
 		}
 	})
 }

@@ -3,16 +3,15 @@ package mockservices
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"net/url"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/DATA-DOG/go-sqlmock"
-	_ "modernc.org/sqlite" // the "sqlite" driver of the default fake database
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/dbtemplate"
+	"github.com/greenroom-dev/greenroom/mockservices/internal/sqlitefake"
 	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
@@ -63,67 +62,13 @@ func Database(t testing.TB, opts ...DatabaseOption) core.Database {
 	if o.db != nil {
 		return &database{db: o.db, dialect: o.dialect, skipMigrations: o.skipMigrations}
 	}
-	d := newSQLiteDatabase(t, o.skipMigrations)
+	lite := sqlitefake.New(t.TempDir)
 	t.Cleanup(func() {
-		if err := d.release(); err != nil {
+		if err := lite.Release(); err != nil {
 			t.Errorf("%v", err)
 		}
 	})
-	return d
-}
-
-// newSQLiteDatabase returns a database that opens a SQLite file on first
-// use; its release recycles or closes and removes it.
-func newSQLiteDatabase(t testing.TB, skipMigrations bool) *database {
-	d := &database{dialect: core.DialectSQLite, skipMigrations: skipMigrations, sqlite: true}
-	d.newPath = func() (string, error) {
-		if path, err := pool.newPath(); err == nil {
-			return path, nil
-		}
-		return filepath.Join(t.TempDir(), "plugin.sqlite"), nil
-	}
-	return d
-}
-
-// openSQLiteFile opens the SQLite database at path the way the fake runs
-// every database, and returns what its connections report (see
-// connState).
-func openSQLiteFile(path string) (*sql.DB, *connState, error) {
-	q := url.Values{}
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	// synchronous first: switching a database to WAL syncs unless it is
-	// off, and a test database need not survive a crash.
-	q.Add("_pragma", "synchronous(OFF)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Set("_txlock", "immediate")
-	db, st := openCachingSQLite("file:" + path + "?" + q.Encode())
-	// One idle connection: a recycled database keeps its parsed schema
-	// there, and it is the only connection whose state a reset must check.
-	db.SetMaxIdleConns(1)
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("mockservices: open SQLite database %s: %w", path, err)
-	}
-	return db, st, nil
-}
-
-// release hands a database made from a template back to the pool, or
-// closes it and removes its files.
-func (d *database) release() error {
-	d.mu.Lock()
-	db, path, key, pd := d.db, d.path, d.key, d.pooled
-	d.db, d.pooled = nil, nil
-	d.mu.Unlock()
-	if db == nil {
-		return nil
-	}
-	if pd == nil {
-		pd = &pooledDB{db: db, path: path}
-	} else if key != "" && pool.put(key, pd) {
-		return nil
-	}
-	return pd.discard()
+	return &database{lite: lite, dialect: core.DialectSQLite, skipMigrations: o.skipMigrations}
 }
 
 // SQLMock returns a database service backed by go-sqlmock, for testing how
@@ -164,38 +109,23 @@ func SQLMock(t testing.TB, dialect core.Dialect, opts ...DatabaseOption) (core.D
 	return &database{db: db, dialect: dialect, skipMigrations: o.skipMigrations, sqlmock: true}, mock
 }
 
-// database implements core.Database over a *sql.DB opened on demand.
+// database implements core.Database: over the fake's own SQLite database,
+// or over a given *sql.DB.
 type database struct {
-	mu             sync.Mutex
+	// lite is the fake's own SQLite database, opened on demand, or nil.
+	lite           *sqlitefake.DB
 	db             *sql.DB
 	dialect        core.Dialect
 	skipMigrations bool
-	// sqlite is set for the fake's own SQLite databases, which it opens
-	// on demand with newPath and releases when the test ends.
-	sqlite bool
 	// sqlmock is set for the database of SQLMock.
 	sqlmock bool
-	newPath func() (string, error)
-	path    string // the SQLite file of db, or ""
-	// key is the template db was made from (see UpFromTemplate), or "",
-	// and pooled its entry in the pool.
-	key    string
-	pooled *pooledDB
 }
 
+var _ dbtemplate.Templater = (*database)(nil)
+
 func (d *database) DB(ctx context.Context) (*sql.DB, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.db == nil {
-		path, err := d.newPath()
-		if err != nil {
-			return nil, err
-		}
-		db, _, err := openSQLiteFile(path)
-		if err != nil {
-			return nil, err
-		}
-		d.db, d.path = db, path
+	if d.lite != nil {
+		return d.lite.DB(ctx)
 	}
 	return d.db, nil
 }
@@ -203,6 +133,27 @@ func (d *database) DB(ctx context.Context) (*sql.DB, error) {
 func (d *database) Dialect() core.Dialect { return d.dialect }
 
 func (d *database) MigrationsSkipped() bool { return d.skipMigrations }
+
+// UpFromTemplate implements [dbtemplate.Templater], so that migrate.Up
+// migrates the default SQLite database of a test in microseconds: every
+// database still empty when it is migrated is a copy of a database the
+// same migrations made before in this process, recycled or written from
+// the image of its file (see package sqlitefake). A database that is
+// already open, or that is not a SQLite file of this package ([WithSQLDB],
+// [SQLMock]), is migrated with up, as usual.
+func (d *database) UpFromTemplate(ctx context.Context, key string, up func(ctx context.Context, db *sql.DB) error) error {
+	if d.lite != nil {
+		return d.lite.UpFromTemplate(ctx, key, up)
+	}
+	if d.db == nil {
+		return errors.New("mockservices: the database has no *sql.DB")
+	}
+	err := up(ctx, d.db)
+	if err != nil && d.sqlmock {
+		return fmt.Errorf("mockservices: SQLMock: the migrations ran against the sqlmock database, which answers only the queries the test expects (%w); pass mockservices.WithMigrationsSkipped() to SQLMock to skip them", err)
+	}
+	return err
+}
 
 // FromTestDatabase makes the database service hand out the test database
 // db of package testdatabases, with its dialect, as [WithSQLDB] does:

@@ -134,6 +134,31 @@ func TestDatabaseForeignKeysAndConcurrency(t *testing.T) {
 // migratingFS is a migration like those of a plugin that migrates in init.
 var migratingFS = fstest.MapFS{"migrations/00001_todos.sql": {Data: []byte("-- +goose Up\nCREATE TABLE todos (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n")}}
 
+// TestDatabaseWithSQLDBIsMigratedInPlace: a given *sql.DB is migrated with
+// the migrations themselves, not replaced by a copy of a template.
+func TestDatabaseWithSQLDBIsMigratedInPlace(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	own, err := mockservices.Database(t).DB(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := mockservices.Database(t, mockservices.WithSQLDB(own, core.DialectSQLite))
+	if err := migrate.Up(ctx, d, migratingFS, migrate.Dir("migrations")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d.DB(ctx); err != nil || got != own {
+		t.Fatalf("DB() = %p, %v; want the given %p", got, err, own)
+	}
+	var n int
+	if err := own.QueryRowContext(ctx, "SELECT count(*) FROM greenroom_migrations WHERE version_id = 1").Scan(&n); err != nil || n != 1 {
+		t.Errorf("the given database holds %d records of migration 1, %v; want 1", n, err)
+	}
+	if _, err := own.ExecContext(ctx, "INSERT INTO todos (title) VALUES ('x')"); err != nil {
+		t.Errorf("the given database was not migrated: %v", err)
+	}
+}
+
 func TestSQLMockMigrations(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -8,10 +8,10 @@ import (
 	"github.com/greenroom-dev/greenroom/errs"
 )
 
-// DefaultDiscoveryBaseURL is the base URL of [Discovery] when none is given.
-// Port 0 cannot be connected to, so a request that a test forgot to serve
-// fails at once instead of reaching a real server.
-const DefaultDiscoveryBaseURL = "http://localhost:0"
+// defaultDiscoveryBaseURL is the base URL of [Discovery] when none is
+// given. Port 0 cannot be connected to, so a request that a test forgot to
+// serve fails at once instead of reaching a real server.
+const defaultDiscoveryBaseURL = "http://localhost:0"
 
 // DiscoveryService is a fake [core.Discovery] that records its calls.
 type DiscoveryService struct {
@@ -23,7 +23,8 @@ var _ core.Discovery = (*DiscoveryService)(nil)
 
 // Discovery returns a fake discovery service that places every plugin at
 // <baseURL>/api/<pluginId>, for internal and external callers alike. An
-// empty baseURL means [DefaultDiscoveryBaseURL]; a trailing slash is
+// empty baseURL means "http://localhost:0", where no server can listen, so
+// that a request a test forgot to serve fails at once; a trailing slash is
 // dropped.
 func Discovery(baseURL string) *DiscoveryService {
 	return &DiscoveryService{baseURL: func() string { return baseURL }}
@@ -49,7 +50,7 @@ func (d *DiscoveryService) url(pluginID string) (string, error) {
 	}
 	base := d.baseURL()
 	if base == "" {
-		base = DefaultDiscoveryBaseURL
+		base = defaultDiscoveryBaseURL
 	}
 	return strings.TrimRight(base, "/") + "/api/" + pluginID, nil
 }

@@ -1,6 +1,6 @@
-// Package mockservices provides a fake for every core service, the mock
-// callers whose tokens the fakes accept, and the factories that put the
-// fakes in a backend.
+// Package mockservices provides a fake for every core service and the
+// factories that put the fakes in a backend. The mock callers whose tokens
+// the fakes accept are in package mockservices/mockcreds.
 //
 // Each service comes in up to three forms:
 //
@@ -21,20 +21,14 @@
 // production routers, so requests pass through the real mount, auth
 // barrier and error handling.
 //
-// # Callers and mock tokens
+// # Mock credentials
 //
 // The auth fakes accept only mock tokens, never real ones, and real
-// services never accept mock tokens. A [Caller] gives a mock caller's
-// credentials, token and Authorization header:
+// services never accept mock tokens. The callers that carry them (users,
+// limited users, services, none) are built by package
+// mockservices/mockcreds:
 //
-//	req.Header.Set("Authorization", mockservices.User("user:default/alice").Header())
-//
-// The tokens are those of Backstage's mockCredentials: "mock-user-token",
-// `mock-user-token:{"sub":"user:default/alice"}`, "mock-service-token",
-// `mock-service-token:{"sub":...,"target":...,"obo":...}` and the invalid
-// [InvalidUserToken], [InvalidLimitedUserToken] and [InvalidServiceToken].
-// A service token names the plugin it is for and the auth fake of any other
-// plugin refuses it, so tests check plugin-to-plugin scoping without keys.
+//	req.Header.Set("Authorization", mockcreds.User("user:default/alice").Header())
 //
 // Unlike Backstage's mocks, a request without a token has none
 // credentials: routes without an auth policy answer it 401, as in

@@ -10,6 +10,7 @@ import (
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/mockservices/mockcreds"
 )
 
 // exampleBackend starts a backend with the mock defaults, the features and
@@ -82,7 +83,7 @@ func ExampleAuthFactory() {
 	b := exampleBackend(t, mockservices.AuthFactory())
 	a, _ := backend.Resolve(context.Background(), b, core.AuthRef, "todo")
 	fmt.Println(a.OwnServiceCredentials())
-	fmt.Println(get(b, "/api/todo/whoami", mockservices.Service(mockservices.ServiceOptions{TargetPluginID: "catalog"}).Header()))
+	fmt.Println(get(b, "/api/todo/whoami", mockcreds.ServiceCaller(mockcreds.ServiceOptions{TargetPluginID: "catalog"}).Header()))
 	// Output:
 	// credentials{service plugin:todo}
 	// 401 {"error":{"name":"AuthenticationError","message":"Invalid mock token target plugin ID, got 'catalog' but expected 'todo'"},"request":{"method":"GET","url":"/api/todo/whoami"},"response":{"statusCode":401}}
@@ -92,7 +93,7 @@ func ExampleHTTPAuthFactory() {
 	t := newExampleT() // in a test, the test's t
 	defer t.finish()
 
-	b := exampleBackend(t, mockservices.HTTPAuthFactory(mockservices.WithDefaultCredentials(mockservices.User("user:default/alice").Credentials())))
+	b := exampleBackend(t, mockservices.HTTPAuthFactory(mockservices.WithDefaultCredentials(mockcreds.User("user:default/alice").Credentials())))
 	fmt.Println(get(b, "/api/todo/whoami", ""))
 	// Output: 200 credentials{user user:default/alice}
 }
@@ -103,7 +104,7 @@ func ExampleUserInfoFactory() {
 
 	b := exampleBackend(t, mockservices.UserInfoFactory())
 	u, _ := backend.Resolve(context.Background(), b, core.UserInfoRef, "todo")
-	d, _ := u.Get(context.Background(), mockservices.User().Credentials())
+	d, _ := u.Get(context.Background(), mockcreds.User().Credentials())
 	fmt.Println(d.UserEntityRef, d.OwnershipEntityRefs)
 	// Output: user:default/mock [user:default/mock]
 }
@@ -114,7 +115,7 @@ func ExampleDiscoveryFactory() {
 
 	srv := httptest.NewUnstartedServer(nil) // started on demand, after the backend
 	b := exampleBackend(t, mockservices.DiscoveryFactory(func() string { return "http://" + srv.Listener.Addr().String() }))
-	fmt.Println(get(b, "/api/todo/catalog-url", mockservices.User().Header()) == "200 http://"+srv.Listener.Addr().String()+"/api/catalog")
+	fmt.Println(get(b, "/api/todo/catalog-url", mockcreds.User().Header()) == "200 http://"+srv.Listener.Addr().String()+"/api/catalog")
 	srv.Close()
 	// Output: true
 }
@@ -163,7 +164,7 @@ func ExampleHTTPRouterFactory() {
 
 	b := exampleBackend(t, mockservices.HTTPRouterFactory())
 	fmt.Println(get(b, "/api/todo/whoami", ""))
-	fmt.Println(get(b, "/api/todo/whoami", mockservices.User().Header()))
+	fmt.Println(get(b, "/api/todo/whoami", mockcreds.User().Header()))
 	// Output:
 	// 401 {"error":{"name":"AuthenticationError","message":"Missing credentials"},"request":{"method":"GET","url":"/api/todo/whoami"},"response":{"statusCode":401}}
 	// 200 credentials{user user:default/mock}

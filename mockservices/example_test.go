@@ -18,6 +18,7 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/migrate"
 	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/mockservices/mockcreds"
 	"github.com/greenroom-dev/greenroom/testbackend"
 	"github.com/greenroom-dev/greenroom/testdatabases"
 )
@@ -58,59 +59,12 @@ func (t *exampleT) finish() {
 	}
 }
 
-func ExampleUser() {
-	alice := mockservices.User("user:default/alice")
-	fmt.Println(alice.Token())
-	fmt.Println(alice.Credentials())
-	fmt.Println(mockservices.User().Header())
-	// Output:
-	// mock-user-token:{"sub":"user:default/alice"}
-	// credentials{user user:default/alice}
-	// Bearer mock-user-token
-}
-
-func ExampleCaller_Header() {
-	req := httptest.NewRequest(http.MethodGet, "/api/todo/todos", nil)
-	req.Header.Set("Authorization", mockservices.User("user:default/alice").Header())
-	fmt.Println(req.Header.Get("Authorization"))
-	// Output: Bearer mock-user-token:{"sub":"user:default/alice"}
-}
-
-func ExampleCaller_WithOwnership() {
-	alice := mockservices.User("user:default/alice").WithOwnership("group:default/team-a")
-	details, _ := mockservices.UserInfo().Get(context.Background(), alice.Credentials())
-	fmt.Println(details.OwnershipEntityRefs)
-	// Output: [group:default/team-a]
-}
-
-func ExampleLimitedUser() {
-	req := httptest.NewRequest(http.MethodGet, "/api/todo/images/logo.png", nil)
-	req.AddCookie(mockservices.LimitedUser("user:default/alice").Cookie())
-	c := mockservices.LimitedUser("user:default/alice").Credentials()
-	fmt.Println(c, c.Limited)
-	// Output: credentials{user user:default/alice} true
-}
-
-func ExampleService() {
-	catalog := mockservices.Service(mockservices.ServiceOptions{Subject: "plugin:catalog", TargetPluginID: "todo"})
-	fmt.Println(catalog.Header())
-	fmt.Println(mockservices.Service(mockservices.ServiceOptions{}).Credentials())
-	// Output:
-	// Bearer mock-service-token:{"sub":"plugin:catalog","target":"todo"}
-	// credentials{service external:test-service}
-}
-
-func ExampleNone() {
-	fmt.Printf("%q %v\n", mockservices.None().Header(), mockservices.None().Credentials())
-	// Output: "" credentials{none}
-}
-
 func ExampleAuth() {
 	ctx := context.Background()
 	todo := mockservices.Auth("todo")
 
 	// A token for the catalog plugin, on behalf of alice.
-	alice := mockservices.User("user:default/alice").Credentials()
+	alice := mockcreds.User("user:default/alice").Credentials()
 	token, _ := todo.PluginRequestToken(ctx, alice, "catalog")
 	fmt.Println(token)
 
@@ -118,7 +72,7 @@ func ExampleAuth() {
 	fmt.Println("catalog sees", c)
 	_, err := mockservices.Auth("search").Authenticate(ctx, token)
 	fmt.Println("search:", err)
-	_, err = todo.Authenticate(ctx, mockservices.InvalidUserToken)
+	_, err = todo.Authenticate(ctx, mockcreds.InvalidUserToken)
 	fmt.Println(err)
 
 	for _, call := range todo.Calls() {
@@ -140,7 +94,7 @@ func ExampleHTTPAuth() {
 	_, err := h.Credentials(req, core.PrincipalUser)
 	fmt.Println(err)
 
-	req.Header.Set("Authorization", mockservices.Service(mockservices.ServiceOptions{}).Header())
+	req.Header.Set("Authorization", mockcreds.ServiceCaller(mockcreds.ServiceOptions{}).Header())
 	_, err = h.Credentials(req, core.PrincipalUser)
 	fmt.Println(err)
 	// Output:
@@ -150,14 +104,14 @@ func ExampleHTTPAuth() {
 
 func ExampleWithDefaultCredentials() {
 	h := mockservices.HTTPAuth(mockservices.Auth("todo"),
-		mockservices.WithDefaultCredentials(mockservices.User().Credentials()))
+		mockservices.WithDefaultCredentials(mockcreds.User().Credentials()))
 	c, _ := h.Credentials(httptest.NewRequest(http.MethodGet, "/api/todo/todos", nil))
 	fmt.Println(c)
 	// Output: credentials{user user:default/mock}
 }
 
 func ExampleUserInfo() {
-	_, err := mockservices.UserInfo().Get(context.Background(), mockservices.None().Credentials())
+	_, err := mockservices.UserInfo().Get(context.Background(), mockcreds.None().Credentials())
 	fmt.Println(err)
 	// Output: InputError: Only user credentials are supported
 }
@@ -326,7 +280,7 @@ func ExampleDefaultFactories() {
 	defer b.Stop(ctx)
 
 	root, _ := backend.Resolve(ctx, b, core.RootHTTPRouterRef, "")
-	for _, header := range []string{"", mockservices.User().Header()} {
+	for _, header := range []string{"", mockcreds.User().Header()} {
 		req := httptest.NewRequest(http.MethodGet, "/api/todo/todos", nil)
 		req.Header.Set("Authorization", header)
 		rec := httptest.NewRecorder()
@@ -348,7 +302,7 @@ func ExampleFactory() {
 		mockservices.ConfigFactory(map[string]any{"app": map[string]any{"title": "Todo"}}),
 		mockservices.RootLoggerFactory(mockservices.Logger(t)),
 		mockservices.AuthFactory(),
-		mockservices.HTTPAuthFactory(mockservices.WithDefaultCredentials(mockservices.User().Credentials())),
+		mockservices.HTTPAuthFactory(mockservices.WithDefaultCredentials(mockcreds.User().Credentials())),
 		mockservices.UserInfoFactory(),
 		mockservices.DiscoveryFactory(func() string { return "http://127.0.0.1:7007" }),
 		mockservices.DatabaseFactory(t),

@@ -9,6 +9,7 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
+	"github.com/greenroom-dev/greenroom/mockservices/internal/sqlitefake"
 )
 
 // DefaultFactories returns a factory for every core service that a backend
@@ -132,7 +133,7 @@ func UserInfoFactory() *backend.ServiceFactory {
 // DiscoveryFactory returns a factory of a [Discovery] fake per plugin. It
 // calls baseURL on every lookup, so that a test server started on demand
 // can be named; a nil baseURL, or one returning "", means
-// [DefaultDiscoveryBaseURL].
+// "http://localhost:0", as for [Discovery].
 func DiscoveryFactory(baseURL func() string) *backend.ServiceFactory {
 	return backend.NewPluginServiceFactory(core.DiscoveryRef, func(context.Context, struct{}) (core.Discovery, error) {
 		d := Discovery("")
@@ -158,8 +159,8 @@ func DatabaseFactory(t testing.TB, opts ...DatabaseOption) *backend.ServiceFacto
 			if o.db != nil {
 				return &database{db: o.db, dialect: o.dialect, skipMigrations: o.skipMigrations}, nil
 			}
-			db := newSQLiteDatabase(t, o.skipMigrations)
-			err := d.Root.AddShutdownHook(func(context.Context) error { return db.release() })
-			return db, err
+			lite := sqlitefake.New(t.TempDir)
+			err := d.Root.AddShutdownHook(func(context.Context) error { return lite.Release() })
+			return &database{lite: lite, dialect: core.DialectSQLite, skipMigrations: o.skipMigrations}, err
 		})
 }

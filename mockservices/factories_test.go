@@ -11,6 +11,7 @@ import (
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/mockservices/mockcreds"
 )
 
 // todoDeps depends on every replaceable core service.
@@ -70,7 +71,7 @@ func serve(t *testing.T, b *backend.Backend, path, header string) (int, string) 
 
 func TestDefaultFactories(t *testing.T) {
 	b := startBackend(t, todoPlugin)
-	alice := mockservices.User("user:default/alice").WithOwnership("group:default/team")
+	alice := mockcreds.User("user:default/alice").WithOwnership("group:default/team")
 	tests := []struct {
 		path, header string
 		wantCode     int
@@ -78,7 +79,7 @@ func TestDefaultFactories(t *testing.T) {
 	}{
 		{"/api/todo/whoami", alice.Header(), 200, "user:default/alice group:default/team"},
 		{"/api/todo/whoami", "", 401, `{"error":{"name":"AuthenticationError","message":"Missing credentials"},"request":{"method":"GET","url":"/api/todo/whoami"},"response":{"statusCode":401}}`},
-		{"/api/todo/whoami", mockservices.Service(mockservices.ServiceOptions{TargetPluginID: "catalog"}).Header(), 401, `{"error":{"name":"AuthenticationError","message":"Invalid mock token target plugin ID, got 'catalog' but expected 'todo'"},"request":{"method":"GET","url":"/api/todo/whoami"},"response":{"statusCode":401}}`},
+		{"/api/todo/whoami", mockcreds.ServiceCaller(mockcreds.ServiceOptions{TargetPluginID: "catalog"}).Header(), 401, `{"error":{"name":"AuthenticationError","message":"Invalid mock token target plugin ID, got 'catalog' but expected 'todo'"},"request":{"method":"GET","url":"/api/todo/whoami"},"response":{"statusCode":401}}`},
 		{"/api/todo/catalog", alice.Header(), 200, "http://localhost:0/api/catalog"},
 		{"/.greenroom/health/v1/readiness", "", 200, `{"status":"ok"}`},
 	}
@@ -111,7 +112,7 @@ func TestFactoryOptions(t *testing.T) {
 	var base string
 	b := startBackend(t, todoPlugin,
 		mockservices.ConfigFactory(map[string]any{"backend": map[string]any{"auth": map[string]any{"dangerouslyDisableDefaultAuthPolicy": true}}}),
-		mockservices.HTTPAuthFactory(mockservices.WithDefaultCredentials(mockservices.User("user:default/dflt").Credentials())),
+		mockservices.HTTPAuthFactory(mockservices.WithDefaultCredentials(mockcreds.User("user:default/dflt").Credentials())),
 		mockservices.DiscoveryFactory(func() string { return base }),
 		mockservices.Factory[core.RootHealth](core.RootHealthRef, health),
 	)

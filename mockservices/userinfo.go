@@ -5,6 +5,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/errs"
+	"github.com/greenroom-dev/greenroom/mockservices/internal/mocktoken"
 )
 
 // UserInfoService is a fake [core.UserInfo] that records its calls.
@@ -16,7 +17,7 @@ var _ core.UserInfo = (*UserInfoService)(nil)
 
 // UserInfo returns a fake user info service. For user credentials it
 // reports the user entity ref and, as ownership, the "ent" refs of the mock
-// token (see [Caller.WithOwnership]) or else the user ref alone. Other
+// token (see [mockcreds.Caller.WithOwnership]) or else the user ref alone. Other
 // credentials are an [errs.Input] error, as in production.
 func UserInfo() *UserInfoService { return &UserInfoService{} }
 
@@ -33,7 +34,7 @@ func userDetails(creds core.Credentials) (core.UserDetails, error) {
 	}
 	ref := creds.Principal.UserEntityRef
 	d := core.UserDetails{UserEntityRef: ref, OwnershipEntityRefs: []string{ref}}
-	if _, claims, err := decodeToken(creds.Token()); err == nil && claims.Ent != nil {
+	if _, claims, err := mocktoken.Decode(creds.Token()); err == nil && claims.Ent != nil {
 		d.OwnershipEntityRefs = append([]string(nil), claims.Ent...)
 	}
 	return d, nil

@@ -18,6 +18,7 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/mockservices/mockcreds"
 	"github.com/greenroom-dev/greenroom/servicetest"
 )
 
@@ -95,7 +96,7 @@ var drifted = []struct {
 	{"HTTP router with an implicit user", func(t *testing.T) {
 		servicetest.TestHTTPRouter(t, func(t *testing.T, setup func(core.HTTPRouter)) servicetest.RouterEnv {
 			a := mockservices.Auth("todo")
-			h := mockservices.HTTPAuth(a, mockservices.WithDefaultCredentials(mockservices.User().Credentials()))
+			h := mockservices.HTTPAuth(a, mockservices.WithDefaultCredentials(mockcreds.User().Credentials()))
 			lc := mockservices.Lifecycle()
 			rt, err := httprouter.New(httprouter.Options{PluginID: "todo", Auth: a, HTTPAuth: h, Lifecycle: lc})
 			if err != nil {
@@ -105,7 +106,7 @@ var drifted = []struct {
 			root := httprouter.NewRoot(httprouter.RootOptions{})
 			_ = root.Use(rt.MountPath(), rt)
 			_ = lc.RunStartupHooks(context.Background())
-			return servicetest.RouterEnv{Handler: root.Handler(), MountPath: rt.MountPath(), UserHeader: mockservices.User().Header(), UserCookie: mockservices.LimitedUser().Cookie()}
+			return servicetest.RouterEnv{Handler: root.Handler(), MountPath: rt.MountPath(), UserHeader: mockcreds.User().Header(), UserCookie: mockcreds.LimitedUser().Cookie()}
 		})
 	}, "a_registered_route_needs_credentials"},
 }
@@ -145,7 +146,7 @@ func mockEnv(*testing.T) servicetest.AuthEnv {
 	return servicetest.AuthEnv{
 		Auth: func(id string) core.Auth { return mockservices.Auth(id) },
 		UserToken: func(ref string, ownership ...string) string {
-			return mockservices.User(ref).WithOwnership(ownership...).Token()
+			return mockcreds.User(ref).WithOwnership(ownership...).Token()
 		},
 		HTTPAuth: func(a core.Auth) core.HTTPAuth { return mockservices.HTTPAuth(a) },
 		UserInfo: func() core.UserInfo { return mockservices.UserInfo() },
@@ -161,7 +162,7 @@ func (h ignoreAllow) Credentials(r *http.Request, _ ...core.PrincipalType) (core
 type acceptAll struct{ core.Auth }
 
 func (acceptAll) Authenticate(context.Context, string) (core.Credentials, error) {
-	return mockservices.User().Credentials(), nil
+	return mockcreds.User().Credentials(), nil
 }
 
 type ownsItself struct{}

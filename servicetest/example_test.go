@@ -14,6 +14,7 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/discovery"
 	"github.com/greenroom-dev/greenroom/defaults/health"
 	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/mockservices/mockcreds"
 	"github.com/greenroom-dev/greenroom/servicetest"
 )
 
@@ -51,7 +52,7 @@ func ExampleTestAuth() {
 		return servicetest.AuthEnv{
 			Auth: func(pluginID string) core.Auth { return mockservices.Auth(pluginID) },
 			UserToken: func(ref string, ownership ...string) string {
-				return mockservices.User(ref).WithOwnership(ownership...).Token()
+				return mockcreds.User(ref).WithOwnership(ownership...).Token()
 			},
 		}
 	})
@@ -61,7 +62,7 @@ func ExampleTestHTTPAuth() {
 	servicetest.TestHTTPAuth(t, func(t *testing.T) servicetest.AuthEnv {
 		return servicetest.AuthEnv{
 			Auth:      func(pluginID string) core.Auth { return mockservices.Auth(pluginID) },
-			UserToken: func(ref string, _ ...string) string { return mockservices.User(ref).Token() },
+			UserToken: func(ref string, _ ...string) string { return mockcreds.User(ref).Token() },
 			HTTPAuth:  func(a core.Auth) core.HTTPAuth { return mockservices.HTTPAuth(a) },
 		}
 	})
@@ -72,7 +73,7 @@ func ExampleTestUserInfo() {
 		return servicetest.AuthEnv{
 			Auth: func(pluginID string) core.Auth { return mockservices.Auth(pluginID) },
 			UserToken: func(ref string, ownership ...string) string {
-				return mockservices.User(ref).WithOwnership(ownership...).Token()
+				return mockcreds.User(ref).WithOwnership(ownership...).Token()
 			},
 			UserInfo: func() core.UserInfo { return mockservices.UserInfo() },
 		}
@@ -123,8 +124,8 @@ func ExampleTestHTTPRouter() {
 		return servicetest.RouterEnv{
 			Handler:    root,
 			MountPath:  "/api/todo",
-			UserHeader: mockservices.User().Header(),
-			UserCookie: mockservices.LimitedUser().Cookie(),
+			UserHeader: mockcreds.User().Header(),
+			UserCookie: mockcreds.LimitedUser().Cookie(),
 		}
 	})
 }

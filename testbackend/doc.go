@@ -48,7 +48,8 @@
 // silently a user: it is anonymous, and routes that no auth policy opens
 // answer it 401, as in production. A test that wants a default identity
 // says so with [WithDefaultUser]. [Backend.AssertSecureByDefault] checks
-// every route of every plugin this way in one call.
+// every route of every plugin this way in one call, except the routes the
+// test lists as public, so that an auth policy broader than meant fails.
 //
 // # Credentials
 //

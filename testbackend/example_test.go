@@ -18,6 +18,7 @@ import (
 	"github.com/greenroom-dev/greenroom/errs"
 	"github.com/greenroom-dev/greenroom/examples/todo"
 	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/mockservices/mockcreds"
 	"github.com/greenroom-dev/greenroom/testbackend"
 )
 
@@ -219,7 +220,7 @@ func ExampleWithRealAuth() {
 	fmt.Println(tb.Get("/api/todo/todos").AsUser("user:default/alice").Do(t).Status)
 
 	// ...and the production verification rejects mock tokens.
-	resp := tb.Get("/api/todo/todos").WithHeader("Authorization", mockservices.User().Header()).Do(t)
+	resp := tb.Get("/api/todo/todos").WithHeader("Authorization", mockcreds.User().Header()).Do(t)
 	fmt.Println(resp.Status)
 	// Output:
 	// 2 dots: a JWT
@@ -348,8 +349,10 @@ func ExampleBackend_AssertSecureByDefault() {
 
 	tb := testbackend.Start(t, todo.Plugin)
 	// Every route of every plugin answers 401 without credentials, except
-	// the routes an auth policy opens (the todo plugin's /health).
-	tb.AssertSecureByDefault(t)
+	// the routes the test lists as public: the todo plugin's health check.
+	// An auth policy broader than meant, such as AddAuthPolicy("/", ...),
+	// would open the other routes too, and the sweep would report them.
+	tb.AssertSecureByDefault(t, "GET /api/todo/health")
 	fmt.Println(t.Failed())
 	// Output: false
 }
@@ -466,7 +469,7 @@ func ExampleRequest_WithHeader() {
 	defer t.finish()
 
 	tb := testbackend.Start(t, todo.Plugin)
-	resp := tb.Get("/api/todo/todos").WithHeader("Authorization", mockservices.User("user:default/alice").Header()).Do(t)
+	resp := tb.Get("/api/todo/todos").WithHeader("Authorization", mockcreds.User("user:default/alice").Header()).Do(t)
 	fmt.Println(resp.Status)
 	// Output: 200 OK
 }

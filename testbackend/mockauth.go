@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/greenroom-dev/greenroom/core"
-	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/mockservices/mockcreds"
 )
 
 // mockAuth mints the tokens of package mockservices, which only the mock
@@ -19,14 +19,14 @@ func (mockAuth) userToken(_ context.Context, ref string) (string, error) {
 	if _, err := core.ParseUserEntityRef(ref); err != nil {
 		return "", err
 	}
-	return mockservices.User(ref).Token(), nil
+	return mockcreds.User(ref).Token(), nil
 }
 
 func (mockAuth) limitedUserToken(_ context.Context, ref, _ string) (string, error) {
 	if _, err := core.ParseUserEntityRef(ref); err != nil {
 		return "", err
 	}
-	return mockservices.LimitedUser(ref).Token(), nil
+	return mockcreds.LimitedUser(ref).Token(), nil
 }
 
 func (mockAuth) serviceToken(_ context.Context, subject, onBehalfOf, target string) (string, error) {
@@ -35,7 +35,7 @@ func (mockAuth) serviceToken(_ context.Context, subject, onBehalfOf, target stri
 			return "", err
 		}
 	}
-	return mockservices.Service(mockservices.ServiceOptions{Subject: subject, TargetPluginID: target, OnBehalfOf: onBehalfOf}).Token(), nil
+	return mockcreds.ServiceCaller(mockcreds.ServiceOptions{Subject: subject, TargetPluginID: target, OnBehalfOf: onBehalfOf}).Token(), nil
 }
 
 // invalidate returns the mock's invalid token of the same kind, which the
@@ -43,10 +43,10 @@ func (mockAuth) serviceToken(_ context.Context, subject, onBehalfOf, target stri
 func (mockAuth) invalidate(token string) string {
 	switch {
 	case strings.HasPrefix(token, "mock-limited-user-token"):
-		return mockservices.InvalidLimitedUserToken
+		return mockcreds.InvalidLimitedUserToken
 	case strings.HasPrefix(token, "mock-service-token"):
-		return mockservices.InvalidServiceToken
+		return mockcreds.InvalidServiceToken
 	default:
-		return mockservices.InvalidUserToken
+		return mockcreds.InvalidUserToken
 	}
 }

@@ -14,8 +14,15 @@ import (
 
 // AssertSecureByDefault sends, for every route of every plugin of the
 // backend, a request without credentials, and fails the test unless each
-// is answered 401, except routes an unauthenticated auth policy opens. It
-// reports every offending route in one failure.
+// is answered 401 Unauthorized, except the routes listed in public, which
+// the test means to be open to anyone. It reports every offending route in
+// one failure, with the auth policy that opened it when one did.
+//
+// A public route is written as the sweep reports it: the route's pattern
+// with the plugin's mount, such as "GET /api/todo/health" for the pattern
+// "GET /health" of plugin todo, or "/api/files/" for a pattern without a
+// method. A listed route must exist and must answer without credentials,
+// so that the list stays the exact set of public routes.
 //
 // Routes are those the plugins registered with core.HTTPRouter's Handle
 // and HandleFunc, and those listed by a Use handler that implements
@@ -23,15 +30,21 @@ import (
 // a pattern without a method is requested with GET.
 //
 // A route answers without credentials when the barrier does not apply to
-// it: backend.auth.dangerouslyDisableDefaultAuthPolicy is set, an auth
-// policy is broader than meant ("/" opens every route), or the plugin
-// replaced its router with one that does not check credentials.
-func (tb *Backend) AssertSecureByDefault(t testing.TB) {
+// it: an auth policy opens it, on purpose or broader than meant
+// (AddAuthPolicy("/", core.AllowUnauthenticated) opens every route),
+// backend.auth.dangerouslyDisableDefaultAuthPolicy is set, or the plugin
+// replaced its router with one that does not check credentials. Only the
+// list tells a public route from one opened by mistake.
+func (tb *Backend) AssertSecureByDefault(t testing.TB, public ...string) {
 	t.Helper()
-	var offending, problems []string
+	var offending, stale, problems []string
 	checked := 0
-	// With the barrier disabled, routers report every route as open; the
-	// sweep then checks every route, since no policy is what opens them.
+	wantPublic := make(map[string]bool, len(public))
+	for _, p := range public {
+		wantPublic[normalizePattern(p)] = false
+	}
+	// With the barrier disabled, routers report every route as open,
+	// whatever the plugin's policies.
 	disabled := false
 	if cfg, err := backend.Resolve(t.Context(), tb.b, core.RootConfigRef, ""); err == nil {
 		disabled, _, _ = cfg.OptionalBool(disableAuthPolicyKey)
@@ -48,13 +61,15 @@ func (tb *Backend) AssertSecureByDefault(t testing.TB) {
 			continue
 		}
 		for _, route := range reporter.Routes() {
-			if route.Policy == core.AllowUnauthenticated && !disabled {
-				continue
-			}
 			method, path, err := sampleRequest(route.Pattern)
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("plugin '%s': route %q: %v", id, route.Pattern, err))
 				continue
+			}
+			name := mountedPattern(id, route.Pattern)
+			_, isPublic := wantPublic[name]
+			if isPublic {
+				wantPublic[name] = true
 			}
 			url := "/api/" + id + path
 			req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
@@ -71,18 +86,19 @@ func (tb *Backend) AssertSecureByDefault(t testing.TB) {
 			}
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusUnauthorized {
-				continue
-			}
-			policy := "no auth policy covers it"
 			switch {
-			case disabled:
-				policy = disableAuthPolicyKey + " is set"
-			case route.Policy != "":
-				policy = fmt.Sprintf("its auth policy is %q, which still requires credentials", route.Policy)
+			case isPublic && resp.StatusCode == http.StatusUnauthorized:
+				stale = append(stale, fmt.Sprintf("%q (plugin '%s', route %q) is listed as public but answered %s without credentials", name, id, route.Pattern, resp.Status))
+			case isPublic, resp.StatusCode == http.StatusUnauthorized:
+			default:
+				offending = append(offending, fmt.Sprintf("plugin '%s': %s %s (route %q) answered %s without credentials; want 401 Unauthorized: %s; body: %s",
+					id, method, url, route.Pattern, resp.Status, openedBy(route, disabled), strings.TrimSpace(string(body))))
 			}
-			offending = append(offending, fmt.Sprintf("plugin '%s': %s %s (route %q) answered %s without credentials; want 401 Unauthorized: %s; body: %s",
-				id, method, url, route.Pattern, resp.Status, policy, strings.TrimSpace(string(body))))
+		}
+	}
+	for _, p := range public {
+		if !wantPublic[normalizePattern(p)] {
+			stale = append(stale, fmt.Sprintf("%q is listed as public but no plugin has that route (write the route's pattern with the plugin's mount, such as \"GET /api/todo/health\")", p))
 		}
 	}
 	if len(offending) > 0 {
@@ -91,13 +107,61 @@ func (tb *Backend) AssertSecureByDefault(t testing.TB) {
 			hint = "\nbackend.auth.dangerouslyDisableDefaultAuthPolicy is set: it turns the credentials barrier off for every plugin; remove it from the test's config."
 		}
 		t.Errorf("testbackend: %d of %d routes answer requests without credentials:\n  %s\n"+
-			"Every route must require credentials unless the plugin opens it with an auth policy: "+
-			"call router.AddAuthPolicy(path, core.AllowUnauthenticated) for a route meant to be public.%s",
+			"Every route must require credentials unless the test lists it as public: "+
+			"for a route meant to be public, the plugin opens it with router.AddAuthPolicy(path, core.AllowUnauthenticated) "+
+			"and the test passes it to AssertSecureByDefault, such as tb.AssertSecureByDefault(t, \"GET /api/todo/health\"); "+
+			"otherwise narrow the auth policy that opened it.%s",
 			len(offending), checked, strings.Join(offending, "\n  "), hint)
+	}
+	if len(stale) > 0 {
+		t.Errorf("testbackend: AssertSecureByDefault: the public routes the test lists are not the public routes of the backend:\n  %s", strings.Join(stale, "\n  "))
 	}
 	if len(problems) > 0 {
 		t.Errorf("testbackend: AssertSecureByDefault could not check every route:\n  %s", strings.Join(problems, "\n  "))
 	}
+}
+
+// openedBy says why a route answered without credentials.
+func openedBy(route core.Route, disabled bool) string {
+	switch {
+	case disabled:
+		return disableAuthPolicyKey + " is set"
+	case route.Policy == core.AllowUnauthenticated && route.PolicyPath != "":
+		return fmt.Sprintf("AddAuthPolicy(%q, core.AllowUnauthenticated) opens it", route.PolicyPath)
+	case route.Policy == core.AllowUnauthenticated:
+		return "an auth policy opens it to callers without credentials"
+	case route.Policy != "":
+		return fmt.Sprintf("its auth policy is %q, which still requires credentials", route.Policy)
+	default:
+		return "no auth policy covers it"
+	}
+}
+
+// mountedPattern returns the pattern of a plugin's route with the plugin's
+// mount, "GET /api/<pluginId>/health", as a test lists a public route.
+func mountedPattern(pluginID, pattern string) string {
+	method, rest, found := strings.Cut(strings.TrimSpace(pattern), " ")
+	if !found {
+		method, rest = "", method
+	}
+	rest = strings.TrimSpace(rest)
+	if i := strings.Index(rest, "/"); i > 0 {
+		rest = rest[i:] // a host pattern: keep the path
+	}
+	return normalizePattern(method + " /api/" + pluginID + rest)
+}
+
+// normalizePattern trims a pattern and separates its method and path with
+// one space.
+func normalizePattern(p string) string {
+	method, rest, found := strings.Cut(strings.TrimSpace(p), " ")
+	if !found {
+		return method
+	}
+	if method == "" {
+		return strings.TrimSpace(rest)
+	}
+	return method + " " + strings.TrimSpace(rest)
 }
 
 // disableAuthPolicyKey turns the credentials barrier off.

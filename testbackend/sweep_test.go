@@ -68,11 +68,24 @@ var badPatternRouterFactory = backend.NewPluginServiceFactory(core.HTTPRouterRef
 	return &badPatternRouter{insecureRouter{mux: http.NewServeMux()}}, nil
 })
 
+// tooOpen is a plugin whose auth policy is broader than meant: it opens
+// "/" so that GET /health answers without credentials, and so opens
+// POST /admin/{thing} too.
+var tooOpen = backend.NewPlugin("admin", backend.Init(func(ctx context.Context, d struct{ Router core.HTTPRouter }) error {
+	ok := func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }
+	d.Router.HandleFunc("GET /health", ok)
+	d.Router.HandleFunc("POST /admin/{thing}", ok)
+	d.Router.AddAuthPolicy("/", core.AllowUnauthenticated)
+	return nil
+}))
+
 func TestAssertSecureByDefault(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		features []backend.Feature
 		opts     []testbackend.Option
+		public   []string
 		// want are substrings of the failure; none means the sweep passes.
 		want    []string
 		notWant []string
@@ -80,16 +93,70 @@ func TestAssertSecureByDefault(t *testing.T) {
 		{
 			name:     "secure plugins pass",
 			features: []backend.Feature{echo, newEcho("other")},
+			public:   []string{"GET /api/echo/health", "GET /api/other/health"},
 		},
 		{
 			name:     "secure with real auth",
 			features: []backend.Feature{echo},
 			opts:     []testbackend.Option{testbackend.WithRealAuth()},
+			public:   []string{"GET /api/echo/health"},
 		},
 		{
 			name:     "default user does not hide an open route",
 			features: []backend.Feature{echo},
 			opts:     []testbackend.Option{testbackend.WithDefaultUser("user:default/mock")},
+			public:   []string{"GET /api/echo/health"},
+		},
+		{
+			name:     "public routes are written loosely",
+			features: []backend.Feature{echo},
+			public:   []string{"  GET   /api/echo/health "},
+		},
+		{
+			// The regression: the sweep skipped every route an
+			// unauthenticated policy covers, so "/" hid POST /admin/{thing}.
+			name:     "policy broader than meant",
+			features: []backend.Feature{tooOpen},
+			public:   []string{"GET /api/admin/health"},
+			want: []string{
+				"1 of 2 routes answer requests without credentials",
+				`plugin 'admin': POST /api/admin/admin/1 (route "POST /admin/{thing}") answered 204 No Content without credentials; want 401 Unauthorized: AddAuthPolicy("/", core.AllowUnauthenticated) opens it`,
+			},
+			notWant: []string{"GET /api/admin/health"},
+		},
+		{
+			name:     "policy broader than meant, nothing listed",
+			features: []backend.Feature{tooOpen},
+			want: []string{
+				"2 of 2 routes answer requests without credentials",
+				`plugin 'admin': GET /api/admin/health (route "GET /health") answered 204 No Content without credentials; want 401 Unauthorized: AddAuthPolicy("/", core.AllowUnauthenticated) opens it`,
+				`plugin 'admin': POST /api/admin/admin/1 (route "POST /admin/{thing}")`,
+				`tb.AssertSecureByDefault(t, "GET /api/todo/health")`,
+			},
+		},
+		{
+			name:     "open route not listed",
+			features: []backend.Feature{echo},
+			want: []string{
+				"1 of 5 routes answer requests without credentials",
+				`plugin 'echo': GET /api/echo/health (route "GET /health") answered 200 OK without credentials; want 401 Unauthorized: AddAuthPolicy("/health", core.AllowUnauthenticated) opens it`,
+			},
+		},
+		{
+			name:     "listed route that requires credentials",
+			features: []backend.Feature{echo},
+			public:   []string{"GET /api/echo/health", "GET /api/echo/whoami"},
+			want: []string{
+				"the public routes the test lists are not the public routes of the backend",
+				`"GET /api/echo/whoami" (plugin 'echo', route "GET /whoami") is listed as public but answered 401 Unauthorized without credentials`,
+			},
+			notWant: []string{"answer requests without credentials"},
+		},
+		{
+			name:     "listed route that does not exist",
+			features: []backend.Feature{echo},
+			public:   []string{"GET /api/echo/health", "GET /health"},
+			want:     []string{`"GET /health" is listed as public but no plugin has that route`},
 		},
 		{
 			name:     "barrier disabled by config",
@@ -129,8 +196,9 @@ func TestAssertSecureByDefault(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			tb := testbackend.New(tt.opts...).Start(t, tt.features...)
-			f := record(t, func(ft testing.TB) { tb.AssertSecureByDefault(ft) })
+			f := record(t, func(ft testing.TB) { tb.AssertSecureByDefault(ft, tt.public...) })
 			out := f.output()
 			if f.fatal {
 				t.Errorf("the sweep stopped the test; it should report with Errorf: %s", out)

@@ -16,6 +16,7 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/errs"
 	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/mockservices/mockcreds"
 	"github.com/greenroom-dev/greenroom/testbackend"
 )
 
@@ -383,7 +384,7 @@ func TestWithExtensionPoint(t *testing.T) {
 
 func TestClient(t *testing.T) {
 	tb := testbackend.Start(t, echo)
-	tok := mockservices.User("user:default/alice").Header()
+	tok := mockcreds.User("user:default/alice").Header()
 
 	get := func(c *http.Client, url string) (int, error) {
 		req, err := http.NewRequest("GET", url, nil)

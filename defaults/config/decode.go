@@ -1,28 +1,40 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
+	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/go-viper/mapstructure/v2"
 )
 
 // Decode decodes the value at key ("" for the whole config) into out, which
-// must be a non-nil pointer, with gopkg.in/yaml.v3 rules and known-fields
-// strictness: a key that the target struct has no field for is an error.
-// Struct fields match their yaml tag, else their lower-cased name. Strings
-// stay strings (also in fields of type any), except that a string of a
-// base-10 number or "true"/"false" decodes into a number or boolean field,
-// as with [Config.Int] and [Config.Bool]. Errors name the full key of the
-// offending value. out is left unchanged when Decode fails.
+// must be a non-nil pointer, with github.com/go-viper/mapstructure/v2 and
+// strict rules:
+//
+//   - Struct fields match their yaml tag, else their lower-cased name, and
+//     nothing else (no case-insensitive match). A key that the target
+//     struct has no field for is an error. ",inline" in a tag decodes an
+//     embedded struct's fields as the outer struct's.
+//   - Strings stay strings (also in fields of type any), except that a
+//     string of a base-10 number or "true"/"false" decodes into a number or
+//     boolean field, as with [Config.Int] and [Config.Bool]. Numbers and
+//     booleans decode into string fields as written.
+//   - Number fields take numbers that fit them exactly: a whole number for
+//     an integer field, within its range.
+//   - time.Duration fields take Go duration strings ("1m30s").
+//   - In fields of type any, values keep their form: strings, whole numbers
+//     as int, other numbers as float64, booleans, []any and map[string]any.
+//
+// Fields the config does not set keep their values. Errors name the full key
+// of the offending value (with list indexes, as in
+// "backend.auth.externalAccess[1].options.subject") and the expected type.
+// out is left unchanged when Decode fails.
 func (c *Config) Decode(key string, out any) error {
 	rv := reflect.ValueOf(out)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -32,218 +44,354 @@ func (c *Config) Decode(key string, out any) error {
 	if err != nil {
 		return err
 	}
-	// The value goes through YAML text so that the decoder's known-fields
-	// check applies; yaml.Node.Decode has no such option. Lines of that
-	// text are mapped back to keys for errors. A first pass keeps every
-	// string a string; the strings it reports as wrong for a number or
-	// boolean field are made plain scalars for a second pass.
-	root := toNode(v)
-	for pass := 0; ; pass++ {
-		doc, err := yaml.Marshal(root)
+	target := reflect.New(rv.Elem().Type())
+	target.Elem().Set(rv.Elem())
+	var h hook
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+		DecodeHook:      mapstructure.DecodeHookFuncValue(h.check),
+		Result:          target.Interface(),
+		TagName:         "yaml",
+		SquashTagOption: "inline",
+		MapFieldName:    strings.ToLower,
+		MatchName:       func(mapKey, fieldName string) bool { return mapKey == fieldName },
+	})
+	if err != nil {
+		return fmt.Errorf("config key %q: %w", c.full(key), err)
+	}
+	err = dec.Decode(v)
+	if err != nil || len(h.unknown) > 0 {
+		return decodeErrors(err, h.unknown, c.full(key), v)
+	}
+	rv.Elem().Set(target.Elem())
+	return nil
+}
+
+// mismatchError is a value that does not fit its target type.
+type mismatchError struct {
+	expected string
+	got      any
+}
+
+func (e *mismatchError) Error() string {
+	return "expected " + e.expected + ", got " + describe(e.got)
+}
+
+// unknownKeys are the keys of an object of the config that its target
+// struct has no field for.
+type unknownKeys struct {
+	object reflect.Value // the map[string]any of the config
+	typ    reflect.Type
+	keys   []string
+}
+
+// hook is the decode hook of one Decode. It records the unknown keys of
+// every object rather than failing on them, so that the errors of the
+// known keys are reported too.
+type hook struct {
+	unknown []unknownKeys
+}
+
+var durationType = reflect.TypeFor[time.Duration]()
+
+// check checks that a value of the config fits the field it decodes into,
+// and converts it where the rules of Decode allow. mapstructure calls it for
+// every value, containers first.
+func (h *hook) check(from, to reflect.Value) (any, error) {
+	data := from.Interface()
+	t := to.Type()
+	mismatch := func() (any, error) { return nil, &mismatchError{expected: t.String(), got: data} }
+	if t == durationType {
+		s, ok := data.(string)
+		if !ok {
+			return mismatch()
+		}
+		d, err := time.ParseDuration(s)
 		if err != nil {
-			return fmt.Errorf("config key %q: %w", c.full(key), err)
+			return nil, &mismatchError{expected: "a duration such as \"1m30s\"", got: data}
 		}
-		target := reflect.New(rv.Elem().Type())
-		target.Elem().Set(rv.Elem())
-		dec := yaml.NewDecoder(bytes.NewReader(doc))
-		dec.KnownFields(true)
-		err = dec.Decode(target.Interface())
-		if err == nil {
-			rv.Elem().Set(target.Elem())
-			return nil
-		}
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			return fmt.Errorf("config key %q: %w", c.full(key), err)
-		}
-		var parsed yaml.Node
-		if err := yaml.Unmarshal(doc, &parsed); err != nil || len(parsed.Content) == 0 {
-			return fmt.Errorf("config key %q: %w", c.full(key), te)
-		}
-		idx := index(parsed.Content[0], c.full(key))
-		if pass == 0 && relax(te, idx) {
-			root = parsed.Content[0]
-			continue
-		}
-		errs := make([]error, 0, len(te.Errors))
-		for _, msg := range te.Errors {
-			errs = append(errs, decodeError(msg, idx, c.full(key)))
-		}
-		return errors.Join(errs...)
+		return d, nil
 	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := wholeNumber(data)
+		if !ok || to.OverflowInt(n) {
+			return mismatch()
+		}
+		return n, nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		n, ok := wholeNumber(data)
+		if !ok || n < 0 || to.OverflowUint(uint64(n)) {
+			return mismatch()
+		}
+		return uint64(n), nil
+	case reflect.Float32, reflect.Float64:
+		f, ok := number(data)
+		if !ok || (t.Kind() == reflect.Float32 && !math.IsInf(f, 0) && to.OverflowFloat(f)) {
+			return mismatch()
+		}
+		return f, nil
+	case reflect.Bool:
+		switch x := data.(type) {
+		case bool:
+			return x, nil
+		case string:
+			if x == "true" || x == "false" {
+				return x == "true", nil
+			}
+		}
+		return mismatch()
+	case reflect.String:
+		switch x := data.(type) {
+		case string:
+			return x, nil
+		case bool:
+			return strconv.FormatBool(x), nil
+		case int64:
+			return strconv.FormatInt(x, 10), nil
+		case float64:
+			return strconv.FormatFloat(x, 'g', -1, 64), nil
+		}
+		return mismatch()
+	case reflect.Interface:
+		if t.NumMethod() == 0 {
+			return plain(data), nil
+		}
+		return mismatch()
+	case reflect.Struct:
+		m, ok := data.(map[string]any)
+		if !ok {
+			return mismatch()
+		}
+		keys := map[string]bool{}
+		fieldKeys(t, keys)
+		var unknown []string
+		for k := range m {
+			if !keys[k] {
+				unknown = append(unknown, k)
+			}
+		}
+		if len(unknown) > 0 {
+			slices.Sort(unknown)
+			h.unknown = append(h.unknown, unknownKeys{object: from, typ: t, keys: unknown})
+		}
+		return data, nil // mapstructure ignores the unknown keys
+	case reflect.Map:
+		if _, ok := data.(map[string]any); !ok || t.Key().Kind() != reflect.String {
+			return mismatch()
+		}
+		return data, nil
+	case reflect.Slice, reflect.Array:
+		if _, ok := data.([]any); !ok {
+			return mismatch()
+		}
+		return data, nil
+	case reflect.Pointer:
+		return data, nil // mapstructure calls the hook again for the element
+	}
+	return mismatch()
 }
 
-// toNode builds a YAML node for a normalized value, with explicit tags.
-func toNode(v any) *yaml.Node {
+// wholeNumber returns a whole number, as [Config.Int] accepts it.
+func wholeNumber(v any) (int64, bool) {
 	switch x := v.(type) {
-	case nil:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
-	case string:
-		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x}
-		if strings.ContainsFunc(x, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) {
-			// yaml.v3 writes such strings as block scalars that do not
-			// always read back the same ("\n" came back as ""); the
-			// double-quoted style escapes them exactly.
-			n.Style = yaml.DoubleQuotedStyle
-		}
-		return n
-	case bool:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(x)}
 	case int64:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(x, 10)}
+		return x, true
 	case float64:
-		s := strconv.FormatFloat(x, 'g', -1, 64)
-		switch {
-		case math.IsNaN(x):
-			s = ".nan"
-		case math.IsInf(x, 1):
-			s = ".inf"
-		case math.IsInf(x, -1):
-			s = "-.inf"
+		if x != math.Trunc(x) || x < math.MinInt64 || x >= math.MaxInt64 {
+			return 0, false
 		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: s}
+		return int64(x), true
+	case string:
+		n, err := strconv.ParseInt(x, 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// number returns a number, or a string of a decimal number.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	case string:
+		if !decimal(x) {
+			return 0, false
+		}
+		f, err := strconv.ParseFloat(x, 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// decimal reports whether s is a decimal number: no hexadecimal, no
+// underscores, no infinity or NaN.
+func decimal(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	t := strings.TrimLeft(s, "+-")
+	return err == nil && !strings.ContainsAny(s, "xXpP_") && !strings.EqualFold(t, "inf") &&
+		!strings.EqualFold(t, "infinity") && !strings.EqualFold(t, "nan")
+}
+
+// plain returns a deep copy of a config value for a field of type any, with
+// whole numbers as int, as YAML decoders give them.
+func plain(v any) any {
+	switch x := v.(type) {
+	case int64:
+		if x >= math.MinInt && x <= math.MaxInt {
+			return int(x)
+		}
+		return x
 	case []any:
-		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-		for _, e := range x {
-			n.Content = append(n.Content, toNode(e))
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = plain(e)
 		}
-		return n
+		return out
 	case map[string]any:
-		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = plain(e)
 		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, toNode(x[k]))
-		}
-		return n
+		return out
 	}
-	panic(fmt.Sprintf("config: value of type %T is not normalized", v))
+	return v
 }
 
-// located is a node of the decoded YAML text and its full key.
-type located struct {
-	node *yaml.Node
-	key  string
-	// isKey marks the key node of a mapping entry.
-	isKey bool
-}
-
-// index lists, for each line of the text, the nodes that start on it,
-// parents first.
-func index(root *yaml.Node, rootKey string) map[int][]located {
-	idx := map[int][]located{}
-	var walk func(n *yaml.Node, key string)
-	walk = func(n *yaml.Node, key string) {
-		idx[n.Line] = append(idx[n.Line], located{node: n, key: key})
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k := join(key, n.Content[i].Value)
-				idx[n.Content[i].Line] = append(idx[n.Content[i].Line], located{node: n.Content[i], key: k, isKey: true})
-				walk(n.Content[i+1], k)
-			}
-		case yaml.SequenceNode:
-			for i, e := range n.Content {
-				walk(e, fmt.Sprintf("%s[%d]", key, i))
-			}
-		}
-	}
-	walk(root, rootKey)
-	return idx
-}
-
-var numberOrBoolTypeRE = regexp.MustCompile(`^(u?int(8|16|32|64)?|float(32|64)|bool)$`)
-
-// relax makes plain scalars of the strings that te reports as wrong for a
-// number or boolean field, when they read as one. It reports whether it
-// changed anything.
-func relax(te *yaml.TypeError, idx map[int][]located) bool {
-	changed := false
-	for _, msg := range te.Errors {
-		line, rest := splitLine(msg)
-		m := unmarshalRE.FindStringSubmatch(rest)
-		if m == nil || m[1] != "str" || !numberOrBoolTypeRE.MatchString(m[3]) {
+// fieldKeys adds to keys the config keys of the fields of struct type t, as
+// Decode matches them: the yaml tag's name, else the lower-cased field name;
+// the fields of an ",inline" struct count as t's.
+func fieldKeys(t reflect.Type, keys map[string]bool) {
+	for f := range t.Fields() {
+		if !f.IsExported() {
 			continue
 		}
-		for _, l := range idx[line] {
-			n := l.node
-			if l.isKey || n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" || !numberOrBool(n.Value) {
+		tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == "-" {
+			continue
+		}
+		if slices.Contains(strings.Split(opts, ","), "inline") {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				fieldKeys(ft, keys)
 				continue
 			}
-			n.Tag, n.Style = "", 0
-			changed = true
+		}
+		if tag == "" {
+			tag = strings.ToLower(f.Name)
+		}
+		keys[tag] = true
+	}
+}
+
+// decodeErrors turns the errors of mapstructure and the unknown keys into
+// errors naming config keys, sorted by key. root is the full key of data,
+// the decoded value.
+func decodeErrors(err error, unknown []unknownKeys, root string, data any) error {
+	var out []error
+	for _, u := range unknown {
+		key, ok := pathOf(root, data, u.object)
+		if !ok {
+			key = root
+		}
+		for _, k := range u.keys {
+			out = append(out, fmt.Errorf("config key %q: unknown key; %s has no field for %q", join(key, k), u.typ, k))
 		}
 	}
-	return changed
-}
-
-func numberOrBool(s string) bool {
-	if s == "true" || s == "false" {
-		return true
-	}
-	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return true
-	}
-	_, err := strconv.ParseFloat(s, 64)
-	return err == nil && !strings.ContainsAny(s, "xXpP_") && !strings.EqualFold(strings.TrimLeft(s, "+-"), "inf") &&
-		!strings.EqualFold(strings.TrimLeft(s, "+-"), "infinity") && !strings.EqualFold(s, "nan")
-}
-
-func splitLine(msg string) (int, string) {
-	if m := lineRE.FindStringSubmatch(msg); m != nil {
-		if n, err := strconv.Atoi(m[1]); err == nil {
-			return n, m[2]
+	var walk func(err error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case nil:
+		case *mapstructure.DecodeError:
+			out = append(out, fmt.Errorf("config key %q: %w", keyOf(root, e.Name(), data), e.Unwrap()))
+		case interface{ Unwrap() []error }:
+			for _, e := range e.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			// The "decoding failed due to the following error(s)" around
+			// several errors.
+			walk(e.Unwrap())
+		default:
+			out = append(out, fmt.Errorf("config key %q: %w", root, err))
 		}
 	}
-	return 0, msg
+	walk(err)
+	slices.SortStableFunc(out, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(out...)
 }
 
-var (
-	lineRE       = regexp.MustCompile(`^line (\d+): (.*)$`)
-	notFoundRE   = regexp.MustCompile(`^field (.+) not found in type (.+)$`)
-	unmarshalRE  = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
-	yamlTagNames = map[string]string{
-		"str": "string", "int": "number", "float": "number", "bool": "boolean",
-		"map": "object", "seq": "list", "null": "null",
-	}
-)
-
-// decodeError rewrites one message of a yaml.TypeError in terms of config
-// keys.
-func decodeError(msg string, idx map[int][]located, root string) error {
-	line, msg := splitLine(msg)
-	// find returns the key of the first node on the line that matches.
-	find := func(match func(l located) bool) string {
-		for _, l := range idx[line] {
-			if match(l) {
-				return l.key
+// pathOf returns the full key of the object obj inside data, whose full key
+// is key. Every object of a config is a map of its own.
+func pathOf(key string, data any, obj reflect.Value) (string, bool) {
+	switch x := data.(type) {
+	case map[string]any:
+		if reflect.ValueOf(x).UnsafePointer() == obj.UnsafePointer() {
+			return key, true
+		}
+		for k, v := range x {
+			if p, ok := pathOf(join(key, k), v, obj); ok {
+				return p, true
 			}
 		}
-		if ls := idx[line]; len(ls) > 0 {
-			return ls[0].key
+	case []any:
+		for i, v := range x {
+			if p, ok := pathOf(fmt.Sprintf("%s[%d]", key, i), v, obj); ok {
+				return p, true
+			}
 		}
-		return root
 	}
-	if m := notFoundRE.FindStringSubmatch(msg); m != nil {
-		key := find(func(l located) bool { return l.isKey && l.node.Value == m[1] })
-		return fmt.Errorf("config key %q: unknown key; %s has no field for %q", key, m[2], m[1])
-	}
-	if m := unmarshalRE.FindStringSubmatch(msg); m != nil {
-		key := find(func(l located) bool { return !l.isKey && l.node.ShortTag() == "!!"+m[1] })
-		got := yamlTagNames[m[1]]
-		if got == "" {
-			got = m[1]
+	return "", false
+}
+
+// keyOf returns the full config key of the value mapstructure names name:
+// its struct fields are joined with ".", and list indexes and map keys are
+// in brackets ("[1].options", "[externalAccess]"). Which bracket is which
+// follows from data, the decoded value: a map key becomes ".key", as config
+// keys are written. A name that does not follow data is appended as is.
+func keyOf(root, name string, data any) string {
+	key := root
+	rest := name
+	for rest != "" {
+		var seg string
+		index := false
+		switch {
+		case rest[0] == '.':
+			rest = rest[1:]
+			continue
+		case rest[0] == '[':
+			end := strings.IndexByte(rest, ']')
+			if end < 0 {
+				return join(root, name)
+			}
+			seg, rest, index = rest[1:end], rest[end+1:], true
+		default:
+			end := strings.IndexAny(rest, ".[")
+			if end < 0 {
+				end = len(rest)
+			}
+			seg, rest = rest[:end], rest[end:]
 		}
-		switch m[1] {
-		case "str":
-			got += " " + strconv.Quote(m[2])
-		case "int", "float", "bool":
-			got += " " + m[2]
+		switch x := data.(type) {
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if !index || err != nil || i < 0 || i >= len(x) {
+				return join(root, name)
+			}
+			key, data = fmt.Sprintf("%s[%d]", key, i), x[i]
+		case map[string]any:
+			v, ok := x[seg]
+			if !ok {
+				return join(root, name)
+			}
+			key, data = join(key, seg), v
+		default:
+			return join(root, name)
 		}
-		return fmt.Errorf("config key %q: expected %s, got %s", key, m[3], got)
 	}
-	return fmt.Errorf("config key %q: %s", find(func(located) bool { return true }), msg)
+	return key
 }

@@ -63,12 +63,18 @@
 //   - Bool accepts booleans and the strings "true" and "false".
 //   - Duration accepts Go duration strings ("1h30m", "250ms"), whole numbers
 //     of seconds, and strings of whole numbers of seconds.
-//   - Decode decodes with gopkg.in/yaml.v3 rules into a struct, map or slice,
-//     rejecting keys the struct does not have. Struct fields are matched by
-//     their yaml tag, else by their lower-cased name, so give camelCase keys a
-//     tag: `yaml:"baseUrl"`. Strings that look like numbers or booleans
-//     decode into number and boolean fields; time.Duration fields take Go
-//     duration strings.
+//   - Decode decodes into a struct, map or slice with
+//     github.com/go-viper/mapstructure/v2, rejecting keys the struct does not
+//     have. Struct fields are matched by their yaml tag, else by their
+//     lower-cased name, exactly, so give camelCase keys a tag:
+//     `yaml:"baseUrl"`. Strings of numbers or booleans decode into number and
+//     boolean fields, as with Int and Bool; numbers must fit their field
+//     exactly; time.Duration fields take Go duration strings.
+//
+// Decode reports every error, each naming its full key:
+//
+//	config key "discovery.endpoints[1].port": unknown key; main.endpoint has no field for "port"
+//	config key "discovery.timeout": expected time.Duration, got number 90
 //
 // Package configtest holds the conformance suite that this implementation and
 // every fake of core.Config pass.

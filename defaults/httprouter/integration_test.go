@@ -157,7 +157,7 @@ func TestProductionWiring(t *testing.T) {
 	}
 
 	routes := httprouterRoutes(t, b, "todo")
-	want := []core.Route{{Pattern: "GET /todos"}, {Pattern: "GET /health", Policy: core.AllowUnauthenticated}}
+	want := []core.Route{{Pattern: "GET /todos"}, {Pattern: "GET /health", Policy: core.AllowUnauthenticated, PolicyPath: "/health"}}
 	if len(routes) != 2 || routes[0] != want[0] || routes[1] != want[1] {
 		t.Errorf("Routes = %v, want %v", routes, want)
 	}

@@ -378,7 +378,7 @@ func (rt *Router) Routes() []core.Route {
 		} else if segs, ok := patternSegments(pat); ok {
 			for _, p := range policies {
 				if relaxed(p.allow) > relaxed(r.Policy) && p.covers(segs) {
-					r.Policy = p.allow
+					r.Policy, r.PolicyPath = p.allow, p.path
 				}
 			}
 		}

@@ -226,7 +226,9 @@ func TestAuth(t *testing.T) {
 
 func TestSecureByDefault(t *testing.T) {
 	tb := testbackend.Start(t, todo.Plugin)
-	tb.AssertSecureByDefault(t)
+	// GET /health is public on purpose; every other route must refuse a
+	// caller without credentials.
+	tb.AssertSecureByDefault(t, "GET /api/todo/health")
 }
 
 func TestLogs(t *testing.T) {
@@ -275,7 +277,7 @@ func TestDatabaseLimits(t *testing.T) {
 			tb.Get("/api/todo/todos").AsUser(ref).Do(t).ExpectStatus(t, http.StatusOK)
 		})
 		t.Run("user ref longer than the owner column", func(t *testing.T) {
-			// mockservices.User refuses such a ref, so the token is written
+			// mockcreds.User refuses such a ref, so the token is written
 			// by hand; the mock auth service refuses it as production does.
 			ref := userRefOfLength(core.MaxEntityRefLength + 1)
 			body := tb.Post("/api/todo/todos", map[string]any{"title": "x"}).

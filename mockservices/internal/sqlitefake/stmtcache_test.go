@@ -1,4 +1,4 @@
-package mockservices
+package sqlitefake
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 func openCacheTestDB(t *testing.T) *sql.DB {
 	t.Helper()
-	db, _, err := openSQLiteFile(filepath.Join(t.TempDir(), "cache.sqlite"))
+	db, _, err := openFile(filepath.Join(t.TempDir(), "cache.sqlite"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package mockservices
+package sqlitefake
 
 import (
 	"context"

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package mockservices
+package sqlitefake
 
 import "errors"
 

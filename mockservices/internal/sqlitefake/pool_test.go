@@ -1,4 +1,4 @@
-package mockservices
+package sqlitefake
 
 import (
 	"context"
@@ -28,7 +28,7 @@ INSERT INTO lists (name) VALUES ('seed');
 func pooledDatabase(t *testing.T, name string, fn func(t *testing.T, db *sql.DB)) {
 	t.Helper()
 	t.Run(name, func(t *testing.T) {
-		d := Database(t)
+		d := testDatabase(t)
 		if err := migrate.Up(context.Background(), d, poolFS); err != nil {
 			t.Fatal(err)
 		}
@@ -218,8 +218,8 @@ func TestPoolReusesACleanDatabase(t *testing.T) {
 	var paths []string
 	for i := range 3 {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			d := Database(t).(*database)
-			if err := migrate.Up(context.Background(), d, poolFS); err != nil {
+			d := newDB(t)
+			if err := migrate.Up(context.Background(), coreDatabase{d}, poolFS); err != nil {
 				t.Fatal(err)
 			}
 			db, err := d.DB(context.Background())
@@ -239,7 +239,7 @@ func TestPoolReusesACleanDatabase(t *testing.T) {
 	}
 	// The fake's own statements when it opens a database do not count as
 	// the test's: a database nobody used is reused without the slow reset.
-	db, conns, err := openSQLiteFile(filepath.Join(t.TempDir(), "check.sqlite"))
+	db, conns, err := openFile(filepath.Join(t.TempDir(), "check.sqlite"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func TestPoolResetsEverySetting(t *testing.T) {
 	ctx := context.Background()
 	use := func(t *testing.T, name string, fn func(t *testing.T, db *sql.DB)) {
 		t.Run(name, func(t *testing.T) {
-			d := Database(t)
+			d := testDatabase(t)
 			if err := migrate.Up(ctx, d, settingsFS); err != nil {
 				t.Fatal(err)
 			}

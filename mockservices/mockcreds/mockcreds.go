@@ -1,63 +1,40 @@
-package mockservices
+package mockcreds
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/internal/httpcreds"
+	"github.com/greenroom-dev/greenroom/mockservices/internal/mocktoken"
 )
 
 // Default identities of the mock callers.
 const (
 	// DefaultUserEntityRef is the user of [User] when no ref is given.
-	DefaultUserEntityRef = "user:default/mock"
-	// DefaultServiceSubject is the subject of [Service] when none is given.
-	DefaultServiceSubject = "external:test-service"
+	DefaultUserEntityRef = mocktoken.DefaultUserEntityRef
+	// DefaultServiceSubject is the subject of [ServiceCaller] when none is
+	// given.
+	DefaultServiceSubject = mocktoken.DefaultServiceSubject
 )
 
 // Tokens that the mock auth service always rejects, each with its own
 // message, for testing how code handles bad credentials.
 const (
-	InvalidUserToken        = "mock-invalid-user-token"         // "User token is invalid"
-	InvalidLimitedUserToken = "mock-invalid-limited-user-token" // "Limited user token is invalid"
-	InvalidServiceToken     = "mock-invalid-service-token"      // "Service token is invalid"
+	InvalidUserToken        = mocktoken.InvalidUser        // "User token is invalid"
+	InvalidLimitedUserToken = mocktoken.InvalidLimitedUser // "Limited user token is invalid"
+	InvalidServiceToken     = mocktoken.InvalidService     // "Service token is invalid"
 )
 
-// The mock token formats, compatible with Backstage's mockCredentials.
-const (
-	userTokenPrefix    = "mock-user-token"
-	limitedTokenPrefix = "mock-limited-user-token"
-	serviceTokenPrefix = "mock-service-token"
-)
-
-// mockClaims is the JSON payload of a mock token after its prefix and ':'.
-type mockClaims struct {
-	Sub    string   `json:"sub,omitempty"`
-	Ent    []string `json:"ent,omitempty"`
-	Target string   `json:"target,omitempty"`
-	OBO    string   `json:"obo,omitempty"`
-}
-
-func encodeToken(prefix string, c mockClaims) string {
-	b, err := json.Marshal(c)
-	if err != nil { // a struct of strings always marshals
-		panic(err)
-	}
-	if prefix == limitedTokenPrefix {
-		// Limited tokens travel in the auth cookie, where '"' is not
-		// allowed (net/http drops it), so their JSON is base64url-encoded.
-		return prefix + ":" + base64.RawURLEncoding.EncodeToString(b)
-	}
-	return prefix + ":" + string(b)
-}
+// noExpiry is the expiry of mock credentials: mock tokens do not expire.
+var noExpiry time.Time
 
 // Caller is a mock caller: the credentials the mock auth service yields for
 // it, the token it presents and the Authorization header carrying that
-// token. Build one with [User], [LimitedUser], [Service] or [None].
+// token. Build one with [User], [LimitedUser], [ServiceCaller] or [None].
 type Caller struct {
 	creds core.Credentials
 }
@@ -69,9 +46,9 @@ type Caller struct {
 // test.
 func User(ref ...string) Caller {
 	r := userRef("User", ref)
-	token := userTokenPrefix
+	token := mocktoken.UserPrefix
 	if r != DefaultUserEntityRef {
-		token = encodeToken(userTokenPrefix, mockClaims{Sub: r})
+		token = mocktoken.Encode(mocktoken.UserPrefix, mocktoken.Claims{Sub: r})
 	}
 	return Caller{creds: core.NewCredentials(core.Principal{Type: core.PrincipalUser, UserEntityRef: r}, noExpiry, token)}
 }
@@ -84,12 +61,12 @@ func User(ref ...string) Caller {
 func LimitedUser(ref ...string) Caller {
 	r := userRef("LimitedUser", ref)
 	c := core.NewCredentials(core.Principal{Type: core.PrincipalUser, UserEntityRef: r}, noExpiry,
-		encodeToken(limitedTokenPrefix, mockClaims{Sub: r}))
+		mocktoken.Encode(mocktoken.LimitedPrefix, mocktoken.Claims{Sub: r}))
 	c.Limited = true
 	return Caller{creds: c}
 }
 
-// ServiceOptions describes the token of a [Service] caller.
+// ServiceOptions describes the token of a [ServiceCaller].
 type ServiceOptions struct {
 	// Subject is the service's subject; "" means [DefaultServiceSubject].
 	Subject string
@@ -100,18 +77,19 @@ type ServiceOptions struct {
 	OnBehalfOf string
 }
 
-// Service returns a service caller. With zero options its token is
+// ServiceCaller returns a service caller. With zero options its token is
 // "mock-service-token" and its subject [DefaultServiceSubject]; otherwise
 // the token is `mock-service-token:{"sub":...,"target":...,"obo":...}`. An
 // OnBehalfOf user makes its credentials those of that user, as the mock
-// auth service does. Service panics if OnBehalfOf is not a user entity ref.
-func Service(o ServiceOptions) Caller {
+// auth service does. ServiceCaller panics if OnBehalfOf is not a user
+// entity ref.
+func ServiceCaller(o ServiceOptions) Caller {
 	if o == (ServiceOptions{}) {
-		return Caller{creds: core.NewCredentials(core.Principal{Type: core.PrincipalService, Subject: DefaultServiceSubject}, noExpiry, serviceTokenPrefix)}
+		return Caller{creds: core.NewCredentials(core.Principal{Type: core.PrincipalService, Subject: DefaultServiceSubject}, noExpiry, mocktoken.ServicePrefix)}
 	}
-	token := encodeToken(serviceTokenPrefix, mockClaims{Sub: o.Subject, Target: o.TargetPluginID, OBO: o.OnBehalfOf})
+	token := mocktoken.Encode(mocktoken.ServicePrefix, mocktoken.Claims{Sub: o.Subject, Target: o.TargetPluginID, OBO: o.OnBehalfOf})
 	if o.OnBehalfOf != "" {
-		r := userRef("Service", []string{o.OnBehalfOf})
+		r := userRef("ServiceCaller", []string{o.OnBehalfOf})
 		return Caller{creds: core.NewCredentials(core.Principal{Type: core.PrincipalUser, UserEntityRef: r}, noExpiry, token)}
 	}
 	sub := o.Subject
@@ -130,16 +108,16 @@ func None() Caller {
 // given ownership entity refs (the "ent" claim), which the mock user info
 // service reports. It panics for a caller that is not a full user.
 func (c Caller) WithOwnership(refs ...string) Caller {
-	if !c.creds.IsUser() || c.creds.Limited || !strings.HasPrefix(c.creds.Token(), userTokenPrefix) {
-		panic(fmt.Sprintf("mockservices: WithOwnership: %s is not a User caller", c.creds))
+	if !c.creds.IsUser() || c.creds.Limited || !strings.HasPrefix(c.creds.Token(), mocktoken.UserPrefix) {
+		panic(fmt.Sprintf("mockcreds: WithOwnership: %s is not a User caller", c.creds))
 	}
 	for _, r := range refs {
 		if _, err := core.ParseEntityRef(r); err != nil {
-			panic("mockservices: WithOwnership: " + err.Error())
+			panic("mockcreds: WithOwnership: " + err.Error())
 		}
 	}
 	p := c.creds.Principal
-	token := encodeToken(userTokenPrefix, mockClaims{Sub: p.UserEntityRef, Ent: append([]string(nil), refs...)})
+	token := mocktoken.Encode(mocktoken.UserPrefix, mocktoken.Claims{Sub: p.UserEntityRef, Ent: append([]string(nil), refs...)})
 	return Caller{creds: core.NewCredentials(p, noExpiry, token)}
 }
 
@@ -186,10 +164,10 @@ func userRef(fn string, ref []string) string {
 		return DefaultUserEntityRef
 	case 1:
 		if _, err := core.ParseUserEntityRef(ref[0]); err != nil {
-			panic(fmt.Sprintf("mockservices: %s: %v", fn, err))
+			panic(fmt.Sprintf("mockcreds: %s: %v", fn, err))
 		}
 		return ref[0]
 	default:
-		panic(fmt.Sprintf("mockservices: %s: at most one user entity ref, got %d", fn, len(ref)))
+		panic(fmt.Sprintf("mockcreds: %s: at most one user entity ref, got %d", fn, len(ref)))
 	}
 }

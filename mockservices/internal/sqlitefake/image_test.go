@@ -1,4 +1,4 @@
-package mockservices
+package sqlitefake
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/migrate"
 )
 
@@ -20,7 +19,7 @@ func TestSQLiteImage(t *testing.T) {
 	// the migrations themselves ran at most once in this process.
 	var dbs []*sql.DB
 	for range 3 {
-		d := Database(t)
+		d := testDatabase(t)
 		if err := migrate.Up(ctx, d, fsys); err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +48,7 @@ func TestSQLiteImage(t *testing.T) {
 		t.Errorf("items in db 0: %d, %v; want 1", n, err)
 	}
 	// Migrating again finds nothing to do.
-	if err := migrate.Up(ctx, Database(t), fsys); err != nil {
+	if err := migrate.Up(ctx, testDatabase(t), fsys); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -70,7 +69,7 @@ func TestUpFromTemplate(t *testing.T) {
 
 	t.Run("fresh databases share the image", func(t *testing.T) {
 		for range 2 {
-			d := Database(t).(*database)
+			d := newDB(t)
 			if err := d.UpFromTemplate(ctx, key, up); err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +84,7 @@ func TestUpFromTemplate(t *testing.T) {
 	})
 	t.Run("an open database is migrated in place", func(t *testing.T) {
 		calls.Store(0)
-		d := Database(t).(*database)
+		d := newDB(t)
 		db, _ := d.DB(ctx)
 		if _, err := db.Exec("CREATE TABLE before (x INTEGER)"); err != nil {
 			t.Fatal(err)
@@ -100,26 +99,10 @@ func TestUpFromTemplate(t *testing.T) {
 			t.Errorf("the database was replaced: %v", err)
 		}
 	})
-	t.Run("a given *sql.DB is migrated in place", func(t *testing.T) {
-		calls.Store(0)
-		sqlDB, err := sql.Open("sqlite", ":memory:")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sqlDB.Close()
-		sqlDB.SetMaxOpenConns(1)
-		d := Database(t, WithSQLDB(sqlDB, core.DialectSQLite)).(*database)
-		if err := d.UpFromTemplate(ctx, key, up); err != nil {
-			t.Fatal(err)
-		}
-		if calls.Load() != 1 {
-			t.Errorf("up ran %d times, want once", calls.Load())
-		}
-	})
 	t.Run("a failing migration fails every database", func(t *testing.T) {
 		boom := errors.New("boom")
 		for range 2 {
-			err := Database(t).(*database).UpFromTemplate(ctx, key+"/failing", func(context.Context, *sql.DB) error { return boom })
+			err := newDB(t).UpFromTemplate(ctx, key+"/failing", func(context.Context, *sql.DB) error { return boom })
 			if !errors.Is(err, boom) {
 				t.Errorf("error = %v, want boom", err)
 			}

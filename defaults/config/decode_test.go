@@ -1,0 +1,307 @@
+package config_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/greenroom-dev/greenroom/defaults/config"
+)
+
+func mustYAML(t *testing.T, doc string) *config.Config {
+	t.Helper()
+	c, err := config.FromYAML(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+type endpoint struct {
+	Target string `yaml:"target"`
+	Ports  []int  `yaml:"ports"`
+}
+
+type discovery struct {
+	Endpoints []endpoint            `yaml:"endpoints"`
+	Byname    map[string]endpoint   // untagged: the key is "byname"
+	Matrix    [][]int               `yaml:"matrix"`
+	Timeout   time.Duration         `yaml:"timeout"`
+	Limits    struct{ Max uint8 }   `yaml:"limits"`
+	Extra     map[string]any        `yaml:"extra"`
+	Inline    `yaml:",inline"`      // its fields are discovery's
+	Skipped   string                `yaml:"-"`
+	hidden    string                //nolint:unused // unexported: never decoded
+	Ratio     float32               `yaml:"ratio"`
+	Flags     map[string]bool       `yaml:"flags"`
+	Nested    *struct{ Deep *deep } `yaml:"nested"`
+}
+
+type Inline struct {
+	Region string `yaml:"region"`
+}
+
+type deep struct {
+	Name string `yaml:"name"`
+}
+
+const discoveryYAML = `
+discovery:
+  endpoints:
+    - target: http://a
+      ports: [1, "2"]
+    - target: http://b
+  byname:
+    c: {target: http://c}
+  matrix: [[1, 2], [3]]
+  timeout: 1m30s
+  limits: {max: 255}
+  extra: {n: 1, f: 1.5, s: "1", l: [1, {k: v}]}
+  region: eu
+  ratio: "0.5"
+  flags: {on: "true", off: false}
+  nested: {deep: {name: x}}
+`
+
+func TestDecodeNestedValues(t *testing.T) {
+	t.Parallel()
+	c := mustYAML(t, discoveryYAML)
+	var d discovery
+	if err := c.Decode("discovery", &d); err != nil {
+		t.Fatal(err)
+	}
+	want := discovery{
+		Endpoints: []endpoint{{Target: "http://a", Ports: []int{1, 2}}, {Target: "http://b"}},
+		Byname:    map[string]endpoint{"c": {Target: "http://c"}},
+		Matrix:    [][]int{{1, 2}, {3}},
+		Timeout:   90 * time.Second,
+		Limits:    struct{ Max uint8 }{255},
+		Extra:     map[string]any{"n": 1, "f": 1.5, "s": "1", "l": []any{1, map[string]any{"k": "v"}}},
+		Inline:    Inline{Region: "eu"},
+		Ratio:     0.5,
+		Flags:     map[string]bool{"on": true, "off": false},
+		Nested:    &struct{ Deep *deep }{Deep: &deep{Name: "x"}},
+	}
+	if diff := cmp.Diff(want, d, cmp.AllowUnexported(discovery{})); diff != "" {
+		t.Errorf("Decode (-want +got):\n%s", diff)
+	}
+	// Values of fields of type any are copies: changing them leaves the
+	// configuration as it was.
+	d.Extra["l"].([]any)[1].(map[string]any)["k"] = "changed"
+	var again discovery
+	if err := c.Decode("discovery", &again); err != nil {
+		t.Fatal(err)
+	}
+	if got := again.Extra["l"].([]any)[1].(map[string]any)["k"]; got != "v" {
+		t.Errorf("after changing a decoded value, the config holds %v, want v", got)
+	}
+}
+
+func TestDecodeKeepsWhatTheConfigDoesNotSet(t *testing.T) {
+	t.Parallel()
+	c := mustYAML(t, "listen: {port: 7007}\n")
+	l := struct {
+		Host string `yaml:"host"`
+		Port int    `yaml:"port"`
+	}{Host: "localhost", Port: 1}
+	if err := c.Decode("listen", &l); err != nil {
+		t.Fatal(err)
+	}
+	if l.Host != "localhost" || l.Port != 7007 {
+		t.Errorf("Decode = %+v, want the default host kept and port 7007", l)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		doc  string
+		key  string
+		out  func() any
+		// want is the whole error: the keys are full dotted paths.
+		want string
+	}{
+		{
+			name: "unknown key deep in an object",
+			doc:  "a:\n  nested:\n    deep:\n      name: x\n      nmae: y\n",
+			key:  "a",
+			out:  func() any { return &struct{ Nested struct{ Deep deep } }{} },
+			want: `config key "a.nested.deep.nmae": unknown key; config_test.deep has no field for "nmae"`,
+		},
+		{
+			name: "every unknown key, sorted",
+			doc:  "listen: {port: 1, prot: 2, hots: x}\n",
+			key:  "listen",
+			out:  func() any { return &struct{ Port int }{} },
+			want: `config key "listen.hots": unknown key; struct { Port int } has no field for "hots"` + "\n" +
+				`config key "listen.prot": unknown key; struct { Port int } has no field for "prot"`,
+		},
+		{
+			name: "unknown key in a list element",
+			doc:  "discovery:\n  endpoints:\n    - target: a\n    - target: b\n      port: 1\n",
+			key:  "discovery",
+			out:  func() any { return &discovery{} },
+			want: `config key "discovery.endpoints[1].port": unknown key; config_test.endpoint has no field for "port"`,
+		},
+		{
+			name: "keys match the tag exactly",
+			doc:  "d: {Target: x}\n",
+			key:  "d",
+			out:  func() any { return &endpoint{} },
+			want: `config key "d.Target": unknown key; config_test.endpoint has no field for "Target"`,
+		},
+		{
+			name: "untagged fields match their lower-cased name only",
+			doc:  "d: {byName: {}}\n",
+			key:  "d",
+			out:  func() any { return &discovery{} },
+			want: `config key "d.byName": unknown key; config_test.discovery has no field for "byName"`,
+		},
+		{
+			name: "a yaml:\"-\" field has no key",
+			doc:  "d: {'-': x, skipped: y}\n",
+			key:  "d",
+			out:  func() any { return &discovery{} },
+			want: `config key "d.-": unknown key; config_test.discovery has no field for "-"` + "\n" +
+				`config key "d.skipped": unknown key; config_test.discovery has no field for "skipped"`,
+		},
+		{
+			name: "wrong type in a list of lists",
+			doc:  "d: {matrix: [[1], [2, x]]}\n",
+			key:  "d",
+			out:  func() any { return &discovery{} },
+			want: `config key "d.matrix[1][1]": expected int, got string "x"`,
+		},
+		{
+			name: "wrong type in a map of structs",
+			doc:  "d: {byname: {c: {ports: [1, [2]]}}}\n",
+			key:  "d",
+			out:  func() any { return &discovery{} },
+			want: `config key "d.byname.c.ports[1]": expected int, got list`,
+		},
+		{
+			name: "wrong type in a map under the root",
+			doc:  "a: 1\nb: x\n",
+			key:  "",
+			out:  func() any { return &map[string]int{} },
+			want: `config key "b": expected int, got string "x"`,
+		},
+		{
+			name: "errors of several fields, sorted by key",
+			doc:  "d: {timeout: 90, limits: {max: 256}, ratio: x, region: [eu]}\n",
+			key:  "d",
+			out:  func() any { return &discovery{} },
+			want: `config key "d.limits.max": expected uint8, got number 256` + "\n" +
+				`config key "d.ratio": expected float32, got string "x"` + "\n" +
+				`config key "d.region": expected string, got list` + "\n" +
+				`config key "d.timeout": expected time.Duration, got number 90`,
+		},
+		{
+			name: "not a duration",
+			doc:  "d: {timeout: soon}\n",
+			key:  "d",
+			out:  func() any { return &discovery{} },
+			want: `config key "d.timeout": expected a duration such as "1m30s", got string "soon"`,
+		},
+		{
+			name: "a fraction for an integer",
+			doc:  "d: {ports: [2.5]}\n",
+			key:  "d",
+			out:  func() any { return &endpoint{} },
+			want: `config key "d.ports[0]": expected int, got number 2.5`,
+		},
+		{
+			name: "a negative number for an unsigned integer",
+			doc:  "d: {limits: {max: -1}}\n",
+			key:  "d",
+			out:  func() any { return &discovery{} },
+			want: `config key "d.limits.max": expected uint8, got number -1`,
+		},
+		{
+			name: "a string that is not a boolean",
+			doc:  "d: {flags: {on: yes}}\n",
+			key:  "d",
+			out:  func() any { return &discovery{} },
+			want: `config key "d.flags.on": expected bool, got string "yes"`,
+		},
+		{
+			name: "an object for a string",
+			doc:  "d: {target: {url: x}}\n",
+			key:  "d",
+			out:  func() any { return &endpoint{} },
+			want: `config key "d.target": expected string, got object`,
+		},
+		{
+			name: "a list for a struct",
+			doc:  "d: [a]\n",
+			key:  "d",
+			out:  func() any { return &endpoint{} },
+			want: `config key "d": expected config_test.endpoint, got list`,
+		},
+		{
+			name: "a scalar for a list",
+			doc:  "d: {endpoints: x}\n",
+			key:  "d",
+			out:  func() any { return &discovery{} },
+			want: `config key "d.endpoints": expected []config_test.endpoint, got string "x"`,
+		},
+		{
+			name: "a pointer to a struct",
+			doc:  "d: {nested: {deep: {name: [x]}}}\n",
+			key:  "d",
+			out:  func() any { return &discovery{} },
+			want: `config key "d.nested.deep.name": expected string, got list`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := mustYAML(t, tt.doc)
+			err := c.Decode(tt.key, tt.out())
+			if err == nil {
+				t.Fatalf("Decode succeeded, want %s", tt.want)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("Decode error:\n%s\nwant:\n%s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeKeysOfASubConfig(t *testing.T) {
+	t.Parallel()
+	c := mustYAML(t, discoveryYAML)
+	sub, err := c.Sub("discovery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e []endpoint
+	err = sub.Decode("endpoints", &e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every error is reported: an unknown key does not hide the errors of
+	// the known keys of the same object.
+	var wrong []struct{ Target int }
+	err = sub.Decode("endpoints", &wrong)
+	want := `config key "discovery.endpoints[0].ports": unknown key; struct { Target int } has no field for "ports"` + "\n" +
+		`config key "discovery.endpoints[0].target": expected int, got string "http://a"` + "\n" +
+		`config key "discovery.endpoints[1].target": expected int, got string "http://b"`
+	if err == nil || err.Error() != want {
+		t.Errorf("Decode error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+func TestDecodeLeavesOutUnchangedOnError(t *testing.T) {
+	t.Parallel()
+	c := mustYAML(t, "d: {target: x, ports: [1, y]}\n")
+	e := endpoint{Target: "before"}
+	if err := c.Decode("d", &e); err == nil {
+		t.Fatal("Decode succeeded, want an error for ports[1]")
+	}
+	if e.Target != "before" || e.Ports != nil {
+		t.Errorf("after a failed Decode, out = %+v, want it unchanged", e)
+	}
+}
