@@ -30,7 +30,8 @@
 // A service is provided by a [ServiceFactory]. The factory used for a
 // singleton service is, in order of precedence, the one added with
 // [Backend.Add], the last one given to [WithDefaults], or the default factory
-// declared on the ref (core.WithDefaultFactory).
+// declared on the ref (core.WithDefaultFactory, whose function returns a
+// core.ServiceFactory: a *ServiceFactory implements it).
 //
 // A root service has one instance per backend, created when the backend
 // starts, before any plugin; it may depend only on root services. A plugin

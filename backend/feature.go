@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/refindex"
 )
 
 // Feature is something added to a [Backend]: a [*Plugin], a [*Module] or a
@@ -67,7 +68,7 @@ type initFunc struct {
 // extensionPointImpl is an extension point as a plugin or module provides
 // it: create makes the implementation of one backend, boxed by boxOf.
 type extensionPointImpl struct {
-	ref    core.Ref
+	ref    *refindex.Desc
 	create func() (reflect.Value, error)
 }
 
@@ -124,7 +125,7 @@ func ProvideExtensionPoint[T any](p core.ExtensionPoint[T], newImpl func() T) Op
 			r.errs = append(r.errs, fmt.Sprintf("ProvideExtensionPoint(%s) was given a nil constructor", p))
 			return
 		}
-		r.extensionPoints = append(r.extensionPoints, extensionPointImpl{ref: p, create: func() (reflect.Value, error) {
+		r.extensionPoints = append(r.extensionPoints, extensionPointImpl{ref: refindex.Default.ByID(p.ID()), create: func() (reflect.Value, error) {
 			impl := newImpl()
 			if isNil(impl) {
 				return reflect.Value{}, fmt.Errorf("the constructor given to ProvideExtensionPoint(%s) returned nil; return the implementation", p)
@@ -191,7 +192,7 @@ func (r *registration) dependencies() []core.Ref {
 	var refs []core.Ref
 	for _, f := range analyzeDeps(r.init.deps) {
 		if f.ref != nil {
-			refs = append(refs, f.ref)
+			refs = append(refs, f.ref.Ref)
 		}
 	}
 	return refs

@@ -369,7 +369,7 @@ func TestStartReportsWiringProblems(t *testing.T) {
 			name:     "ref default factory of the wrong type",
 			features: []backend.Feature{backend.NewPlugin("todo", backend.Init(func(context.Context, struct{ D badDef }) error { return nil }))},
 			want: []backend.Problem{
-				{Ref: "serviceRef{test.badDef}", Message: "The default factory of serviceRef{test.badDef} is a string; it must be a *backend.ServiceFactory built with backend.NewRootServiceFactory or backend.NewPluginServiceFactory"},
+				{Ref: "serviceRef{test.badDef}", Message: "The default factory of serviceRef{test.badDef} is a backend_test.foreignFactory; it must be a *backend.ServiceFactory built with backend.NewRootServiceFactory or backend.NewPluginServiceFactory"},
 				{Plugin: "todo", Ref: "serviceRef{test.badDef}", Message: "Plugin 'todo' depends on serviceRef{test.badDef} (field D backend_test.badDef), but no factory provides it; add its factory with backend.Add"},
 			},
 		},

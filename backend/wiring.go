@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/refindex"
 )
 
 // Problem is one problem in the wiring of a backend, found before anything
@@ -126,7 +126,7 @@ func (r requester) name() string {
 
 // root reports whether the requester may depend only on root services.
 func (r requester) root() bool {
-	return r.kind == requesterRootContext || (r.kind == requesterFactory && r.factory.ref.Scope() == core.RootScope)
+	return r.kind == requesterRootContext || (r.kind == requesterFactory && r.factory.ref.Root)
 }
 
 // validator collects the problems of a backend's wiring. b.mu is held
@@ -190,7 +190,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 	// Root services are eager: every installed root factory is created.
 	for _, id := range b.installed {
 		svc := b.installedRef(id)
-		if svc.Scope() != core.RootScope || isBuiltin(id) {
+		if !svc.Root || isBuiltin(id) {
 			continue
 		}
 		for _, f := range b.effective(svc) {
@@ -200,7 +200,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 	if len(plugins) > 0 {
 		for _, id := range b.installed {
 			svc := b.installedRef(id)
-			if svc.Scope() != core.PluginScope || isBuiltin(id) {
+			if svc.Root || isBuiltin(id) {
 				continue
 			}
 			for _, f := range b.effective(svc) {
@@ -243,7 +243,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 	p.validated = v.order
 	p.rootFactories = make([]*ServiceFactory, 0, len(v.order))
 	for _, f := range v.order {
-		if f.ref.Scope() == core.RootScope {
+		if f.ref.Root {
 			p.rootFactories = append(p.rootFactories, f)
 		}
 	}
@@ -256,7 +256,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 
 // validateService checks the part of the wiring that resolving svc needs.
 // b.mu must be held.
-func (b *Backend) validateService(svc core.ServiceInfo) []Problem {
+func (b *Backend) validateService(svc *refindex.Desc) []Problem {
 	v := newValidator(b)
 	v.checkFactories()
 	v.checkServiceDep(requester{kind: requesterResolve}, nil, svc)
@@ -265,7 +265,7 @@ func (b *Backend) validateService(svc core.ServiceInfo) []Problem {
 }
 
 // installedRef returns the ref of an installed service id.
-func (b *Backend) installedRef(id string) core.ServiceInfo {
+func (b *Backend) installedRef(id string) *refindex.Desc {
 	if fs := b.added[id]; len(fs) > 0 {
 		return fs[0].ref
 	}
@@ -280,7 +280,7 @@ func (v *validator) checkFactories() {
 		switch {
 		case f == nil || f.ref == nil:
 			v.add(Problem{Message: fmt.Sprintf("Factory #%d given to backend.WithDefaults is nil or was not built with a factory constructor such as backend.NewRootServiceFactory", i+1)})
-		case isBuiltin(f.ref.ID()):
+		case isBuiltin(f.ref.ID):
 			v.add(Problem{Ref: f.ref.String(), Message: fmt.Sprintf("%s is built into the backend and cannot be replaced; remove its factory from backend.WithDefaults", f.ref)})
 		}
 	}
@@ -293,11 +293,11 @@ func (v *validator) checkFactories() {
 		switch {
 		case f == nil || f.ref == nil:
 			v.add(Problem{Message: fmt.Sprintf("Feature #%d given to backend.Add is a nil factory or was not built with a factory constructor such as backend.NewPluginServiceFactory", i+1)})
-		case isBuiltin(f.ref.ID()):
+		case isBuiltin(f.ref.ID):
 			v.add(Problem{Ref: f.ref.String(), Message: fmt.Sprintf("%s is built into the backend and cannot be replaced; remove its factory from backend.Add", f.ref)})
-		case !f.ref.Multiton() && !counted[f.ref.ID()]:
-			counted[f.ref.ID()] = true
-			if n := len(b.added[f.ref.ID()]); n > 1 {
+		case !f.ref.Multiton && !counted[f.ref.ID]:
+			counted[f.ref.ID] = true
+			if n := len(b.added[f.ref.ID]); n > 1 {
 				v.add(Problem{Ref: f.ref.String(), Message: fmt.Sprintf("%s has %d factories added with backend.Add, but it is a singleton service; add only one (a factory added with backend.Add already replaces the default)", f.ref, n)})
 			}
 		}
@@ -381,12 +381,12 @@ func (v *validator) checkExtensionPoints(plugins []*Plugin, modules []*Module) m
 			if owners == nil {
 				owners = make(map[string]epOwner)
 			}
-			if prev, ok := owners[ep.ref.ID()]; ok {
+			if prev, ok := owners[ep.ref.ID]; ok {
 				v.add(Problem{Plugin: o.pluginID, Ref: ep.ref.String(), Message: fmt.Sprintf("%s is provided twice, by %s and by %s; an extension point has exactly one provider", ep.ref, prev.owner, o.owner)})
 				continue
 			}
 			o.ep = ep
-			owners[ep.ref.ID()] = o
+			owners[ep.ref.ID] = o
 		}
 	}
 	for _, p := range plugins {
@@ -405,11 +405,11 @@ func (v *validator) checkInitDeps(req requester, init *initFunc, owners map[stri
 			v.add(Problem{Plugin: req.plugin, Module: req.module, Message: req.name() + " " + fd.problem})
 			continue
 		}
-		if svc, ok := fd.ref.(core.ServiceInfo); ok {
-			v.checkServiceDep(req, &fd, svc)
+		if !fd.ref.ExtensionPoint {
+			v.checkServiceDep(req, &fd, fd.ref)
 			continue
 		}
-		o, provided := owners[fd.ref.ID()]
+		o, provided := owners[fd.ref.ID]
 		var msg string
 		switch {
 		case !provided:
@@ -425,7 +425,7 @@ func (v *validator) checkInitDeps(req requester, init *initFunc, owners map[stri
 
 // checkServiceDep checks that svc, a dependency of req (through field fd,
 // nil for Resolve), can be provided, and checks its factories in turn.
-func (v *validator) checkServiceDep(req requester, fd *depField, svc core.ServiceInfo) {
+func (v *validator) checkServiceDep(req requester, fd *depField, svc *refindex.Desc) {
 	b := v.b
 	// The messages are formatted only when there is a problem: this runs
 	// for every dependency of every Start.
@@ -438,7 +438,7 @@ func (v *validator) checkServiceDep(req requester, fd *depField, svc core.Servic
 	problem := func(msg string) Problem {
 		return Problem{Plugin: req.plugin, Module: req.module, Ref: svc.String(), Message: msg}
 	}
-	if svc.Scope() == core.PluginScope && req.root() {
+	if !svc.Root && req.root() {
 		if req.kind == requesterRootContext {
 			v.add(problem(fmt.Sprintf("%s depends on %s%s, which is plugin scoped; a root context can depend only on root services", req.name(), svc, via())))
 		} else {
@@ -446,15 +446,15 @@ func (v *validator) checkServiceDep(req requester, fd *depField, svc core.Servic
 		}
 		return
 	}
-	if isBuiltin(svc.ID()) {
+	if isBuiltin(svc.ID) {
 		return
 	}
 	fs := b.effective(svc)
-	if d := b.refDefaults[svc.ID()]; d.problem != "" {
+	if d := b.refDefaults[svc.ID]; d.problem != "" {
 		v.add(Problem{Ref: svc.String(), Message: d.problem})
 	}
 	if len(fs) == 0 {
-		if svc.Multiton() {
+		if svc.Multiton {
 			return
 		}
 		if fd == nil {
@@ -493,8 +493,8 @@ func (v *validator) checkFactoryDeps(req requester, fields []depField) {
 			v.add(Problem{Ref: req.factory.ref.String(), Message: req.name() + " " + fd.problem})
 			continue
 		}
-		svc, ok := fd.ref.(core.ServiceInfo)
-		if !ok {
+		svc := fd.ref
+		if svc.ExtensionPoint {
 			v.add(Problem{Ref: fd.ref.String(), Message: fmt.Sprintf("%s depends on %s (%s), but a service cannot depend on an extension point; only the plugin that provides it and its modules can", req.name(), fd.ref, fd.describe())})
 			continue
 		}
@@ -528,7 +528,7 @@ func (v *validator) serviceGraph() ([]string, map[string][]string) {
 	var nodes []string
 	edges := make(map[string][]string)
 	for _, f := range v.order {
-		id := f.ref.ID()
+		id := f.ref.ID
 		if _, ok := edges[id]; !ok {
 			edges[id] = nil
 			nodes = append(nodes, id)
@@ -538,11 +538,11 @@ func (v *validator) serviceGraph() ([]string, map[string][]string) {
 				continue
 			}
 			for _, fd := range v.b.spec(t) {
-				svc, ok := fd.ref.(core.ServiceInfo)
-				if fd.problem != "" || !ok || isBuiltin(svc.ID()) || slices.Contains(edges[id], svc.ID()) {
+				svc := fd.ref
+				if fd.problem != "" || svc.ExtensionPoint || isBuiltin(svc.ID) || slices.Contains(edges[id], svc.ID) {
 					continue
 				}
-				edges[id] = append(edges[id], svc.ID())
+				edges[id] = append(edges[id], svc.ID)
 			}
 		}
 	}
@@ -569,7 +569,7 @@ func (v *validator) orderModules(pp *pluginPlan, owners map[string]epOwner) {
 			if fd.ref == nil {
 				continue
 			}
-			o, ok := owners[fd.ref.ID()]
+			o, ok := owners[fd.ref.ID]
 			if !ok || o.module == nil || o.pluginID != pp.plugin.id {
 				continue
 			}
