@@ -33,6 +33,8 @@ type ServiceFactory struct {
 	// createRootContext takes a pointer to a value of it.
 	rootDeps          reflect.Type
 	createRootContext func(ctx context.Context, deps reflect.Value) (any, error)
+	// pc is where the constructor was called, see position.
+	pc uintptr
 }
 
 // FactoryOption configures a [ServiceFactory].
@@ -64,6 +66,7 @@ func NewRootServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx context
 	}
 	f := &ServiceFactory{
 		ref:   mustDesc("NewRootServiceFactory", ref),
+		pc:    callerPC(),
 		eager: true,
 		box:   boxOf[T],
 		deps:  mustDepsType[D]("NewRootServiceFactory", ref, ""),
@@ -86,6 +89,7 @@ func NewPluginServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx conte
 	}
 	f := &ServiceFactory{
 		ref:  mustDesc("NewPluginServiceFactory", ref),
+		pc:   callerPC(),
 		box:  boxOf[T],
 		deps: mustDepsType[D]("NewPluginServiceFactory", ref, ""),
 		create: func(ctx context.Context, deps reflect.Value, _ any) (any, error) {
@@ -105,6 +109,7 @@ func NewPluginServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx conte
 // pool or a cache between the plugin instances of a service.
 func NewPluginServiceFactoryWithContext[T, RD, C, D any](ref core.ServiceRef[T], rootContext func(ctx context.Context, deps RD) (C, error), fn func(ctx context.Context, rootContext C, deps D) (T, error), opts ...FactoryOption) *ServiceFactory {
 	f := NewPluginServiceFactory(ref, func(context.Context, D) (T, error) { var zero T; return zero, nil }, opts...)
+	f.pc = callerPC()
 	f.rootDeps = mustDepsType[RD]("NewPluginServiceFactoryWithContext", ref, " root context")
 	f.createRootContext = func(ctx context.Context, deps reflect.Value) (any, error) {
 		return rootContext(ctx, *deps.Interface().(*RD))

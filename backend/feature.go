@@ -40,6 +40,7 @@ func validID(id string) bool {
 type Plugin struct {
 	id  string
 	reg registration
+	pc  uintptr // where NewPlugin was called, see position
 }
 
 // Module extends a plugin: it inits before the plugin, and may consume the
@@ -47,6 +48,7 @@ type Plugin struct {
 type Module struct {
 	pluginID, moduleID string
 	reg                registration
+	pc                 uintptr // where NewModule was called, see position
 }
 
 // registration is what a plugin's or module's options declare.
@@ -137,9 +139,10 @@ func ProvideExtensionPoint[T any](p core.ExtensionPoint[T], newImpl func() T) Op
 
 // NewPlugin declares a plugin. Its id must match ^[a-z][a-z0-9]*(-[a-z0-9]+)*$;
 // its routes are served under /api/<id>. Problems with the declaration are
-// reported, with every other wiring problem, when the backend starts.
+// reported, with every other wiring problem, when the backend starts; each
+// problem names the file and line of the call of NewPlugin.
 func NewPlugin(id string, opts ...Option) *Plugin {
-	p := &Plugin{id: id}
+	p := &Plugin{id: id, pc: callerPC()}
 	for _, o := range opts {
 		o(&p.reg)
 	}
@@ -158,9 +161,10 @@ func (p *Plugin) String() string { return fmt.Sprintf("plugin '%s'", p.id) }
 // order. Fields that name no ref are left out; Start reports them.
 func (p *Plugin) Dependencies() []core.Ref { return p.reg.dependencies() }
 
-// NewModule declares a module of the plugin pluginID.
+// NewModule declares a module of the plugin pluginID. Like [NewPlugin],
+// it records where it is called, for wiring problems to name.
 func NewModule(pluginID, moduleID string, opts ...Option) *Module {
-	m := &Module{pluginID: pluginID, moduleID: moduleID}
+	m := &Module{pluginID: pluginID, moduleID: moduleID, pc: callerPC()}
 	for _, o := range opts {
 		o(&m.reg)
 	}

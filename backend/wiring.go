@@ -18,6 +18,11 @@ type Problem struct {
 	// Ref is the service ref or extension point involved, in the form
 	// "serviceRef{<id>}" or "extensionPoint{<id>}", when one is.
 	Ref string
+	// Declared is where the plugin, module or factory the problem is about
+	// was declared (the call of NewPlugin, NewModule or the factory
+	// constructor), as "dir/file.go:line", such as "todo/plugin.go:42";
+	// "" when the problem is about none. The message names it too.
+	Declared string
 	// Message says what is wrong, where, and how to fix it.
 	Message string
 }
@@ -96,6 +101,7 @@ type epOwner struct {
 type requester struct {
 	kind           requesterKind
 	plugin, module string          // ids, for plugins and modules
+	pc             uintptr         // declaration of the plugin or module
 	factory        *ServiceFactory // for factories and root contexts
 }
 
@@ -109,19 +115,33 @@ const (
 	requesterRootContext // the root context of factory
 )
 
-// name starts a sentence about the requester: "Plugin 'todo'".
+// name starts a sentence about the requester, with where it was
+// declared: "Plugin 'todo' (declared at todo/plugin.go:42)".
 func (r requester) name() string {
 	switch r.kind {
 	case requesterPlugin:
-		return "Plugin '" + r.plugin + "'"
+		return "Plugin '" + r.plugin + "'" + declaredAt(r.pos())
 	case requesterModule:
-		return "Module '" + r.module + "' for plugin '" + r.plugin + "'"
+		return "Module '" + r.module + "' for plugin '" + r.plugin + "'" + declaredAt(r.pos())
 	case requesterFactory:
-		return "The " + r.factory.String()
+		return "The " + r.factory.String() + declaredAt(r.pos())
 	case requesterRootContext:
-		return "The root context of the " + r.factory.String()
+		return "The root context of the " + r.factory.String() + declaredAt(r.pos())
 	}
 	return "Resolve"
+}
+
+// pos returns where the requester was declared, or "".
+func (r requester) pos() string {
+	if r.factory != nil {
+		return position(r.factory.pc)
+	}
+	return position(r.pc)
+}
+
+// problem returns a problem about the requester.
+func (r requester) problem(ref, msg string) Problem {
+	return Problem{Plugin: r.plugin, Module: r.module, Ref: ref, Declared: r.pos(), Message: msg}
 }
 
 // root reports whether the requester may depend only on root services.
@@ -217,7 +237,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 		pp := &pluginPlan{plugin: pl}
 		byPlugin[pl.id] = pp
 		p.plugins = append(p.plugins, pp)
-		v.checkInitDeps(requester{kind: requesterPlugin, plugin: pl.id}, pl.reg.init, owners)
+		v.checkInitDeps(requester{kind: requesterPlugin, plugin: pl.id, pc: pl.pc}, pl.reg.init, owners)
 	}
 	for _, m := range modules {
 		pp := byPlugin[m.pluginID]
@@ -225,7 +245,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 			continue // reported by checkFeatures
 		}
 		pp.modules = append(pp.modules, &modulePlan{module: m})
-		v.checkInitDeps(requester{kind: requesterModule, plugin: m.pluginID, module: m.moduleID}, m.reg.init, owners)
+		v.checkInitDeps(requester{kind: requesterModule, plugin: m.pluginID, module: m.moduleID, pc: m.pc}, m.reg.init, owners)
 	}
 	for id, o := range owners {
 		if pp := byPlugin[o.pluginID]; pp != nil {
@@ -281,7 +301,7 @@ func (v *validator) checkFactories() {
 		case f == nil || f.ref == nil:
 			v.add(Problem{Message: fmt.Sprintf("Factory #%d given to backend.WithDefaults is nil or was not built with a factory constructor such as backend.NewRootServiceFactory", i+1)})
 		case isBuiltin(f.ref.ID):
-			v.add(Problem{Ref: f.ref.String(), Message: fmt.Sprintf("%s is built into the backend and cannot be replaced; remove its factory from backend.WithDefaults", f.ref)})
+			v.add(Problem{Ref: f.ref.String(), Declared: position(f.pc), Message: fmt.Sprintf("%s is built into the backend and cannot be replaced; remove its factory%s from backend.WithDefaults", f.ref, declaredAt(position(f.pc)))})
 		}
 	}
 	counted := make(map[string]bool)
@@ -294,7 +314,7 @@ func (v *validator) checkFactories() {
 		case f == nil || f.ref == nil:
 			v.add(Problem{Message: fmt.Sprintf("Feature #%d given to backend.Add is a nil factory or was not built with a factory constructor such as backend.NewPluginServiceFactory", i+1)})
 		case isBuiltin(f.ref.ID):
-			v.add(Problem{Ref: f.ref.String(), Message: fmt.Sprintf("%s is built into the backend and cannot be replaced; remove its factory from backend.Add", f.ref)})
+			v.add(Problem{Ref: f.ref.String(), Declared: position(f.pc), Message: fmt.Sprintf("%s is built into the backend and cannot be replaced; remove its factory%s from backend.Add", f.ref, declaredAt(position(f.pc)))})
 		case !f.ref.Multiton && !counted[f.ref.ID]:
 			counted[f.ref.ID] = true
 			if n := len(b.added[f.ref.ID]); n > 1 {
@@ -324,37 +344,37 @@ func (v *validator) checkFeatures() ([]*Plugin, []*Module) {
 		case *Plugin:
 			switch {
 			case !validID(f.id):
-				v.add(Problem{Plugin: f.id, Message: fmt.Sprintf("Invalid plugin id '%s': plugin ids must match %s", f.id, idRule)})
+				v.add(Problem{Plugin: f.id, Declared: position(f.pc), Message: fmt.Sprintf("Invalid plugin id '%s'%s: plugin ids must match %s", f.id, declaredAt(position(f.pc)), idRule)})
 				continue
 			case pluginIDs[f.id]:
-				v.add(Problem{Plugin: f.id, Message: fmt.Sprintf("%s is added twice; add each plugin once", capitalize(f.String()))})
+				v.add(Problem{Plugin: f.id, Declared: position(f.pc), Message: fmt.Sprintf("%s%s is added twice; add each plugin once", capitalize(f.String()), declaredAt(position(f.pc)))})
 				continue
 			}
 			pluginIDs[f.id] = true
-			if v.checkRegistration(f, f.id, "", &f.reg, "backend.NewPlugin") {
+			if v.checkRegistration(f, f.id, "", f.pc, &f.reg, "backend.NewPlugin") {
 				plugins = append(plugins, f)
 			}
 		case *Module:
 			switch {
 			case !validID(f.pluginID):
-				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("Invalid plugin id '%s' for module '%s': plugin ids must match %s", f.pluginID, f.moduleID, idRule)})
+				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Declared: position(f.pc), Message: fmt.Sprintf("Invalid plugin id '%s' for module '%s'%s: plugin ids must match %s", f.pluginID, f.moduleID, declaredAt(position(f.pc)), idRule)})
 				continue
 			case !validID(f.moduleID):
-				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("Invalid module id '%s' for plugin '%s': module ids must match %s", f.moduleID, f.pluginID, idRule)})
+				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Declared: position(f.pc), Message: fmt.Sprintf("Invalid module id '%s' for plugin '%s'%s: module ids must match %s", f.moduleID, f.pluginID, declaredAt(position(f.pc)), idRule)})
 				continue
 			case moduleIDs[moduleKey{f.pluginID, f.moduleID}]:
-				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("%s is added twice; add each module once", capitalize(f.String()))})
+				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Declared: position(f.pc), Message: fmt.Sprintf("%s%s is added twice; add each module once", capitalize(f.String()), declaredAt(position(f.pc)))})
 				continue
 			}
 			moduleIDs[moduleKey{f.pluginID, f.moduleID}] = true
-			if v.checkRegistration(f, f.pluginID, f.moduleID, &f.reg, "backend.NewModule") {
+			if v.checkRegistration(f, f.pluginID, f.moduleID, f.pc, &f.reg, "backend.NewModule") {
 				modules = append(modules, f)
 			}
 		}
 	}
 	for _, m := range modules {
 		if !pluginIDs[m.pluginID] {
-			v.add(Problem{Plugin: m.pluginID, Module: m.moduleID, Message: fmt.Sprintf("%s extends plugin '%s', which is not added; add the plugin with backend.Add, or remove the module", capitalize(m.String()), m.pluginID)})
+			v.add(Problem{Plugin: m.pluginID, Module: m.moduleID, Declared: position(m.pc), Message: fmt.Sprintf("%s%s extends plugin '%s', which is not added; add the plugin with backend.Add, or remove the module", capitalize(m.String()), declaredAt(position(m.pc)), m.pluginID)})
 		}
 	}
 	return plugins, modules
@@ -362,12 +382,12 @@ func (v *validator) checkFeatures() ([]*Plugin, []*Module) {
 
 // checkRegistration reports the declaration errors of the plugin or module
 // feature and reports whether it can run.
-func (v *validator) checkRegistration(feature fmt.Stringer, pluginID, moduleID string, reg *registration, constructor string) bool {
+func (v *validator) checkRegistration(feature fmt.Stringer, pluginID, moduleID string, pc uintptr, reg *registration, constructor string) bool {
 	for _, e := range reg.errs {
-		v.add(Problem{Plugin: pluginID, Module: moduleID, Message: fmt.Sprintf("%s: %s", capitalize(feature.String()), e)})
+		v.add(Problem{Plugin: pluginID, Module: moduleID, Declared: position(pc), Message: fmt.Sprintf("%s%s: %s", capitalize(feature.String()), declaredAt(position(pc)), e)})
 	}
 	if reg.initCalls == 0 {
-		v.add(Problem{Plugin: pluginID, Module: moduleID, Message: fmt.Sprintf("%s has no init function; pass backend.Init(func(ctx context.Context, deps D) error { ... }) to %s", capitalize(feature.String()), constructor)})
+		v.add(Problem{Plugin: pluginID, Module: moduleID, Declared: position(pc), Message: fmt.Sprintf("%s%s has no init function; pass backend.Init(func(ctx context.Context, deps D) error { ... }) to %s", capitalize(feature.String()), declaredAt(position(pc)), constructor)})
 	}
 	return len(reg.errs) == 0 && reg.init != nil
 }
@@ -402,7 +422,7 @@ func (v *validator) checkExtensionPoints(plugins []*Plugin, modules []*Module) m
 func (v *validator) checkInitDeps(req requester, init *initFunc, owners map[string]epOwner) {
 	for _, fd := range v.b.spec(init.deps) {
 		if fd.problem != "" {
-			v.add(Problem{Plugin: req.plugin, Module: req.module, Message: req.name() + " " + fd.problem})
+			v.add(req.problem("", req.name()+" "+fd.problem))
 			continue
 		}
 		if !fd.ref.ExtensionPoint {
@@ -419,7 +439,7 @@ func (v *validator) checkInitDeps(req requester, init *initFunc, owners map[stri
 		default:
 			continue
 		}
-		v.add(Problem{Plugin: req.plugin, Module: req.module, Ref: fd.ref.String(), Message: msg})
+		v.add(req.problem(fd.ref.String(), msg))
 	}
 }
 
@@ -435,9 +455,7 @@ func (v *validator) checkServiceDep(req requester, fd *depField, svc *refindex.D
 		}
 		return " (" + fd.describe() + ")"
 	}
-	problem := func(msg string) Problem {
-		return Problem{Plugin: req.plugin, Module: req.module, Ref: svc.String(), Message: msg}
-	}
+	problem := func(msg string) Problem { return req.problem(svc.String(), msg) }
 	if !svc.Root && req.root() {
 		if req.kind == requesterRootContext {
 			v.add(problem(fmt.Sprintf("%s depends on %s%s, which is plugin scoped; a root context can depend only on root services", req.name(), svc, via())))
@@ -490,12 +508,12 @@ func (v *validator) checkFactory(f *ServiceFactory) {
 func (v *validator) checkFactoryDeps(req requester, fields []depField) {
 	for _, fd := range fields {
 		if fd.problem != "" {
-			v.add(Problem{Ref: req.factory.ref.String(), Message: req.name() + " " + fd.problem})
+			v.add(req.problem(req.factory.ref.String(), req.name()+" "+fd.problem))
 			continue
 		}
 		svc := fd.ref
 		if svc.ExtensionPoint {
-			v.add(Problem{Ref: fd.ref.String(), Message: fmt.Sprintf("%s depends on %s (%s), but a service cannot depend on an extension point; only the plugin that provides it and its modules can", req.name(), fd.ref, fd.describe())})
+			v.add(req.problem(fd.ref.String(), fmt.Sprintf("%s depends on %s (%s), but a service cannot depend on an extension point; only the plugin that provides it and its modules can", req.name(), fd.ref, fd.describe())))
 			continue
 		}
 		v.checkServiceDep(req, &fd, svc)
