@@ -62,7 +62,11 @@ func analyzeDeps(t reflect.Type) []depField {
 			ref := refindex.Default.ByID(id)
 			switch {
 			case ref == nil:
-				f.problem = fmt.Sprintf("has %s tagged %s:%q, but no service ref or extension point has the id %q; check the id, and that the package declaring the ref is imported", f.describe(), tagKey, id, id)
+				if near := closestID(id); near != "" {
+					f.problem = fmt.Sprintf("has %s tagged %s:%q, but no service ref or extension point has the id %q; did you mean %q? (or check that the package declaring the ref is imported)", f.describe(), tagKey, id, id, near)
+				} else {
+					f.problem = fmt.Sprintf("has %s tagged %s:%q, but no service ref or extension point has the id %q; check the id, and that the package declaring the ref is imported", f.describe(), tagKey, id, id)
+				}
 			case ref.Type != sf.Type:
 				f.problem = fmt.Sprintf("has %s tagged %s:%q, but %s has the type %s; change the field's type to %s", f.describe(), tagKey, id, ref, ref.Type, ref.Type)
 			default:
@@ -102,6 +106,12 @@ func noRefProblem(f depField) string {
 		if r.Multiton {
 			return fmt.Sprintf("has %s, but %s is a multiton; declare the field as %s", f.describe(), r, reflect.SliceOf(f.typ))
 		}
+	}
+	if hint := pointerHint(f); hint != "" {
+		return hint
+	}
+	if hint := implementsHint(f.typ); hint != "" {
+		return fmt.Sprintf("has %s, but no service ref or extension point has the type %s; %s", f.describe(), f.typ, hint)
 	}
 	return fmt.Sprintf("has %s, but no service ref or extension point has the type %s; declare one with core.NewServiceRef or core.NewExtensionPoint, or name a ref with a struct tag such as `%s:\"<ref id>\"`", f.describe(), f.typ, tagKey)
 }

@@ -245,7 +245,7 @@ func TestStartReportsWiringProblems(t *testing.T) {
 			name:     "root service depending on a plugin service",
 			defaults: []*backend.ServiceFactory{rootFactoryWith[rootA, needsPlugA](rootARef), valueFactory(plugARef, "a")},
 			want: []backend.Problem{{Ref: "serviceRef{test.plugA}",
-				Message: "The factory of serviceRef{test.rootA} depends on serviceRef{test.plugA} (field A backend_test.plugA), which is plugin scoped; serviceRef{test.rootA} is a root service and can depend only on root services"}},
+				Message: "The factory of serviceRef{test.rootA} depends on serviceRef{test.plugA} (field A backend_test.plugA), which is plugin scoped; serviceRef{test.rootA} is a root service and can depend only on root services; did you mean backend_test.rootB (serviceRef{test.rootB}, root scoped) or backend_test.rootDef (serviceRef{test.rootDef}, root scoped)? declare the field with that type"}},
 		},
 		{
 			name:     "root service depending on plugin metadata",
@@ -263,7 +263,7 @@ func TestStartReportsWiringProblems(t *testing.T) {
 			},
 			features: []backend.Feature{backend.NewPlugin("todo", backend.Init(func(context.Context, struct{ B plugB }) error { return nil }))},
 			want: []backend.Problem{{Ref: "serviceRef{test.plugA}",
-				Message: "The root context of the factory of serviceRef{test.plugB} depends on serviceRef{test.plugA} (field A backend_test.plugA), which is plugin scoped; a root context can depend only on root services"}},
+				Message: "The root context of the factory of serviceRef{test.plugB} depends on serviceRef{test.plugA} (field A backend_test.plugA), which is plugin scoped; a root context can depend only on root services; did you mean backend_test.rootA (serviceRef{test.rootA}, root scoped) or backend_test.rootB (serviceRef{test.rootB}, root scoped) or backend_test.rootDef (serviceRef{test.rootDef}, root scoped)? declare the field with that type"}},
 		},
 		{
 			name: "plugin depending on another plugin's extension point",
@@ -508,7 +508,7 @@ func TestResolveValidatesWhatItNeeds(t *testing.T) {
 				_, err := backend.Resolve(ctx, b, rootARef, "")
 				return err
 			},
-			want: []string{"The factory of serviceRef{test.rootA} depends on serviceRef{test.plugA} (field A backend_test.plugA), which is plugin scoped; serviceRef{test.rootA} is a root service and can depend only on root services"},
+			want: []string{"The factory of serviceRef{test.rootA} depends on serviceRef{test.plugA} (field A backend_test.plugA), which is plugin scoped; serviceRef{test.rootA} is a root service and can depend only on root services; did you mean backend_test.rootB (serviceRef{test.rootB}, root scoped) or backend_test.rootDef (serviceRef{test.rootDef}, root scoped)? declare the field with that type"},
 		},
 		{
 			name:     "duplicate singleton factories",

@@ -458,9 +458,9 @@ func (v *validator) checkServiceDep(req requester, fd *depField, svc *refindex.D
 	problem := func(msg string) Problem { return req.problem(svc.String(), msg) }
 	if !svc.Root && req.root() {
 		if req.kind == requesterRootContext {
-			v.add(problem(fmt.Sprintf("%s depends on %s%s, which is plugin scoped; a root context can depend only on root services", req.name(), svc, via())))
+			v.add(problem(fmt.Sprintf("%s depends on %s%s, which is plugin scoped; a root context can depend only on root services%s", req.name(), svc, via(), rootCounterpartHint(svc, nil))))
 		} else {
-			v.add(problem(fmt.Sprintf("%s depends on %s%s, which is plugin scoped; %s is a root service and can depend only on root services", req.name(), svc, via(), req.factory.ref)))
+			v.add(problem(fmt.Sprintf("%s depends on %s%s, which is plugin scoped; %s is a root service and can depend only on root services%s", req.name(), svc, via(), req.factory.ref, rootCounterpartHint(svc, req.factory.ref))))
 		}
 		return
 	}
