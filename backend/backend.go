@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/refindex"
 )
 
 // Backend is a set of plugins, modules and service factories that starts and
@@ -139,7 +140,7 @@ func New(opts ...BackendOption) *Backend {
 		if f == nil || f.ref == nil {
 			continue
 		}
-		id := f.ref.ID()
+		id := f.ref.ID
 		if fs, ok := b.defaultByID[id]; ok {
 			b.defaultByID[id] = append(fs, f) // copies: fs is full
 			continue
@@ -187,7 +188,7 @@ func (b *Backend) Add(features ...Feature) error {
 		default:
 			return fmt.Errorf("backend.Add: %s (a %T) is not a plugin, module or service factory; add only values made by backend.NewPlugin, backend.NewModule and the factory constructors such as backend.NewPluginServiceFactory (options of other packages, such as those of package testbackend, go to their own functions)", describeFeature(f), f)
 		}
-		if sf, ok := f.(*ServiceFactory); ok && sf != nil && sf.ref != nil && b.instantiated[sf.ref.ID()] {
+		if sf, ok := f.(*ServiceFactory); ok && sf != nil && sf.ref != nil && b.instantiated[sf.ref.ID] {
 			return fmt.Errorf("backend.Add: cannot add %s: %s has already been instantiated by Resolve; add factories before resolving services", sf, sf.ref)
 		}
 	}
@@ -197,7 +198,7 @@ func (b *Backend) Add(features ...Feature) error {
 		if !ok || sf == nil || sf.ref == nil {
 			continue
 		}
-		id := sf.ref.ID()
+		id := sf.ref.ID
 		if len(b.added[id]) == 0 && len(b.defaultByID[id]) == 0 {
 			b.installed = append(b.installed, id)
 		}
@@ -643,22 +644,22 @@ func (b *Backend) shutdownSettings() (shutdownSettings, error) {
 
 // rootLogger returns the root logger if it has been created, or nil.
 func (b *Backend) rootLogger() core.Logger {
-	l, _ := b.rootInstance(core.RootLoggerRef).(core.Logger)
+	l, _ := b.rootInstance(core.RootLoggerRef.ID()).(core.Logger)
 	return l
 }
 
 // rootConfig returns the root config if it has been created, or nil.
 func (b *Backend) rootConfig() core.Config {
-	c, _ := b.rootInstance(core.RootConfigRef).(core.Config)
+	c, _ := b.rootInstance(core.RootConfigRef.ID()).(core.Config)
 	return c
 }
 
 // rootInstance returns the instance of a root service if it has been
 // created, or nil.
-func (b *Backend) rootInstance(ref core.ServiceInfo) any {
+func (b *Backend) rootInstance(id string) any {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	fs := b.effective(ref)
+	fs := b.effective(refindex.Default.ByID(id))
 	if len(fs) == 0 {
 		return nil
 	}

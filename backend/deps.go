@@ -6,7 +6,7 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/refindex"
 )
 
 // depField is one field of a dependency struct and the ref it resolves to.
@@ -16,7 +16,7 @@ type depField struct {
 	typ   reflect.Type
 	// ref is the service ref or extension point of the field; nil when
 	// problem is set.
-	ref core.Ref
+	ref *refindex.Desc
 	// problem says why the field resolves to no ref, as a phrase that
 	// follows the name of the plugin, module or factory.
 	problem string
@@ -59,17 +59,21 @@ func analyzeDeps(t reflect.Type) []depField {
 		case !sf.IsExported():
 			f.problem = fmt.Sprintf("has an unexported %s; the fields of a dependency struct must be exported so that the backend can set them", f.describe())
 		case tagged:
-			ref, ok := core.LookupRefID(id)
+			ref := refindex.Default.ByID(id)
 			switch {
-			case !ok:
-				f.problem = fmt.Sprintf("has %s tagged %s:%q, but no service ref or extension point has the id %q; check the id, and that the package declaring the ref is imported", f.describe(), tagKey, id, id)
-			case ref.Type() != sf.Type:
-				f.problem = fmt.Sprintf("has %s tagged %s:%q, but %s has the type %s; change the field's type to %s", f.describe(), tagKey, id, ref, ref.Type(), ref.Type())
+			case ref == nil:
+				if near := closestID(id); near != "" {
+					f.problem = fmt.Sprintf("has %s tagged %s:%q, but no service ref or extension point has the id %q; did you mean %q? (or check that the package declaring the ref is imported)", f.describe(), tagKey, id, id, near)
+				} else {
+					f.problem = fmt.Sprintf("has %s tagged %s:%q, but no service ref or extension point has the id %q; check the id, and that the package declaring the ref is imported", f.describe(), tagKey, id, id)
+				}
+			case ref.Type != sf.Type:
+				f.problem = fmt.Sprintf("has %s tagged %s:%q, but %s has the type %s; change the field's type to %s", f.describe(), tagKey, id, ref, ref.Type, ref.Type)
 			default:
 				f.ref = ref
 			}
 		default:
-			refs := core.LookupRef(sf.Type)
+			refs := refindex.Default.ByType(sf.Type)
 			switch len(refs) {
 			case 1:
 				f.ref = refs[0]
@@ -80,7 +84,7 @@ func analyzeDeps(t reflect.Type) []depField {
 				for i, r := range refs {
 					names[i] = r.String()
 				}
-				f.problem = fmt.Sprintf("has %s, but several refs have the type %s (%s); name one with a struct tag such as `%s:%q`", f.describe(), sf.Type, strings.Join(names, ", "), tagKey, refs[0].ID())
+				f.problem = fmt.Sprintf("has %s, but several refs have the type %s (%s); name one with a struct tag such as `%s:%q`", f.describe(), sf.Type, strings.Join(names, ", "), tagKey, refs[0].ID)
 			}
 		}
 		fields = append(fields, f)
@@ -92,16 +96,22 @@ func analyzeDeps(t reflect.Type) []depField {
 // the field confuses a multiton with a singleton.
 func noRefProblem(f depField) string {
 	if f.typ.Kind() == reflect.Slice {
-		for _, r := range core.LookupRef(f.typ.Elem()) {
-			if si, ok := r.(core.ServiceInfo); ok && !si.Multiton() {
+		for _, r := range refindex.Default.ByType(f.typ.Elem()) {
+			if !r.ExtensionPoint && !r.Multiton {
 				return fmt.Sprintf("has %s, but %s is not a multiton; declare the field as %s", f.describe(), r, f.typ.Elem())
 			}
 		}
 	}
-	for _, r := range core.LookupRef(reflect.SliceOf(f.typ)) {
-		if si, ok := r.(core.ServiceInfo); ok && si.Multiton() {
+	for _, r := range refindex.Default.ByType(reflect.SliceOf(f.typ)) {
+		if r.Multiton {
 			return fmt.Sprintf("has %s, but %s is a multiton; declare the field as %s", f.describe(), r, reflect.SliceOf(f.typ))
 		}
+	}
+	if hint := pointerHint(f); hint != "" {
+		return hint
+	}
+	if hint := implementsHint(f.typ); hint != "" {
+		return fmt.Sprintf("has %s, but no service ref or extension point has the type %s; %s", f.describe(), f.typ, hint)
 	}
 	return fmt.Sprintf("has %s, but no service ref or extension point has the type %s; declare one with core.NewServiceRef or core.NewExtensionPoint, or name a ref with a struct tag such as `%s:\"<ref id>\"`", f.describe(), f.typ, tagKey)
 }

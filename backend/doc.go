@@ -30,7 +30,8 @@
 // A service is provided by a [ServiceFactory]. The factory used for a
 // singleton service is, in order of precedence, the one added with
 // [Backend.Add], the last one given to [WithDefaults], or the default factory
-// declared on the ref (core.WithDefaultFactory).
+// declared on the ref (core.WithDefaultFactory, whose function returns a
+// core.ServiceFactory: a *ServiceFactory implements it).
 //
 // A root service has one instance per backend, created when the backend
 // starts, before any plugin; it may depend only on root services. A plugin
@@ -60,7 +61,13 @@
 // [Backend.Start] first validates the whole wiring and reports every
 // problem at once in a [*WiringError]: missing services, fields that name
 // no service, cycles, duplicate ids, scope violations, misused extension
-// points. No factory or init runs until the wiring is valid. Nothing is
+// points. Each problem names where its plugin, module or factory was
+// declared ([Problem].Declared, "todo/plugin.go:42") and, for a near miss,
+// the likely fix (core.RootConfig for a field of type core.Config, the
+// service interface for a concrete type, the id a misspelt tag meant).
+// [Backend.Graph] prints the whole wiring as text or Graphviz DOT, with the
+// nodes problems are about in red, without running anything.
+// No factory or init runs until the wiring is valid. Nothing is
 // shared between backends: a backend validates its own wiring against the
 // refs declared when it starts, whatever the backends started before it in
 // the process. Then it creates the root services and starts the plugins

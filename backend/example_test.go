@@ -141,7 +141,8 @@ func ExampleNewModule() {
 
 func ExampleBackend_Start() {
 	// Start validates the whole wiring before anything runs, and reports
-	// every problem at once.
+	// every problem at once, naming where each plugin or module was
+	// declared.
 	b := backend.New() // no factory for Greeter
 	err := b.Add(
 		backend.NewPlugin("hello", backend.Init(func(ctx context.Context, d struct{ Greeter Greeter }) error {
@@ -162,8 +163,8 @@ func ExampleBackend_Start() {
 	}
 	// Output:
 	// backend wiring has 2 problems:
-	//   - Module 'extra' for plugin 'missing' extends plugin 'missing', which is not added; add the plugin with backend.Add, or remove the module
-	//   - Plugin 'hello' depends on serviceRef{example.greeter} (field Greeter backend_test.Greeter), but no factory provides it; add its factory with backend.Add
+	//   - Module 'extra' for plugin 'missing' (declared at backend/example_test.go:151) extends plugin 'missing', which is not added; add the plugin with backend.Add, or remove the module
+	//   - Plugin 'hello' (declared at backend/example_test.go:148) depends on serviceRef{example.greeter} (field Greeter backend_test.Greeter), but no factory provides it; add its factory with backend.Add
 	// problems: 2
 }
 

@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/refindex"
 )
 
 // ServiceFactory builds the instances of one service. Build it with
@@ -18,7 +19,7 @@ import (
 // depends on it, unless the factory is [Eager]. A factory's dependencies are
 // declared, like a plugin's, as the fields of a struct type.
 type ServiceFactory struct {
-	ref   core.ServiceInfo
+	ref   *refindex.Desc
 	eager bool
 	// deps is the dependency struct type of create.
 	deps reflect.Type
@@ -32,6 +33,8 @@ type ServiceFactory struct {
 	// createRootContext takes a pointer to a value of it.
 	rootDeps          reflect.Type
 	createRootContext func(ctx context.Context, deps reflect.Value) (any, error)
+	// pc is where the constructor was called, see position.
+	pc uintptr
 }
 
 // FactoryOption configures a [ServiceFactory].
@@ -42,8 +45,12 @@ type FactoryOption func(*ServiceFactory)
 // uses it so that every plugin is mounted. Root services are always eager.
 func Eager() FactoryOption { return func(f *ServiceFactory) { f.eager = true } }
 
-// Ref returns the ref the factory provides.
-func (f *ServiceFactory) Ref() core.ServiceInfo { return f.ref }
+// Ref returns the ref the factory provides. It makes *ServiceFactory a
+// [core.ServiceFactory], which a ref's default factory returns (see
+// core.WithDefaultFactory).
+func (f *ServiceFactory) Ref() core.Ref { return f.ref.Ref }
+
+var _ core.ServiceFactory = (*ServiceFactory)(nil)
 
 // String describes the factory for error messages.
 func (f *ServiceFactory) String() string { return "factory of " + f.ref.String() }
@@ -58,7 +65,8 @@ func NewRootServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx context
 		panic(fmt.Sprintf("greenroom: NewRootServiceFactory(%s): the ref is plugin scoped; use NewPluginServiceFactory", ref))
 	}
 	f := &ServiceFactory{
-		ref:   ref,
+		ref:   mustDesc("NewRootServiceFactory", ref),
+		pc:    callerPC(),
 		eager: true,
 		box:   boxOf[T],
 		deps:  mustDepsType[D]("NewRootServiceFactory", ref, ""),
@@ -80,7 +88,8 @@ func NewPluginServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx conte
 		panic(fmt.Sprintf("greenroom: NewPluginServiceFactory(%s): the ref is root scoped; use NewRootServiceFactory", ref))
 	}
 	f := &ServiceFactory{
-		ref:  ref,
+		ref:  mustDesc("NewPluginServiceFactory", ref),
+		pc:   callerPC(),
 		box:  boxOf[T],
 		deps: mustDepsType[D]("NewPluginServiceFactory", ref, ""),
 		create: func(ctx context.Context, deps reflect.Value, _ any) (any, error) {
@@ -100,6 +109,7 @@ func NewPluginServiceFactory[T, D any](ref core.ServiceRef[T], fn func(ctx conte
 // pool or a cache between the plugin instances of a service.
 func NewPluginServiceFactoryWithContext[T, RD, C, D any](ref core.ServiceRef[T], rootContext func(ctx context.Context, deps RD) (C, error), fn func(ctx context.Context, rootContext C, deps D) (T, error), opts ...FactoryOption) *ServiceFactory {
 	f := NewPluginServiceFactory(ref, func(context.Context, D) (T, error) { var zero T; return zero, nil }, opts...)
+	f.pc = callerPC()
 	f.rootDeps = mustDepsType[RD]("NewPluginServiceFactoryWithContext", ref, " root context")
 	f.createRootContext = func(ctx context.Context, deps reflect.Value) (any, error) {
 		return rootContext(ctx, *deps.Interface().(*RD))
@@ -120,6 +130,18 @@ func boxOf[T any](v any) reflect.Value {
 	p := new(T)
 	*p = v.(T)
 	return reflect.ValueOf(p).Elem()
+}
+
+// mustDesc returns the descriptor of ref, which package core registered
+// when the ref was declared. A ref that was not declared (the zero
+// ServiceRef) is a programming error reported by a panic naming the
+// constructor.
+func mustDesc(constructor string, ref core.Ref) *refindex.Desc {
+	d := refindex.Default.ByID(ref.ID())
+	if d == nil {
+		panic(fmt.Sprintf("greenroom: %s(%s): the ref was not declared with core.NewServiceRef", constructor, ref))
+	}
+	return d
 }
 
 // mustDepsType checks that D is a struct type and returns it. A non-struct

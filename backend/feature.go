@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/refindex"
 )
 
 // Feature is something added to a [Backend]: a [*Plugin], a [*Module] or a
@@ -39,6 +40,7 @@ func validID(id string) bool {
 type Plugin struct {
 	id  string
 	reg registration
+	pc  uintptr // where NewPlugin was called, see position
 }
 
 // Module extends a plugin: it inits before the plugin, and may consume the
@@ -46,6 +48,7 @@ type Plugin struct {
 type Module struct {
 	pluginID, moduleID string
 	reg                registration
+	pc                 uintptr // where NewModule was called, see position
 }
 
 // registration is what a plugin's or module's options declare.
@@ -67,7 +70,7 @@ type initFunc struct {
 // extensionPointImpl is an extension point as a plugin or module provides
 // it: create makes the implementation of one backend, boxed by boxOf.
 type extensionPointImpl struct {
-	ref    core.Ref
+	ref    *refindex.Desc
 	create func() (reflect.Value, error)
 }
 
@@ -124,7 +127,7 @@ func ProvideExtensionPoint[T any](p core.ExtensionPoint[T], newImpl func() T) Op
 			r.errs = append(r.errs, fmt.Sprintf("ProvideExtensionPoint(%s) was given a nil constructor", p))
 			return
 		}
-		r.extensionPoints = append(r.extensionPoints, extensionPointImpl{ref: p, create: func() (reflect.Value, error) {
+		r.extensionPoints = append(r.extensionPoints, extensionPointImpl{ref: refindex.Default.ByID(p.ID()), create: func() (reflect.Value, error) {
 			impl := newImpl()
 			if isNil(impl) {
 				return reflect.Value{}, fmt.Errorf("the constructor given to ProvideExtensionPoint(%s) returned nil; return the implementation", p)
@@ -136,9 +139,10 @@ func ProvideExtensionPoint[T any](p core.ExtensionPoint[T], newImpl func() T) Op
 
 // NewPlugin declares a plugin. Its id must match ^[a-z][a-z0-9]*(-[a-z0-9]+)*$;
 // its routes are served under /api/<id>. Problems with the declaration are
-// reported, with every other wiring problem, when the backend starts.
+// reported, with every other wiring problem, when the backend starts; each
+// problem names the file and line of the call of NewPlugin.
 func NewPlugin(id string, opts ...Option) *Plugin {
-	p := &Plugin{id: id}
+	p := &Plugin{id: id, pc: callerPC()}
 	for _, o := range opts {
 		o(&p.reg)
 	}
@@ -157,9 +161,10 @@ func (p *Plugin) String() string { return fmt.Sprintf("plugin '%s'", p.id) }
 // order. Fields that name no ref are left out; Start reports them.
 func (p *Plugin) Dependencies() []core.Ref { return p.reg.dependencies() }
 
-// NewModule declares a module of the plugin pluginID.
+// NewModule declares a module of the plugin pluginID. Like [NewPlugin],
+// it records where it is called, for wiring problems to name.
 func NewModule(pluginID, moduleID string, opts ...Option) *Module {
-	m := &Module{pluginID: pluginID, moduleID: moduleID}
+	m := &Module{pluginID: pluginID, moduleID: moduleID, pc: callerPC()}
 	for _, o := range opts {
 		o(&m.reg)
 	}
@@ -191,7 +196,7 @@ func (r *registration) dependencies() []core.Ref {
 	var refs []core.Ref
 	for _, f := range analyzeDeps(r.init.deps) {
 		if f.ref != nil {
-			refs = append(refs, f.ref)
+			refs = append(refs, f.ref.Ref)
 		}
 	}
 	return refs

@@ -51,25 +51,31 @@ var (
 	multiEmptyRef = core.NewServiceRef[multiEmpty]("test.multiEmpty", core.Multiton())
 	shared1Ref    = core.NewServiceRef[sharedType]("test.shared1")
 	shared2Ref    = core.NewServiceRef[sharedType]("test.shared2")
-	withDefRef    = core.NewServiceRef[withDef]("test.withDef", core.WithDefaultFactory(func(ref core.ServiceRef[withDef]) any {
+	withDefRef    = core.NewServiceRef[withDef]("test.withDef", core.WithDefaultFactory(func(ref core.ServiceRef[withDef]) core.ServiceFactory {
 		return backend.NewPluginServiceFactory(ref, func(_ context.Context, d struct{ M core.PluginMetadata }) (withDef, error) {
 			return named("ref-default:" + d.M.ID()), nil
 		})
 	}))
-	rootDefRef = core.NewServiceRef[rootDef]("test.rootDef", core.WithScope(core.RootScope), core.WithDefaultFactory(func(ref core.ServiceRef[rootDef]) any {
+	rootDefRef = core.NewServiceRef[rootDef]("test.rootDef", core.WithScope(core.RootScope), core.WithDefaultFactory(func(ref core.ServiceRef[rootDef]) core.ServiceFactory {
 		rootDefCalls.Add()
 		return backend.NewRootServiceFactory(ref, func(context.Context, struct{}) (rootDef, error) {
 			return named("root-default"), nil
 		})
 	}))
-	badDefRef   = core.NewServiceRef[badDef]("test.badDef", core.WithDefaultFactory(func(core.ServiceRef[badDef]) any { return "not a factory" }))
-	wrongDefRef = core.NewServiceRef[wrongDef]("test.wrongDef", core.WithDefaultFactory(func(core.ServiceRef[wrongDef]) any {
+	badDefRef   = core.NewServiceRef[badDef]("test.badDef", core.WithDefaultFactory(func(r core.ServiceRef[badDef]) core.ServiceFactory { return foreignFactory{r} }))
+	wrongDefRef = core.NewServiceRef[wrongDef]("test.wrongDef", core.WithDefaultFactory(func(core.ServiceRef[wrongDef]) core.ServiceFactory {
 		return valueFactory(plugARef, "wrong")
 	}))
 	epARef = core.NewExtensionPoint[epA]("test.epA")
 	epBRef = core.NewExtensionPoint[epB]("test.epB")
 	epCRef = core.NewExtensionPoint[epC]("test.epC")
 )
+
+// foreignFactory is a core.ServiceFactory that package backend did not
+// build.
+type foreignFactory struct{ ref core.Ref }
+
+func (f foreignFactory) Ref() core.Ref { return f.ref }
 
 // rootDefCalls counts the calls of rootDefRef's DefaultFactory function,
 // which must be called at most once per backend.

@@ -7,6 +7,7 @@ import (
 	"reflect"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/refindex"
 )
 
 // ErrNilService matches (with errors.Is) the error reported when a factory
@@ -34,12 +35,12 @@ func (e *nilServiceError) Is(target error) bool { return target == ErrNilService
 // multiton every default and added factory in registration order, or the
 // ref's default factory when there is none. Built-in services have none.
 // b.mu must be held.
-func (b *Backend) effective(svc core.ServiceInfo) []*ServiceFactory {
-	id := svc.ID()
+func (b *Backend) effective(svc *refindex.Desc) []*ServiceFactory {
+	id := svc.ID
 	if isBuiltin(id) {
 		return nil
 	}
-	if svc.Multiton() {
+	if svc.Multiton {
 		fs := append(append([]*ServiceFactory(nil), b.defaultByID[id]...), b.added[id]...)
 		if len(fs) == 0 {
 			if d := b.refDefault(svc); d.f != nil {
@@ -62,17 +63,21 @@ func (b *Backend) effective(svc core.ServiceInfo) []*ServiceFactory {
 
 // refDefault returns svc's default factory, calling DefaultFactory at most
 // once per backend. b.mu must be held.
-func (b *Backend) refDefault(svc core.ServiceInfo) refDefault {
-	if d, ok := b.refDefaults[svc.ID()]; ok {
+func (b *Backend) refDefault(svc *refindex.Desc) refDefault {
+	if d, ok := b.refDefaults[svc.ID]; ok {
 		return d
 	}
 	var d refDefault
-	switch v := svc.DefaultFactory().(type) {
+	var v any
+	if svc.DefaultFactory != nil {
+		v = svc.DefaultFactory()
+	}
+	switch v := v.(type) {
 	case nil:
 	case *ServiceFactory:
 		switch {
 		case v == nil:
-		case v.ref == nil || v.ref.ID() != svc.ID():
+		case v.ref == nil || v.ref.ID != svc.ID:
 			d.problem = fmt.Sprintf("The default factory of %s is %s; a ref's default factory must provide the ref itself", svc, describeFactory(v))
 		default:
 			d.f = v
@@ -83,7 +88,7 @@ func (b *Backend) refDefault(svc core.ServiceInfo) refDefault {
 	if b.refDefaults == nil {
 		b.refDefaults = make(map[string]refDefault)
 	}
-	b.refDefaults[svc.ID()] = d
+	b.refDefaults[svc.ID] = d
 	return d
 }
 
@@ -94,14 +99,14 @@ func describeFactory(f *ServiceFactory) string {
 	return "the " + f.String()
 }
 
-// resolve returns the value of svc for pluginID, of type svc.Type(): T, or
+// resolve returns the value of svc for pluginID, of type svc.Type: T, or
 // []T for a multiton. The wiring it needs must have been validated.
 //
 // Values are boxed as reflect.Values of their service's type once, when
 // created (see boxOf), so that setting them into dependency structs is a
 // plain copy.
-func (b *Backend) resolve(ctx context.Context, svc core.ServiceInfo, pluginID string) (reflect.Value, error) {
-	switch svc.ID() {
+func (b *Backend) resolve(ctx context.Context, svc *refindex.Desc, pluginID string) (reflect.Value, error) {
+	switch svc.ID {
 	case core.PluginMetadataRef.ID():
 		return b.lifecycleFor(pluginID).metadata, nil
 	case core.LifecycleRef.ID():
@@ -111,10 +116,10 @@ func (b *Backend) resolve(ctx context.Context, svc core.ServiceInfo, pluginID st
 	}
 	b.mu.Lock()
 	fs := b.effective(svc)
-	b.instantiated[svc.ID()] = true
+	b.instantiated[svc.ID] = true
 	b.mu.Unlock()
-	if svc.Multiton() {
-		all := reflect.MakeSlice(svc.Type(), 0, len(fs))
+	if svc.Multiton {
+		all := reflect.MakeSlice(svc.Type, 0, len(fs))
 		for _, f := range fs {
 			v, err := b.instance(ctx, f, pluginID)
 			if err != nil {
@@ -136,7 +141,7 @@ func (b *Backend) resolve(ctx context.Context, svc core.ServiceInfo, pluginID st
 // factory), creating it once.
 func (b *Backend) instance(ctx context.Context, f *ServiceFactory, pluginID string) (reflect.Value, error) {
 	key := cellKey{f: f, pluginID: pluginID}
-	if f.ref.Scope() == core.RootScope {
+	if f.ref.Root {
 		key.pluginID = ""
 	}
 	b.mu.Lock()
@@ -153,9 +158,9 @@ func (b *Backend) instance(ctx context.Context, f *ServiceFactory, pluginID stri
 func (b *Backend) create(ctx context.Context, f *ServiceFactory, pluginID string) (reflect.Value, error) {
 	fail := func(err error) (reflect.Value, error) {
 		if pluginID == "" {
-			return reflect.Value{}, fmt.Errorf("Failed to instantiate root service '%s': %w", f.ref.ID(), err)
+			return reflect.Value{}, fmt.Errorf("Failed to instantiate root service '%s': %w", f.ref.ID, err)
 		}
-		return reflect.Value{}, fmt.Errorf("Failed to instantiate service '%s' for plugin '%s': %w", f.ref.ID(), pluginID, err)
+		return reflect.Value{}, fmt.Errorf("Failed to instantiate service '%s' for plugin '%s': %w", f.ref.ID, pluginID, err)
 	}
 	deps, err := b.buildDeps(ctx, f.deps, pluginID, nil)
 	if err != nil {
@@ -227,15 +232,15 @@ func (b *Backend) buildDeps(ctx context.Context, t reflect.Type, pluginID string
 		if fd.problem != "" {
 			return reflect.Value{}, fmt.Errorf("%s %s", t, fd.problem)
 		}
-		if svc, ok := fd.ref.(core.ServiceInfo); ok {
-			x, err := b.resolve(ctx, svc, pluginID)
+		if !fd.ref.ExtensionPoint {
+			x, err := b.resolve(ctx, fd.ref, pluginID)
 			if err != nil {
 				return reflect.Value{}, err
 			}
 			v.Field(fd.index).Set(x)
 			continue
 		}
-		impl, ok := eps[fd.ref.ID()]
+		impl, ok := eps[fd.ref.ID]
 		if !ok {
 			return reflect.Value{}, fmt.Errorf("%s is not available to %s", fd.ref, t)
 		}

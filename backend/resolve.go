@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/refindex"
 )
 
 // Resolve returns the instance of ref for the plugin pluginID (ignored for
@@ -47,16 +48,20 @@ func ResolveAll[T any](ctx context.Context, b *Backend, ref core.ServiceRef[T], 
 	return v.Interface().([]T), nil
 }
 
-func (b *Backend) resolveChecked(ctx context.Context, svc core.ServiceInfo, pluginID string) (reflect.Value, error) {
-	if svc.Scope() == core.PluginScope && !validID(pluginID) {
+func (b *Backend) resolveChecked(ctx context.Context, ref core.Ref, pluginID string) (reflect.Value, error) {
+	svc := refindex.Default.ByID(ref.ID())
+	if svc == nil {
+		return reflect.Value{}, fmt.Errorf("backend.Resolve(%s): the ref was not declared with core.NewServiceRef", ref)
+	}
+	if !svc.Root && !validID(pluginID) {
 		return reflect.Value{}, fmt.Errorf("backend.Resolve(%s): invalid plugin id '%s'; %s is plugin scoped, so pass the id of the plugin to resolve it for, matching %s", svc, pluginID, svc, idRule)
 	}
-	if svc.Scope() == core.RootScope {
+	if svc.Root {
 		pluginID = ""
 	}
 	b.mu.Lock()
 	var problems []Problem
-	if !slices.ContainsFunc(b.validated, func(f *ServiceFactory) bool { return f.ref.ID() == svc.ID() }) {
+	if !slices.ContainsFunc(b.validated, func(f *ServiceFactory) bool { return f.ref.ID == svc.ID }) {
 		problems = b.validateService(svc)
 	}
 	b.mu.Unlock()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -46,6 +48,32 @@ func pluginFactoryWith[T interface{ Name() string }, D any](ref core.ServiceRef[
 
 func rootFactoryWith[T interface{ Name() string }, D any](ref core.ServiceRef[T]) *backend.ServiceFactory {
 	return backend.NewRootServiceFactory(ref, func(context.Context, D) (T, error) { return any(named(ref.ID())).(T), nil })
+}
+
+// declaredRE matches where a message names a declaration.
+var declaredRE = regexp.MustCompile(` \(declared at [^)]*\)`)
+
+// withoutPositions checks that each problem's Declared field is a
+// position in this package's tests and that its message names it, and
+// returns the problems without it, so that tests compare what does not
+// move when a line is added above a declaration.
+func withoutPositions(t *testing.T, problems []backend.Problem) []backend.Problem {
+	t.Helper()
+	out := make([]backend.Problem, len(problems))
+	for i, p := range problems {
+		if p.Declared != "" {
+			if !regexp.MustCompile(`^backend/[a-z_]+_test\.go:[0-9]+$`).MatchString(p.Declared) {
+				t.Errorf("problem %q: Declared = %q, want backend/<file>_test.go:<line>", p.Message, p.Declared)
+			}
+			if !strings.Contains(p.Message, " (declared at "+p.Declared+")") {
+				t.Errorf("problem %q does not name its declaration %s", p.Message, p.Declared)
+			}
+		}
+		p.Declared = ""
+		p.Message = declaredRE.ReplaceAllString(p.Message, "")
+		out[i] = p
+	}
+	return out
 }
 
 func TestStartReportsWiringProblems(t *testing.T) {
@@ -217,7 +245,7 @@ func TestStartReportsWiringProblems(t *testing.T) {
 			name:     "root service depending on a plugin service",
 			defaults: []*backend.ServiceFactory{rootFactoryWith[rootA, needsPlugA](rootARef), valueFactory(plugARef, "a")},
 			want: []backend.Problem{{Ref: "serviceRef{test.plugA}",
-				Message: "The factory of serviceRef{test.rootA} depends on serviceRef{test.plugA} (field A backend_test.plugA), which is plugin scoped; serviceRef{test.rootA} is a root service and can depend only on root services"}},
+				Message: "The factory of serviceRef{test.rootA} depends on serviceRef{test.plugA} (field A backend_test.plugA), which is plugin scoped; serviceRef{test.rootA} is a root service and can depend only on root services; did you mean backend_test.rootB (serviceRef{test.rootB}, root scoped) or backend_test.rootDef (serviceRef{test.rootDef}, root scoped)? declare the field with that type"}},
 		},
 		{
 			name:     "root service depending on plugin metadata",
@@ -235,7 +263,7 @@ func TestStartReportsWiringProblems(t *testing.T) {
 			},
 			features: []backend.Feature{backend.NewPlugin("todo", backend.Init(func(context.Context, struct{ B plugB }) error { return nil }))},
 			want: []backend.Problem{{Ref: "serviceRef{test.plugA}",
-				Message: "The root context of the factory of serviceRef{test.plugB} depends on serviceRef{test.plugA} (field A backend_test.plugA), which is plugin scoped; a root context can depend only on root services"}},
+				Message: "The root context of the factory of serviceRef{test.plugB} depends on serviceRef{test.plugA} (field A backend_test.plugA), which is plugin scoped; a root context can depend only on root services; did you mean backend_test.rootA (serviceRef{test.rootA}, root scoped) or backend_test.rootB (serviceRef{test.rootB}, root scoped) or backend_test.rootDef (serviceRef{test.rootDef}, root scoped)? declare the field with that type"}},
 		},
 		{
 			name: "plugin depending on another plugin's extension point",
@@ -369,7 +397,7 @@ func TestStartReportsWiringProblems(t *testing.T) {
 			name:     "ref default factory of the wrong type",
 			features: []backend.Feature{backend.NewPlugin("todo", backend.Init(func(context.Context, struct{ D badDef }) error { return nil }))},
 			want: []backend.Problem{
-				{Ref: "serviceRef{test.badDef}", Message: "The default factory of serviceRef{test.badDef} is a string; it must be a *backend.ServiceFactory built with backend.NewRootServiceFactory or backend.NewPluginServiceFactory"},
+				{Ref: "serviceRef{test.badDef}", Message: "The default factory of serviceRef{test.badDef} is a backend_test.foreignFactory; it must be a *backend.ServiceFactory built with backend.NewRootServiceFactory or backend.NewPluginServiceFactory"},
 				{Plugin: "todo", Ref: "serviceRef{test.badDef}", Message: "Plugin 'todo' depends on serviceRef{test.badDef} (field D backend_test.badDef), but no factory provides it; add its factory with backend.Add"},
 			},
 		},
@@ -393,11 +421,11 @@ func TestStartReportsWiringProblems(t *testing.T) {
 			if !errors.As(err, &werr) {
 				t.Fatalf("Start() = %v, want a *WiringError", err)
 			}
-			if diff := cmp.Diff(tt.want, werr.Problems); diff != "" {
+			if diff := cmp.Diff(tt.want, withoutPositions(t, werr.Problems)); diff != "" {
 				t.Errorf("problems (-want +got):\n%s\nerror:\n%s", diff, err)
 			}
 			for _, p := range tt.want {
-				if !strings.Contains(err.Error(), p.Message) {
+				if !strings.Contains(declaredRE.ReplaceAllString(err.Error(), ""), p.Message) {
 					t.Errorf("Error() does not list %q:\n%s", p.Message, err)
 				}
 			}
@@ -429,7 +457,7 @@ func TestStartReportsEveryProblemBeforeRunningAnything(t *testing.T) {
   - Plugin 'todo' is added twice; add each plugin once
   - Module 'extra' for plugin 'catalog' extends plugin 'catalog', which is not added; add the plugin with backend.Add, or remove the module
   - Plugin 'todo' depends on serviceRef{test.plugA} (field A backend_test.plugA), but no factory provides it; add its factory with backend.Add`
-	if err == nil || err.Error() != want {
+	if err == nil || declaredRE.ReplaceAllString(err.Error(), "") != want {
 		t.Fatalf("Start() error:\n%v\nwant:\n%s", err, want)
 	}
 	if n := ran.Get(); n != 0 {
@@ -480,7 +508,7 @@ func TestResolveValidatesWhatItNeeds(t *testing.T) {
 				_, err := backend.Resolve(ctx, b, rootARef, "")
 				return err
 			},
-			want: []string{"The factory of serviceRef{test.rootA} depends on serviceRef{test.plugA} (field A backend_test.plugA), which is plugin scoped; serviceRef{test.rootA} is a root service and can depend only on root services"},
+			want: []string{"The factory of serviceRef{test.rootA} depends on serviceRef{test.plugA} (field A backend_test.plugA), which is plugin scoped; serviceRef{test.rootA} is a root service and can depend only on root services; did you mean backend_test.rootB (serviceRef{test.rootB}, root scoped) or backend_test.rootDef (serviceRef{test.rootDef}, root scoped)? declare the field with that type"},
 		},
 		{
 			name:     "duplicate singleton factories",
@@ -504,7 +532,7 @@ func TestResolveValidatesWhatItNeeds(t *testing.T) {
 				t.Fatalf("Resolve() = %v, want a *WiringError", err)
 			}
 			var got []string
-			for _, p := range werr.Problems {
+			for _, p := range withoutPositions(t, werr.Problems) {
 				got = append(got, p.Message)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
@@ -571,5 +599,54 @@ func TestFactoryWithNonStructDependenciesPanics(t *testing.T) {
 			}()
 			tt.declare()
 		})
+	}
+}
+
+type needsABC struct {
+	A plugA
+	B plugB
+	C plugC
+}
+
+// Each problem names the file and line of the NewPlugin, NewModule or
+// factory constructor call it is about, in the message and in Declared.
+func TestProblemsNameDeclarations(t *testing.T) {
+	t.Parallel()
+	at := func(line int) string { return fmt.Sprintf("backend/validation_test.go:%d", line) }
+	_, _, line, _ := runtime.Caller(0)
+	plugin := backend.NewPlugin("todo", backend.Init(func(context.Context, needsABC) error { return nil }))
+	module := backend.NewModule("todo", "extra", backend.Init(func(context.Context, struct{ E epA }) error { return nil }))
+	pluginFactory := backend.NewPluginServiceFactory(plugBRef, func(context.Context, struct{ A plugA }) (plugB, error) { return named("b"), nil })
+	rootFactory := backend.NewRootServiceFactory(rootARef, func(context.Context, struct{ L core.Logger }) (rootA, error) { return named("a"), nil })
+	withContext := backend.NewPluginServiceFactoryWithContext(plugCRef,
+		func(context.Context, struct{ B plugB }) (int, error) { return 0, nil },
+		func(context.Context, int, struct{}) (plugC, error) { return named("c"), nil })
+	b := backend.New()
+	if err := b.Add(plugin, module, pluginFactory, rootFactory, withContext); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Start(t.Context())
+	var werr *backend.WiringError
+	if !errors.As(err, &werr) {
+		t.Fatalf("Start() = %v, want a *WiringError", err)
+	}
+	want := map[string]string{
+		"Plugin 'todo'":                    at(line + 1),
+		"Module 'extra' for plugin 'todo'": at(line + 2),
+		"The root context of the factory of serviceRef{test.plugC}": at(line + 5),
+		"The factory of serviceRef{test.rootA}":                     at(line + 4),
+	}
+	for _, p := range werr.Problems {
+		for name, pos := range want {
+			if strings.HasPrefix(p.Message, name+" (declared at ") {
+				if p.Declared != pos || !strings.HasPrefix(p.Message, name+" (declared at "+pos+")") {
+					t.Errorf("problem %q: Declared = %q, want %s named in the message", p.Message, p.Declared, pos)
+				}
+				delete(want, name)
+			}
+		}
+	}
+	for name, pos := range want {
+		t.Errorf("no problem names %s (declared at %s); problems:\n%v", name, pos, err)
 	}
 }

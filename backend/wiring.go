@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/refindex"
 )
 
 // Problem is one problem in the wiring of a backend, found before anything
@@ -18,6 +18,11 @@ type Problem struct {
 	// Ref is the service ref or extension point involved, in the form
 	// "serviceRef{<id>}" or "extensionPoint{<id>}", when one is.
 	Ref string
+	// Declared is where the plugin, module or factory the problem is about
+	// was declared (the call of NewPlugin, NewModule or the factory
+	// constructor), as "dir/file.go:line", such as "todo/plugin.go:42";
+	// "" when the problem is about none. The message names it too.
+	Declared string
 	// Message says what is wrong, where, and how to fix it.
 	Message string
 }
@@ -96,6 +101,7 @@ type epOwner struct {
 type requester struct {
 	kind           requesterKind
 	plugin, module string          // ids, for plugins and modules
+	pc             uintptr         // declaration of the plugin or module
 	factory        *ServiceFactory // for factories and root contexts
 }
 
@@ -109,24 +115,38 @@ const (
 	requesterRootContext // the root context of factory
 )
 
-// name starts a sentence about the requester: "Plugin 'todo'".
+// name starts a sentence about the requester, with where it was
+// declared: "Plugin 'todo' (declared at todo/plugin.go:42)".
 func (r requester) name() string {
 	switch r.kind {
 	case requesterPlugin:
-		return "Plugin '" + r.plugin + "'"
+		return "Plugin '" + r.plugin + "'" + declaredAt(r.pos())
 	case requesterModule:
-		return "Module '" + r.module + "' for plugin '" + r.plugin + "'"
+		return "Module '" + r.module + "' for plugin '" + r.plugin + "'" + declaredAt(r.pos())
 	case requesterFactory:
-		return "The " + r.factory.String()
+		return "The " + r.factory.String() + declaredAt(r.pos())
 	case requesterRootContext:
-		return "The root context of the " + r.factory.String()
+		return "The root context of the " + r.factory.String() + declaredAt(r.pos())
 	}
 	return "Resolve"
 }
 
+// pos returns where the requester was declared, or "".
+func (r requester) pos() string {
+	if r.factory != nil {
+		return position(r.factory.pc)
+	}
+	return position(r.pc)
+}
+
+// problem returns a problem about the requester.
+func (r requester) problem(ref, msg string) Problem {
+	return Problem{Plugin: r.plugin, Module: r.module, Ref: ref, Declared: r.pos(), Message: msg}
+}
+
 // root reports whether the requester may depend only on root services.
 func (r requester) root() bool {
-	return r.kind == requesterRootContext || (r.kind == requesterFactory && r.factory.ref.Scope() == core.RootScope)
+	return r.kind == requesterRootContext || (r.kind == requesterFactory && r.factory.ref.Root)
 }
 
 // validator collects the problems of a backend's wiring. b.mu is held
@@ -190,7 +210,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 	// Root services are eager: every installed root factory is created.
 	for _, id := range b.installed {
 		svc := b.installedRef(id)
-		if svc.Scope() != core.RootScope || isBuiltin(id) {
+		if !svc.Root || isBuiltin(id) {
 			continue
 		}
 		for _, f := range b.effective(svc) {
@@ -200,7 +220,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 	if len(plugins) > 0 {
 		for _, id := range b.installed {
 			svc := b.installedRef(id)
-			if svc.Scope() != core.PluginScope || isBuiltin(id) {
+			if svc.Root || isBuiltin(id) {
 				continue
 			}
 			for _, f := range b.effective(svc) {
@@ -217,7 +237,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 		pp := &pluginPlan{plugin: pl}
 		byPlugin[pl.id] = pp
 		p.plugins = append(p.plugins, pp)
-		v.checkInitDeps(requester{kind: requesterPlugin, plugin: pl.id}, pl.reg.init, owners)
+		v.checkInitDeps(requester{kind: requesterPlugin, plugin: pl.id, pc: pl.pc}, pl.reg.init, owners)
 	}
 	for _, m := range modules {
 		pp := byPlugin[m.pluginID]
@@ -225,7 +245,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 			continue // reported by checkFeatures
 		}
 		pp.modules = append(pp.modules, &modulePlan{module: m})
-		v.checkInitDeps(requester{kind: requesterModule, plugin: m.pluginID, module: m.moduleID}, m.reg.init, owners)
+		v.checkInitDeps(requester{kind: requesterModule, plugin: m.pluginID, module: m.moduleID, pc: m.pc}, m.reg.init, owners)
 	}
 	for id, o := range owners {
 		if pp := byPlugin[o.pluginID]; pp != nil {
@@ -243,7 +263,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 	p.validated = v.order
 	p.rootFactories = make([]*ServiceFactory, 0, len(v.order))
 	for _, f := range v.order {
-		if f.ref.Scope() == core.RootScope {
+		if f.ref.Root {
 			p.rootFactories = append(p.rootFactories, f)
 		}
 	}
@@ -256,7 +276,7 @@ func (b *Backend) validate() (*plan, []Problem) {
 
 // validateService checks the part of the wiring that resolving svc needs.
 // b.mu must be held.
-func (b *Backend) validateService(svc core.ServiceInfo) []Problem {
+func (b *Backend) validateService(svc *refindex.Desc) []Problem {
 	v := newValidator(b)
 	v.checkFactories()
 	v.checkServiceDep(requester{kind: requesterResolve}, nil, svc)
@@ -265,7 +285,7 @@ func (b *Backend) validateService(svc core.ServiceInfo) []Problem {
 }
 
 // installedRef returns the ref of an installed service id.
-func (b *Backend) installedRef(id string) core.ServiceInfo {
+func (b *Backend) installedRef(id string) *refindex.Desc {
 	if fs := b.added[id]; len(fs) > 0 {
 		return fs[0].ref
 	}
@@ -280,8 +300,8 @@ func (v *validator) checkFactories() {
 		switch {
 		case f == nil || f.ref == nil:
 			v.add(Problem{Message: fmt.Sprintf("Factory #%d given to backend.WithDefaults is nil or was not built with a factory constructor such as backend.NewRootServiceFactory", i+1)})
-		case isBuiltin(f.ref.ID()):
-			v.add(Problem{Ref: f.ref.String(), Message: fmt.Sprintf("%s is built into the backend and cannot be replaced; remove its factory from backend.WithDefaults", f.ref)})
+		case isBuiltin(f.ref.ID):
+			v.add(Problem{Ref: f.ref.String(), Declared: position(f.pc), Message: fmt.Sprintf("%s is built into the backend and cannot be replaced; remove its factory%s from backend.WithDefaults", f.ref, declaredAt(position(f.pc)))})
 		}
 	}
 	counted := make(map[string]bool)
@@ -293,11 +313,11 @@ func (v *validator) checkFactories() {
 		switch {
 		case f == nil || f.ref == nil:
 			v.add(Problem{Message: fmt.Sprintf("Feature #%d given to backend.Add is a nil factory or was not built with a factory constructor such as backend.NewPluginServiceFactory", i+1)})
-		case isBuiltin(f.ref.ID()):
-			v.add(Problem{Ref: f.ref.String(), Message: fmt.Sprintf("%s is built into the backend and cannot be replaced; remove its factory from backend.Add", f.ref)})
-		case !f.ref.Multiton() && !counted[f.ref.ID()]:
-			counted[f.ref.ID()] = true
-			if n := len(b.added[f.ref.ID()]); n > 1 {
+		case isBuiltin(f.ref.ID):
+			v.add(Problem{Ref: f.ref.String(), Declared: position(f.pc), Message: fmt.Sprintf("%s is built into the backend and cannot be replaced; remove its factory%s from backend.Add", f.ref, declaredAt(position(f.pc)))})
+		case !f.ref.Multiton && !counted[f.ref.ID]:
+			counted[f.ref.ID] = true
+			if n := len(b.added[f.ref.ID]); n > 1 {
 				v.add(Problem{Ref: f.ref.String(), Message: fmt.Sprintf("%s has %d factories added with backend.Add, but it is a singleton service; add only one (a factory added with backend.Add already replaces the default)", f.ref, n)})
 			}
 		}
@@ -324,37 +344,37 @@ func (v *validator) checkFeatures() ([]*Plugin, []*Module) {
 		case *Plugin:
 			switch {
 			case !validID(f.id):
-				v.add(Problem{Plugin: f.id, Message: fmt.Sprintf("Invalid plugin id '%s': plugin ids must match %s", f.id, idRule)})
+				v.add(Problem{Plugin: f.id, Declared: position(f.pc), Message: fmt.Sprintf("Invalid plugin id '%s'%s: plugin ids must match %s", f.id, declaredAt(position(f.pc)), idRule)})
 				continue
 			case pluginIDs[f.id]:
-				v.add(Problem{Plugin: f.id, Message: fmt.Sprintf("%s is added twice; add each plugin once", capitalize(f.String()))})
+				v.add(Problem{Plugin: f.id, Declared: position(f.pc), Message: fmt.Sprintf("%s%s is added twice; add each plugin once", capitalize(f.String()), declaredAt(position(f.pc)))})
 				continue
 			}
 			pluginIDs[f.id] = true
-			if v.checkRegistration(f, f.id, "", &f.reg, "backend.NewPlugin") {
+			if v.checkRegistration(f, f.id, "", f.pc, &f.reg, "backend.NewPlugin") {
 				plugins = append(plugins, f)
 			}
 		case *Module:
 			switch {
 			case !validID(f.pluginID):
-				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("Invalid plugin id '%s' for module '%s': plugin ids must match %s", f.pluginID, f.moduleID, idRule)})
+				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Declared: position(f.pc), Message: fmt.Sprintf("Invalid plugin id '%s' for module '%s'%s: plugin ids must match %s", f.pluginID, f.moduleID, declaredAt(position(f.pc)), idRule)})
 				continue
 			case !validID(f.moduleID):
-				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("Invalid module id '%s' for plugin '%s': module ids must match %s", f.moduleID, f.pluginID, idRule)})
+				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Declared: position(f.pc), Message: fmt.Sprintf("Invalid module id '%s' for plugin '%s'%s: module ids must match %s", f.moduleID, f.pluginID, declaredAt(position(f.pc)), idRule)})
 				continue
 			case moduleIDs[moduleKey{f.pluginID, f.moduleID}]:
-				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Message: fmt.Sprintf("%s is added twice; add each module once", capitalize(f.String()))})
+				v.add(Problem{Plugin: f.pluginID, Module: f.moduleID, Declared: position(f.pc), Message: fmt.Sprintf("%s%s is added twice; add each module once", capitalize(f.String()), declaredAt(position(f.pc)))})
 				continue
 			}
 			moduleIDs[moduleKey{f.pluginID, f.moduleID}] = true
-			if v.checkRegistration(f, f.pluginID, f.moduleID, &f.reg, "backend.NewModule") {
+			if v.checkRegistration(f, f.pluginID, f.moduleID, f.pc, &f.reg, "backend.NewModule") {
 				modules = append(modules, f)
 			}
 		}
 	}
 	for _, m := range modules {
 		if !pluginIDs[m.pluginID] {
-			v.add(Problem{Plugin: m.pluginID, Module: m.moduleID, Message: fmt.Sprintf("%s extends plugin '%s', which is not added; add the plugin with backend.Add, or remove the module", capitalize(m.String()), m.pluginID)})
+			v.add(Problem{Plugin: m.pluginID, Module: m.moduleID, Declared: position(m.pc), Message: fmt.Sprintf("%s%s extends plugin '%s', which is not added; add the plugin with backend.Add, or remove the module", capitalize(m.String()), declaredAt(position(m.pc)), m.pluginID)})
 		}
 	}
 	return plugins, modules
@@ -362,12 +382,12 @@ func (v *validator) checkFeatures() ([]*Plugin, []*Module) {
 
 // checkRegistration reports the declaration errors of the plugin or module
 // feature and reports whether it can run.
-func (v *validator) checkRegistration(feature fmt.Stringer, pluginID, moduleID string, reg *registration, constructor string) bool {
+func (v *validator) checkRegistration(feature fmt.Stringer, pluginID, moduleID string, pc uintptr, reg *registration, constructor string) bool {
 	for _, e := range reg.errs {
-		v.add(Problem{Plugin: pluginID, Module: moduleID, Message: fmt.Sprintf("%s: %s", capitalize(feature.String()), e)})
+		v.add(Problem{Plugin: pluginID, Module: moduleID, Declared: position(pc), Message: fmt.Sprintf("%s%s: %s", capitalize(feature.String()), declaredAt(position(pc)), e)})
 	}
 	if reg.initCalls == 0 {
-		v.add(Problem{Plugin: pluginID, Module: moduleID, Message: fmt.Sprintf("%s has no init function; pass backend.Init(func(ctx context.Context, deps D) error { ... }) to %s", capitalize(feature.String()), constructor)})
+		v.add(Problem{Plugin: pluginID, Module: moduleID, Declared: position(pc), Message: fmt.Sprintf("%s%s has no init function; pass backend.Init(func(ctx context.Context, deps D) error { ... }) to %s", capitalize(feature.String()), declaredAt(position(pc)), constructor)})
 	}
 	return len(reg.errs) == 0 && reg.init != nil
 }
@@ -381,12 +401,12 @@ func (v *validator) checkExtensionPoints(plugins []*Plugin, modules []*Module) m
 			if owners == nil {
 				owners = make(map[string]epOwner)
 			}
-			if prev, ok := owners[ep.ref.ID()]; ok {
+			if prev, ok := owners[ep.ref.ID]; ok {
 				v.add(Problem{Plugin: o.pluginID, Ref: ep.ref.String(), Message: fmt.Sprintf("%s is provided twice, by %s and by %s; an extension point has exactly one provider", ep.ref, prev.owner, o.owner)})
 				continue
 			}
 			o.ep = ep
-			owners[ep.ref.ID()] = o
+			owners[ep.ref.ID] = o
 		}
 	}
 	for _, p := range plugins {
@@ -402,14 +422,14 @@ func (v *validator) checkExtensionPoints(plugins []*Plugin, modules []*Module) m
 func (v *validator) checkInitDeps(req requester, init *initFunc, owners map[string]epOwner) {
 	for _, fd := range v.b.spec(init.deps) {
 		if fd.problem != "" {
-			v.add(Problem{Plugin: req.plugin, Module: req.module, Message: req.name() + " " + fd.problem})
+			v.add(req.problem("", req.name()+" "+fd.problem))
 			continue
 		}
-		if svc, ok := fd.ref.(core.ServiceInfo); ok {
-			v.checkServiceDep(req, &fd, svc)
+		if !fd.ref.ExtensionPoint {
+			v.checkServiceDep(req, &fd, fd.ref)
 			continue
 		}
-		o, provided := owners[fd.ref.ID()]
+		o, provided := owners[fd.ref.ID]
 		var msg string
 		switch {
 		case !provided:
@@ -419,13 +439,13 @@ func (v *validator) checkInitDeps(req requester, init *initFunc, owners map[stri
 		default:
 			continue
 		}
-		v.add(Problem{Plugin: req.plugin, Module: req.module, Ref: fd.ref.String(), Message: msg})
+		v.add(req.problem(fd.ref.String(), msg))
 	}
 }
 
 // checkServiceDep checks that svc, a dependency of req (through field fd,
 // nil for Resolve), can be provided, and checks its factories in turn.
-func (v *validator) checkServiceDep(req requester, fd *depField, svc core.ServiceInfo) {
+func (v *validator) checkServiceDep(req requester, fd *depField, svc *refindex.Desc) {
 	b := v.b
 	// The messages are formatted only when there is a problem: this runs
 	// for every dependency of every Start.
@@ -435,26 +455,24 @@ func (v *validator) checkServiceDep(req requester, fd *depField, svc core.Servic
 		}
 		return " (" + fd.describe() + ")"
 	}
-	problem := func(msg string) Problem {
-		return Problem{Plugin: req.plugin, Module: req.module, Ref: svc.String(), Message: msg}
-	}
-	if svc.Scope() == core.PluginScope && req.root() {
+	problem := func(msg string) Problem { return req.problem(svc.String(), msg) }
+	if !svc.Root && req.root() {
 		if req.kind == requesterRootContext {
-			v.add(problem(fmt.Sprintf("%s depends on %s%s, which is plugin scoped; a root context can depend only on root services", req.name(), svc, via())))
+			v.add(problem(fmt.Sprintf("%s depends on %s%s, which is plugin scoped; a root context can depend only on root services%s", req.name(), svc, via(), rootCounterpartHint(svc, nil))))
 		} else {
-			v.add(problem(fmt.Sprintf("%s depends on %s%s, which is plugin scoped; %s is a root service and can depend only on root services", req.name(), svc, via(), req.factory.ref)))
+			v.add(problem(fmt.Sprintf("%s depends on %s%s, which is plugin scoped; %s is a root service and can depend only on root services%s", req.name(), svc, via(), req.factory.ref, rootCounterpartHint(svc, req.factory.ref))))
 		}
 		return
 	}
-	if isBuiltin(svc.ID()) {
+	if isBuiltin(svc.ID) {
 		return
 	}
 	fs := b.effective(svc)
-	if d := b.refDefaults[svc.ID()]; d.problem != "" {
+	if d := b.refDefaults[svc.ID]; d.problem != "" {
 		v.add(Problem{Ref: svc.String(), Message: d.problem})
 	}
 	if len(fs) == 0 {
-		if svc.Multiton() {
+		if svc.Multiton {
 			return
 		}
 		if fd == nil {
@@ -490,12 +508,12 @@ func (v *validator) checkFactory(f *ServiceFactory) {
 func (v *validator) checkFactoryDeps(req requester, fields []depField) {
 	for _, fd := range fields {
 		if fd.problem != "" {
-			v.add(Problem{Ref: req.factory.ref.String(), Message: req.name() + " " + fd.problem})
+			v.add(req.problem(req.factory.ref.String(), req.name()+" "+fd.problem))
 			continue
 		}
-		svc, ok := fd.ref.(core.ServiceInfo)
-		if !ok {
-			v.add(Problem{Ref: fd.ref.String(), Message: fmt.Sprintf("%s depends on %s (%s), but a service cannot depend on an extension point; only the plugin that provides it and its modules can", req.name(), fd.ref, fd.describe())})
+		svc := fd.ref
+		if svc.ExtensionPoint {
+			v.add(req.problem(fd.ref.String(), fmt.Sprintf("%s depends on %s (%s), but a service cannot depend on an extension point; only the plugin that provides it and its modules can", req.name(), fd.ref, fd.describe())))
 			continue
 		}
 		v.checkServiceDep(req, &fd, svc)
@@ -528,7 +546,7 @@ func (v *validator) serviceGraph() ([]string, map[string][]string) {
 	var nodes []string
 	edges := make(map[string][]string)
 	for _, f := range v.order {
-		id := f.ref.ID()
+		id := f.ref.ID
 		if _, ok := edges[id]; !ok {
 			edges[id] = nil
 			nodes = append(nodes, id)
@@ -538,11 +556,11 @@ func (v *validator) serviceGraph() ([]string, map[string][]string) {
 				continue
 			}
 			for _, fd := range v.b.spec(t) {
-				svc, ok := fd.ref.(core.ServiceInfo)
-				if fd.problem != "" || !ok || isBuiltin(svc.ID()) || slices.Contains(edges[id], svc.ID()) {
+				svc := fd.ref
+				if fd.problem != "" || svc.ExtensionPoint || isBuiltin(svc.ID) || slices.Contains(edges[id], svc.ID) {
 					continue
 				}
-				edges[id] = append(edges[id], svc.ID())
+				edges[id] = append(edges[id], svc.ID)
 			}
 		}
 	}
@@ -569,7 +587,7 @@ func (v *validator) orderModules(pp *pluginPlan, owners map[string]epOwner) {
 			if fd.ref == nil {
 				continue
 			}
-			o, ok := owners[fd.ref.ID()]
+			o, ok := owners[fd.ref.ID]
 			if !ok || o.module == nil || o.pluginID != pp.plugin.id {
 				continue
 			}

@@ -1,11 +1,12 @@
 package core_test
 
 import (
+	"context"
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
+	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
 )
 
@@ -16,8 +17,8 @@ type Clock interface{ Now() string }
 var ClockRef = core.NewServiceRef[Clock]("example.clock", core.WithScope(core.RootScope))
 
 func ExampleNewServiceRef() {
-	fmt.Println(ClockRef, ClockRef.Scope(), ClockRef.Type())
-	// Output: serviceRef{example.clock} root core_test.Clock
+	fmt.Println(ClockRef, ClockRef.Scope())
+	// Output: serviceRef{example.clock} root
 }
 
 // Processor is what modules of the "catalog" plugin add to it.
@@ -34,8 +35,8 @@ func ExampleMultiton() {
 	checks := core.NewServiceRef[Check]("example.checks", core.Multiton())
 	// A dependent declares a field of type []Check and receives every
 	// installed Check, or an empty slice.
-	fmt.Println(checks.Type())
-	// Output: []core_test.Check
+	fmt.Println(checks, checks.Multiton())
+	// Output: serviceRef{example.checks} true
 }
 
 func ExampleParseEntityRef() {
@@ -60,29 +61,12 @@ func ExampleNewCredentials() {
 	// true
 }
 
-func ExampleLookupRef() {
-	refs := core.LookupRef(reflect.TypeFor[core.HTTPRouter]())
-	fmt.Println(refs)
-	// Output: [serviceRef{core.httpRouter}]
-}
-
 func ExampleWithScope() {
 	type Clock interface{ Now() time.Time }
 	// One Clock for the whole backend rather than one per plugin.
 	ref := core.NewServiceRef[Clock]("example.rootClock", core.WithScope(core.RootScope))
 	fmt.Println(ref.Scope())
 	// Output: root
-}
-
-func ExampleWithDefaultFactory() {
-	type Greeter interface{ Greet() string }
-	// The function receives the ref being declared, so the factory it
-	// builds (with backend.NewPluginServiceFactory) can name it.
-	ref := core.NewServiceRef[Greeter]("example.greeter", core.WithDefaultFactory(func(ref core.ServiceRef[Greeter]) any {
-		return "a *backend.ServiceFactory for " + ref.String()
-	}))
-	fmt.Println(ref.DefaultFactory())
-	// Output: a *backend.ServiceFactory for serviceRef{example.greeter}
 }
 
 func ExampleParseUserEntityRef() {
@@ -100,18 +84,27 @@ func ExampleParseUserEntityRef_tooLong() {
 	// Output: invalid user entity reference "user:default/aaaaaaaaaaaaaaaaaaaaaaaaaaa"...: it is 268 characters long, more than the maximum of 255
 }
 
-func ExampleLookupRefID() {
-	ref, ok := core.LookupRefID("core.database")
-	fmt.Println(ref.Type(), ok)
-	// Output: core.Database true
-}
+// Greeter is a service whose ref carries a default factory.
+type Greeter interface{ Greet() string }
 
-func ExampleRefs() {
-	for _, r := range core.Refs()[:3] {
-		fmt.Println(r, r.Scope())
+type greeter string
+
+func (g greeter) Greet() string { return string(g) }
+
+// A ref's default factory is used by every backend that has no other
+// factory of the service, so a service of your own works without being
+// added. The function receives the ref being declared, so that the factory
+// it builds can name it.
+func ExampleWithDefaultFactory() {
+	ref := core.NewServiceRef[Greeter]("example.greeter", core.WithDefaultFactory(func(ref core.ServiceRef[Greeter]) core.ServiceFactory {
+		return backend.NewPluginServiceFactory(ref, func(_ context.Context, d struct{ Plugin core.PluginMetadata }) (Greeter, error) {
+			return greeter("hello from " + d.Plugin.ID()), nil
+		})
+	}))
+	g, err := backend.Resolve(context.Background(), backend.New(), ref, "todo")
+	if err != nil {
+		panic(err)
 	}
-	// Output:
-	// serviceRef{core.rootConfig} root
-	// serviceRef{core.rootLogger} root
-	// serviceRef{core.rootLifecycle} root
+	fmt.Println(g.Greet())
+	// Output: hello from todo
 }

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
-	"sync"
+
+	"github.com/greenroom-dev/greenroom/internal/refindex"
 )
 
 // Scope says how many instances of a service exist in one backend.
@@ -24,30 +25,14 @@ func (s Scope) String() string {
 	return "plugin"
 }
 
-// Ref is the untyped view of a [ServiceRef] or an [ExtensionPoint], used by
-// the wiring to report and resolve dependencies without knowing T.
+// Ref is what [ServiceRef] and [ExtensionPoint] values have in common, the
+// form in which package backend lists dependencies.
 type Ref interface {
 	// ID is the unique id, such as "core.httpRouter".
 	ID() string
-	// Type is the Go type a dependent receives: the service interface, or
-	// []T for a multiton service.
-	Type() reflect.Type
 	// String is "serviceRef{<id>}" or "extensionPoint{<id>}", the form used
 	// in error messages.
 	String() string
-}
-
-// ServiceInfo describes a service reference: its id, scope, and whether it
-// is a multiton. It is what the wiring needs to know about a ref.
-type ServiceInfo interface {
-	Ref
-	Scope() Scope
-	Multiton() bool
-	// ElemType is T (Type is []T for a multiton).
-	ElemType() reflect.Type
-	// DefaultFactory returns the factory used when no other factory for the
-	// ref is installed, or nil.
-	DefaultFactory() any
 }
 
 // ServiceRef identifies a service of Go type T. Declare one per service at
@@ -55,13 +40,11 @@ type ServiceInfo interface {
 // field of type T (or []T for a multiton) in their dependency struct.
 //
 // ServiceRef values are comparable; refs declared with the same id compare
-// equal unless they carry a default factory.
+// equal.
 type ServiceRef[T any] struct {
 	id       string
 	scope    Scope
 	multiton bool
-	// defaultFactory is a pointer so that ServiceRef stays comparable.
-	defaultFactory *func(ref any) any
 }
 
 // RefOption configures a [ServiceRef].
@@ -70,7 +53,7 @@ type RefOption func(*refOptions)
 type refOptions struct {
 	scope          Scope
 	multiton       bool
-	defaultFactory func(ref any) any
+	defaultFactory func(ref any) ServiceFactory
 }
 
 // WithScope sets the scope of the ref. The default is [PluginScope].
@@ -81,20 +64,30 @@ func WithScope(s Scope) RefOption { return func(o *refOptions) { o.scope = s } }
 // multiton with no factory resolves to an empty slice, never to an error.
 func Multiton() RefOption { return func(o *refOptions) { o.multiton = true } }
 
+// ServiceFactory is a factory of a service, as the constructors of package
+// backend make them (backend.NewPluginServiceFactory and the like): their
+// *backend.ServiceFactory implements it. It is what the function given to
+// [WithDefaultFactory] returns; a backend reports any other implementation
+// as a wiring problem.
+type ServiceFactory interface {
+	// Ref returns the ref of the service the factory provides.
+	Ref() Ref
+}
+
 // WithDefaultFactory sets the factory used when the backend has no factory
-// for the ref. fn receives the ref being declared, so the factory can name
-// it without an initialization cycle, and must return a service factory
-// built by package backend for that ref:
+// for the ref. fn receives the ref being declared, so that the factory can
+// name it without an initialization cycle, and returns a factory of that
+// ref built by package backend:
 //
 //	var ClockRef = core.NewServiceRef[Clock]("example.clock",
-//		core.WithDefaultFactory(func(ref core.ServiceRef[Clock]) any {
+//		core.WithDefaultFactory(func(ref core.ServiceRef[Clock]) core.ServiceFactory {
 //			return backend.NewPluginServiceFactory(ref, newClock)
 //		}))
 //
-// The backend calls fn at most once.
-func WithDefaultFactory[T any](fn func(ref ServiceRef[T]) any) RefOption {
+// Each backend calls fn at most once, when it first needs the service.
+func WithDefaultFactory[T any](fn func(ref ServiceRef[T]) ServiceFactory) RefOption {
 	return func(o *refOptions) {
-		o.defaultFactory = func(r any) any { return fn(r.(ServiceRef[T])) }
+		o.defaultFactory = func(r any) ServiceFactory { return fn(r.(ServiceRef[T])) }
 	}
 }
 
@@ -103,11 +96,14 @@ var idPattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9]*([._-][a-zA-Z0-9]+)*$`)
 // NewServiceRef declares the reference of a service of type T. T should be
 // an interface type so that fakes and real implementations are
 // interchangeable. NewServiceRef panics if id is malformed or if id is
-// already declared with another Go type: both are programming errors found
-// when the program starts.
+// already declared with another Go type or other options: both are
+// programming errors found when the program starts. Declaring the same ref
+// again returns an equal ref; the first declaration's default factory is
+// the one used.
 //
-// Refs are indexed by type so that a dependency struct field of type T finds
-// its ref; see [LookupRef].
+// A dependency struct field of type T (or []T for a multiton) finds the
+// ref by its type, unless several refs share it: then the field names the
+// ref with a `greenroom:"<id>"` struct tag.
 func NewServiceRef[T any](id string, opts ...RefOption) ServiceRef[T] {
 	if !idPattern.MatchString(id) {
 		panic(fmt.Sprintf("greenroom: invalid service ref id %q: use letters, digits and '.', '_' or '-' separators, such as \"core.httpRouter\"", id))
@@ -117,10 +113,21 @@ func NewServiceRef[T any](id string, opts ...RefOption) ServiceRef[T] {
 		opt(&o)
 	}
 	r := ServiceRef[T]{id: id, scope: o.scope, multiton: o.multiton}
-	if o.defaultFactory != nil {
-		r.defaultFactory = &o.defaultFactory
+	d := &refindex.Desc{
+		ID:       id,
+		Type:     reflect.TypeFor[T](),
+		Elem:     reflect.TypeFor[T](),
+		Root:     o.scope == RootScope,
+		Multiton: o.multiton,
+		Ref:      r,
 	}
-	register(r)
+	if o.multiton {
+		d.Type = reflect.SliceOf(d.Elem)
+	}
+	if fn := o.defaultFactory; fn != nil {
+		d.DefaultFactory = func() any { return fn(r) }
+	}
+	register(d)
 	return r
 }
 
@@ -132,25 +139,6 @@ func (r ServiceRef[T]) Scope() Scope { return r.scope }
 
 // Multiton reports whether the ref is a multiton.
 func (r ServiceRef[T]) Multiton() bool { return r.multiton }
-
-// ElemType returns T.
-func (r ServiceRef[T]) ElemType() reflect.Type { return reflect.TypeFor[T]() }
-
-// Type returns T, or []T for a multiton.
-func (r ServiceRef[T]) Type() reflect.Type {
-	if r.multiton {
-		return reflect.SliceOf(reflect.TypeFor[T]())
-	}
-	return reflect.TypeFor[T]()
-}
-
-// DefaultFactory returns the ref's default factory, or nil.
-func (r ServiceRef[T]) DefaultFactory() any {
-	if r.defaultFactory == nil {
-		return nil
-	}
-	return (*r.defaultFactory)(r)
-}
 
 // String returns "serviceRef{<id>}".
 func (r ServiceRef[T]) String() string { return "serviceRef{" + r.id + "}" }
@@ -167,69 +155,26 @@ func NewExtensionPoint[T any](id string) ExtensionPoint[T] {
 		panic(fmt.Sprintf("greenroom: invalid extension point id %q", id))
 	}
 	p := ExtensionPoint[T]{id: id}
-	register(p)
+	register(&refindex.Desc{
+		ID:             id,
+		ExtensionPoint: true,
+		Type:           reflect.TypeFor[T](),
+		Elem:           reflect.TypeFor[T](),
+		Ref:            p,
+	})
 	return p
 }
 
 // ID returns the extension point's id.
 func (p ExtensionPoint[T]) ID() string { return p.id }
 
-// Type returns T.
-func (p ExtensionPoint[T]) Type() reflect.Type { return reflect.TypeFor[T]() }
-
 // String returns "extensionPoint{<id>}".
 func (p ExtensionPoint[T]) String() string { return "extensionPoint{" + p.id + "}" }
 
-// The ref index maps Go types and ids to declared refs so that a dependency
-// struct, which names only Go types, can be resolved to refs. Refs are
-// declared in package-level variables, so in practice the index is written
-// while packages initialize and only read afterwards, like the registries of
-// database/sql drivers or encoding/gob types. No library offers this; it is
-// a few lines over sync.Map.
-var refIndex struct {
-	mu     sync.RWMutex
-	byID   map[string]Ref
-	byType map[reflect.Type][]Ref
-}
-
-func register(r Ref) {
-	refIndex.mu.Lock()
-	defer refIndex.mu.Unlock()
-	if refIndex.byID == nil {
-		refIndex.byID = make(map[string]Ref)
-		refIndex.byType = make(map[reflect.Type][]Ref)
+// register adds d to the index package backend reads, panicking when its
+// id is declared otherwise.
+func register(d *refindex.Desc) {
+	if _, err := refindex.Default.Register(d); err != nil {
+		panic("greenroom: " + err.Error())
 	}
-	if old, ok := refIndex.byID[r.ID()]; ok {
-		if old.Type() != r.Type() || reflect.TypeOf(old) != reflect.TypeOf(r) {
-			panic(fmt.Sprintf("greenroom: %s is declared twice, as %s and as %s; ref ids must be unique", r, old.Type(), r.Type()))
-		}
-		if o, ok := old.(ServiceInfo); ok {
-			n := r.(ServiceInfo)
-			if o.Scope() != n.Scope() || o.Multiton() != n.Multiton() {
-				panic(fmt.Sprintf("greenroom: %s is declared twice with different options (scope %s, multiton %t vs scope %s, multiton %t); ref ids must be unique",
-					r, o.Scope(), o.Multiton(), n.Scope(), n.Multiton()))
-			}
-		}
-		return
-	}
-	refIndex.byID[r.ID()] = r
-	refIndex.byType[r.Type()] = append(refIndex.byType[r.Type()], r)
-}
-
-// LookupRef returns the refs declared with Go type t (a service interface,
-// []T for a multiton, or an extension point type). More than one result
-// means the type is ambiguous and a dependency must name its ref by id with
-// a `greenroom:"<id>"` struct tag.
-func LookupRef(t reflect.Type) []Ref {
-	refIndex.mu.RLock()
-	defer refIndex.mu.RUnlock()
-	return append([]Ref(nil), refIndex.byType[t]...)
-}
-
-// LookupRefID returns the ref declared with the given id.
-func LookupRefID(id string) (Ref, bool) {
-	refIndex.mu.RLock()
-	defer refIndex.mu.RUnlock()
-	r, ok := refIndex.byID[id]
-	return r, ok
 }

@@ -29,15 +29,6 @@ var (
 	PluginMetadataRef = NewServiceRef[PluginMetadata]("core.pluginMetadata")
 )
 
-// Refs returns the references of every core service, root services first.
-func Refs() []ServiceInfo {
-	return []ServiceInfo{
-		RootConfigRef, RootLoggerRef, RootLifecycleRef, RootHealthRef, RootHTTPRouterRef,
-		LoggerRef, LifecycleRef, HTTPRouterRef, AuthRef, HTTPAuthRef, UserInfoRef,
-		DatabaseRef, DiscoveryRef, PluginMetadataRef,
-	}
-}
-
 // ErrConfigKeyMissing is wrapped by errors of [Config] getters for a key
 // that is not set.
 var ErrConfigKeyMissing = errors.New("config key is missing")
@@ -198,19 +189,14 @@ type HTTPRouter interface {
 	AddAuthPolicy(path string, allow AuthPolicy)
 }
 
-// RouteLister is implemented by handlers that can list the route patterns
-// they serve, in net/http ServeMux pattern syntax.
-type RouteLister interface {
-	Routes() []string
-}
-
 // Route is one route a plugin serves and the auth policy that covers it.
 type Route struct {
 	// Pattern is the ServeMux pattern relative to the plugin's mount, such
 	// as "GET /todos/{id}".
 	Pattern string
 	// Policy is the most relaxed auth policy covering the route's path, or
-	// "" when the route requires full credentials.
+	// "" when the route requires full credentials or the lister does not
+	// know (a handler given to HTTPRouter.Use leaves it to the router).
 	Policy AuthPolicy
 	// PolicyPath is the path of the AddAuthPolicy call that set Policy,
 	// such as "/health" or "/", or "" when no call did (no policy, or the
@@ -218,10 +204,13 @@ type Route struct {
 	PolicyPath string
 }
 
-// RouteReporter is implemented by HTTPRouter implementations that record
-// the routes plugins register, so tools can check them (for example that
-// every route is secure by default).
-type RouteReporter interface {
+// RouteLister is implemented by what can list the routes it serves: a
+// handler given to [HTTPRouter.Use], which lists its patterns (its Policy
+// fields are ignored: the router's policies apply), and an HTTPRouter
+// that records the routes a plugin registers, with the policy of each, so
+// that tools can check them (for example that every route is secure by
+// default).
+type RouteLister interface {
 	Routes() []Route
 }
 

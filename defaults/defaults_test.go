@@ -13,6 +13,7 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults"
 	"github.com/greenroom-dev/greenroom/httpjson"
+	"github.com/greenroom-dev/greenroom/internal/refindex"
 )
 
 // builtIn are the core services the engine provides itself.
@@ -24,9 +25,9 @@ func TestFactoriesCoverEveryReplaceableCoreService(t *testing.T) {
 		got = append(got, f.Ref().ID())
 	}
 	var want []string
-	for _, r := range core.Refs() {
-		if !slices.Contains(builtIn, r.ID()) {
-			want = append(want, r.ID())
+	for _, d := range refindex.Default.All() {
+		if strings.HasPrefix(d.ID, "core.") && !slices.Contains(builtIn, d.ID) {
+			want = append(want, d.ID)
 		}
 	}
 	slices.Sort(got)

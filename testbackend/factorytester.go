@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/greenroom-dev/greenroom/backend"
+	"github.com/greenroom-dev/greenroom/internal/refindex"
 )
 
 // FactoryTester builds the services of one service factory, the subject,
@@ -35,7 +36,7 @@ func (s *Setup) NewFactoryTester(t testing.TB, subject *backend.ServiceFactory, 
 	}
 	features := make([]backend.Feature, 0, len(factories)+1)
 	for _, f := range factories {
-		if f != nil && f.Ref().ID() == subject.Ref().ID() && !f.Ref().Multiton() {
+		if f != nil && f.Ref().ID() == subject.Ref().ID() && !refindex.Default.ByID(f.Ref().ID()).Multiton {
 			t.Fatalf("testbackend.NewFactoryTester: %s is the subject's service; pass only the factories of its dependencies", f)
 		}
 		features = append(features, f)

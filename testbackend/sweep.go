@@ -55,12 +55,12 @@ func (tb *Backend) AssertSecureByDefault(t testing.TB, public ...string) {
 			problems = append(problems, fmt.Sprintf("plugin '%s': resolving its core.httpRouter: %v", id, err))
 			continue
 		}
-		reporter, ok := router.(core.RouteReporter)
+		lister, ok := router.(core.RouteLister)
 		if !ok {
-			problems = append(problems, fmt.Sprintf("plugin '%s': its core.httpRouter (%T) does not implement core.RouteReporter, so its routes cannot be swept", id, router))
+			problems = append(problems, fmt.Sprintf("plugin '%s': its core.httpRouter (%T) does not implement core.RouteLister, so its routes cannot be swept", id, router))
 			continue
 		}
-		for _, route := range reporter.Routes() {
+		for _, route := range lister.Routes() {
 			method, path, err := sampleRequest(route.Pattern)
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("plugin '%s': route %q: %v", id, route.Pattern, err))

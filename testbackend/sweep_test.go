@@ -186,7 +186,7 @@ func TestAssertSecureByDefault(t *testing.T) {
 		{
 			name:     "router that cannot be swept",
 			features: []backend.Feature{echo, plainRouterFactory},
-			want:     []string{"could not check every route", "does not implement core.RouteReporter"},
+			want:     []string{"could not check every route", "does not implement core.RouteLister"},
 		},
 		{
 			name:     "pattern that cannot be requested",

@@ -176,9 +176,9 @@ func httprouterRoutes(t *testing.T, b *backend.Backend, pluginID string) []core.
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, ok := r.(core.RouteReporter)
+	rep, ok := r.(core.RouteLister)
 	if !ok {
-		t.Fatalf("the router of %s (%T) is not a core.RouteReporter", pluginID, r)
+		t.Fatalf("the router of %s (%T) is not a core.RouteLister", pluginID, r)
 	}
 	return rep.Routes()
 }

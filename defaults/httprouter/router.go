@@ -130,8 +130,8 @@ type Router struct {
 }
 
 var (
-	_ core.HTTPRouter    = (*Router)(nil)
-	_ core.RouteReporter = (*Router)(nil)
+	_ core.HTTPRouter  = (*Router)(nil)
+	_ core.RouteLister = (*Router)(nil)
 )
 
 // New returns the router of a plugin and adds its hooks to the plugin's
@@ -356,11 +356,12 @@ func (rt *Router) policyFor(segs []string) core.AuthPolicy {
 
 // Routes returns the patterns registered with Handle and those listed by
 // the Use handler when it implements [core.RouteLister], in that order,
-// each with the most relaxed policy that opens every path of the route
+// each with the most relaxed policy of this router that opens every path of the route
 // ("" when the route needs full credentials; a policy that opens only some
 // of its paths does not count). With the default auth policy disabled,
-// every route is reported as unauthenticated. The reserved JWKS and cookie
-// routes are not included.
+// every route is reported as unauthenticated. The policies the Use
+// handler's routes carry are ignored: the router's apply. The reserved
+// JWKS and cookie routes are not included.
 func (rt *Router) Routes() []core.Route {
 	rt.mu.RLock()
 	patterns := slices.Clone(rt.patterns)
@@ -368,7 +369,9 @@ func (rt *Router) Routes() []core.Route {
 	policies := slices.Clone(rt.policies)
 	rt.mu.RUnlock()
 	if l, ok := fallback.(core.RouteLister); ok {
-		patterns = append(patterns, l.Routes()...)
+		for _, r := range l.Routes() {
+			patterns = append(patterns, r.Pattern)
+		}
 	}
 	routes := make([]core.Route, 0, len(patterns))
 	for _, pat := range patterns {

@@ -482,10 +482,10 @@ func TestCookieRoutes(t *testing.T) {
 // lister is a Use handler that lists its routes.
 type lister struct {
 	*http.ServeMux
-	routes []string
+	routes []core.Route
 }
 
-func (l lister) Routes() []string { return l.routes }
+func (l lister) Routes() []core.Route { return l.routes }
 
 func TestUseFallback(t *testing.T) {
 	var seen *http.Request
@@ -626,7 +626,7 @@ func TestRoutes(t *testing.T) {
 			name: "catch-all policy covers everything, with hosts and Use routes",
 			setup: func(rt *Router) {
 				rt.Handle("GET example.com/a", echo("a"))
-				rt.Use(lister{http.NewServeMux(), []string{"GET /listed", "/"}})
+				rt.Use(lister{http.NewServeMux(), []core.Route{{Pattern: "GET /listed"}, {Pattern: "/"}}})
 				rt.AddAuthPolicy("*", core.AllowUserCookie)
 				rt.AddAuthPolicy("/listed", core.AllowUnauthenticated)
 			},
@@ -634,6 +634,22 @@ func TestRoutes(t *testing.T) {
 				{Pattern: "GET example.com/a", Policy: core.AllowUserCookie, PolicyPath: "*"},
 				{Pattern: "GET /listed", Policy: core.AllowUnauthenticated, PolicyPath: "/listed"},
 				{Pattern: "/", Policy: core.AllowUserCookie, PolicyPath: "*"},
+			},
+		},
+		{
+			// Only the router knows its policies: a Use handler claiming
+			// one for its route does not open it.
+			name: "Use handler routes take the router's policies",
+			setup: func(rt *Router) {
+				rt.Use(lister{http.NewServeMux(), []core.Route{
+					{Pattern: "GET /claimed", Policy: core.AllowUnauthenticated, PolicyPath: "/claimed"},
+					{Pattern: "GET /open/x", Policy: core.AllowUserCookie},
+				}})
+				rt.AddAuthPolicy("/open", core.AllowUnauthenticated)
+			},
+			want: []core.Route{
+				{Pattern: "GET /claimed"},
+				{Pattern: "GET /open/x", Policy: core.AllowUnauthenticated, PolicyPath: "/open"},
 			},
 		},
 		{
