@@ -26,6 +26,7 @@ import (
 //     string of a base-10 number or "true"/"false" decodes into a number or
 //     boolean field, as with [Config.Int] and [Config.Bool]. Numbers and
 //     booleans decode into string fields as written.
+//   - An array field takes a list of exactly its length.
 //   - Number fields take numbers that fit them exactly: a whole number for
 //     an integer field, within its range.
 //   - time.Duration fields take Go duration strings ("1m30s").
@@ -202,8 +203,13 @@ func (h *hook) check(from, to reflect.Value) (any, error) {
 		}
 		return data, nil
 	case reflect.Slice, reflect.Array:
-		if _, ok := data.([]any); !ok {
+		l, ok := data.([]any)
+		if !ok {
 			return mismatch()
+		}
+		if t.Kind() == reflect.Array && len(l) != t.Len() {
+			// mapstructure would fill a longer array with zeros.
+			return nil, fmt.Errorf("expected %s, a list of %d, got a list of %d", t, t.Len(), len(l))
 		}
 		return data, nil
 	case reflect.Pointer:

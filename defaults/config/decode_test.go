@@ -252,6 +252,22 @@ func TestDecodeErrors(t *testing.T) {
 			want: `config key "d.endpoints": expected []config_test.endpoint, got string "x"`,
 		},
 		{
+			// The regression: mapstructure filled the rest of the array
+			// with zeros; yaml.v3 had rejected the list.
+			name: "a list shorter than an array",
+			doc:  "d: {pair: [1]}\n",
+			key:  "d",
+			out:  func() any { return &struct{ Pair [2]int }{} },
+			want: `config key "d.pair": expected [2]int, a list of 2, got a list of 1`,
+		},
+		{
+			name: "a list longer than an array",
+			doc:  "d: {pair: [1, 2, 3]}\n",
+			key:  "d",
+			out:  func() any { return &struct{ Pair [2]int }{} },
+			want: `config key "d.pair": expected [2]int, a list of 2, got a list of 3`,
+		},
+		{
 			name: "a pointer to a struct",
 			doc:  "d: {nested: {deep: {name: [x]}}}\n",
 			key:  "d",
