@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"math"
@@ -25,9 +26,13 @@ import (
 //     string of a base-10 number or "true"/"false" decodes into a number or
 //     boolean field, as with [Config.Int] and [Config.Bool]. Numbers and
 //     booleans decode into string fields as written.
+//   - An array field takes a list of exactly its length.
 //   - Number fields take numbers that fit them exactly: a whole number for
 //     an integer field, within its range.
 //   - time.Duration fields take Go duration strings ("1m30s").
+//   - A field whose type implements encoding.TextUnmarshaler (through a
+//     pointer), such as time.Time, netip.Addr or slog.Level, takes a
+//     string, number or boolean, whose text it unmarshals.
 //   - In fields of type any, values keep their form: strings, whole numbers
 //     as int, other numbers as float64, booleans, []any and map[string]any.
 //
@@ -91,7 +96,10 @@ type hook struct {
 	unknown []unknownKeys
 }
 
-var durationType = reflect.TypeFor[time.Duration]()
+var (
+	durationType        = reflect.TypeFor[time.Duration]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
 
 // check checks that a value of the config fits the field it decodes into,
 // and converts it where the rules of Decode allow. mapstructure calls it for
@@ -100,6 +108,20 @@ func (h *hook) check(from, to reflect.Value) (any, error) {
 	data := from.Interface()
 	t := to.Type()
 	mismatch := func() (any, error) { return nil, &mismatchError{expected: t.String(), got: data} }
+	if from.Type() == t {
+		// A value this hook made, such as the result of UnmarshalText, or
+		// one of its elements: mapstructure sets it as it is.
+		return data, nil
+	}
+	if reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		if text, ok := scalarText(data); ok {
+			v := reflect.New(t)
+			if err := v.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(text)); err != nil {
+				return nil, fmt.Errorf("expected %s, got %s: %w", t, describe(data), err)
+			}
+			return v.Elem().Interface(), nil
+		}
+	}
 	if t == durationType {
 		s, ok := data.(string)
 		if !ok {
@@ -181,14 +203,36 @@ func (h *hook) check(from, to reflect.Value) (any, error) {
 		}
 		return data, nil
 	case reflect.Slice, reflect.Array:
-		if _, ok := data.([]any); !ok {
+		l, ok := data.([]any)
+		if !ok {
 			return mismatch()
+		}
+		if t.Kind() == reflect.Array && len(l) != t.Len() {
+			// mapstructure would fill a longer array with zeros.
+			return nil, fmt.Errorf("expected %s, a list of %d, got a list of %d", t, t.Len(), len(l))
 		}
 		return data, nil
 	case reflect.Pointer:
 		return data, nil // mapstructure calls the hook again for the element
 	}
 	return mismatch()
+}
+
+// scalarText returns the text of a string, number or boolean of the
+// config, as written in YAML, for a field whose type implements
+// encoding.TextUnmarshaler (time.Time, netip.Addr, slog.Level, ...).
+func scalarText(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case bool:
+		return strconv.FormatBool(x), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), true
+	}
+	return "", false
 }
 
 // wholeNumber returns a whole number, as [Config.Int] accepts it.

@@ -1,6 +1,10 @@
 package config_test
 
 import (
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -248,6 +252,22 @@ func TestDecodeErrors(t *testing.T) {
 			want: `config key "d.endpoints": expected []config_test.endpoint, got string "x"`,
 		},
 		{
+			// The regression: mapstructure filled the rest of the array
+			// with zeros; yaml.v3 had rejected the list.
+			name: "a list shorter than an array",
+			doc:  "d: {pair: [1]}\n",
+			key:  "d",
+			out:  func() any { return &struct{ Pair [2]int }{} },
+			want: `config key "d.pair": expected [2]int, a list of 2, got a list of 1`,
+		},
+		{
+			name: "a list longer than an array",
+			doc:  "d: {pair: [1, 2, 3]}\n",
+			key:  "d",
+			out:  func() any { return &struct{ Pair [2]int }{} },
+			want: `config key "d.pair": expected [2]int, a list of 2, got a list of 3`,
+		},
+		{
 			name: "a pointer to a struct",
 			doc:  "d: {nested: {deep: {name: [x]}}}\n",
 			key:  "d",
@@ -303,5 +323,59 @@ func TestDecodeLeavesOutUnchangedOnError(t *testing.T) {
 	}
 	if e.Target != "before" || e.Ports != nil {
 		t.Errorf("after a failed Decode, out = %+v, want it unchanged", e)
+	}
+}
+
+// The regression: Decode through mapstructure rejected every field whose
+// type implements encoding.TextUnmarshaler, which yaml.v3 had decoded.
+func TestDecodeTextUnmarshalers(t *testing.T) {
+	t.Parallel()
+	c := mustYAML(t, `
+s:
+  level: warn
+  at: "2024-01-02T03:04:05Z"
+  addr: 10.0.0.1
+  addrs: [10.0.0.2, "::1"]
+  ip: 192.168.1.1
+  byname: {a: debug}
+  optional: error
+`)
+	type settings struct {
+		Level    slog.Level
+		At       time.Time
+		Addr     netip.Addr
+		Addrs    []netip.Addr
+		IP       net.IP `yaml:"ip"`
+		Byname   map[string]slog.Level
+		Optional *slog.Level
+	}
+	var got settings
+	if err := c.Decode("s", &got); err != nil {
+		t.Fatal(err)
+	}
+	errLevel := slog.LevelError
+	want := settings{
+		Level:    slog.LevelWarn,
+		At:       time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+		Addr:     netip.MustParseAddr("10.0.0.1"),
+		Addrs:    []netip.Addr{netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("::1")},
+		IP:       net.ParseIP("192.168.1.1"),
+		Byname:   map[string]slog.Level{"a": slog.LevelDebug},
+		Optional: &errLevel,
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+		t.Errorf("Decode (-want +got):\n%s", diff)
+	}
+
+	// The error of UnmarshalText names the key.
+	bad := mustYAML(t, "s: {level: loud, addr: 1.2.3}\n")
+	err := bad.Decode("s", &settings{})
+	for _, want := range []string{
+		`config key "s.addr": expected netip.Addr, got string "1.2.3": `,
+		`config key "s.level": expected slog.Level, got string "loud": `,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Decode error:\n%v\nwant it to contain:\n%s", err, want)
+		}
 	}
 }

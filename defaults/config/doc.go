@@ -69,7 +69,9 @@
 //     lower-cased name, exactly, so give camelCase keys a tag:
 //     `yaml:"baseUrl"`. Strings of numbers or booleans decode into number and
 //     boolean fields, as with Int and Bool; numbers must fit their field
-//     exactly; time.Duration fields take Go duration strings.
+//     exactly; time.Duration fields take Go duration strings; fields of a
+//     type implementing encoding.TextUnmarshaler (time.Time, netip.Addr)
+//     take the text they unmarshal.
 //
 // Decode reports every error, each naming its full key:
 //
