@@ -21,7 +21,10 @@ import (
 //   - Struct fields match their yaml tag, else their lower-cased name, and
 //     nothing else (no case-insensitive match). A key that the target
 //     struct has no field for is an error. ",inline" in a tag decodes an
-//     embedded struct's fields as the outer struct's.
+//     embedded struct's fields as the outer struct's; yaml.v3's inline
+//     map (collecting the keys no other field takes) is not supported, and
+//     a target with one is an error. Custom UnmarshalYAML methods are not
+//     called.
 //   - Strings stay strings (also in fields of type any), except that a
 //     string of a base-10 number or "true"/"false" decodes into a number or
 //     boolean field, as with [Config.Int] and [Config.Bool]. Numbers and
@@ -48,6 +51,9 @@ func (c *Config) Decode(key string, out any) error {
 	v, err := c.value(key)
 	if err != nil {
 		return err
+	}
+	if f := inlineNonStruct(rv.Elem().Type(), map[reflect.Type]bool{}); f != "" {
+		return fmt.Errorf("config key %q: Decode into %T: field %s is tagged \",inline\" but is not a struct; only embedded structs can be inlined (to collect arbitrary keys, give the map a key of its own)", c.full(key), out, f)
 	}
 	target := reflect.New(rv.Elem().Type())
 	target.Elem().Set(rv.Elem())
@@ -301,6 +307,40 @@ func plain(v any) any {
 		return out
 	}
 	return v
+}
+
+// inlineNonStruct returns the name (Type.Field) of a field reachable from t
+// that is tagged ",inline" but is not a struct or a pointer to one, or "".
+// yaml.v3 collects the remaining keys of an object into an inline map;
+// mapstructure cannot, and would report a malformed key, so Decode refuses
+// such a target up front with an error that says why.
+func inlineNonStruct(t reflect.Type, seen map[reflect.Type]bool) string {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || seen[t] {
+		return ""
+	}
+	seen[t] = true
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		_, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if slices.Contains(strings.Split(opts, ","), "inline") {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() != reflect.Struct {
+				return t.String() + "." + f.Name
+			}
+		}
+		if name := inlineNonStruct(f.Type, seen); name != "" {
+			return name
+		}
+	}
+	return ""
 }
 
 // fieldKeys adds to keys the config keys of the fields of struct type t, as

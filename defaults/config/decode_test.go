@@ -379,3 +379,31 @@ s:
 		}
 	}
 }
+
+// An ",inline" map collected the remaining keys with yaml.v3; mapstructure
+// cannot, and reported a malformed key ("k..Extra: unsupported type for
+// squash"). Decode refuses such a target with an error naming the field.
+func TestDecodeRefusesAnInlineMap(t *testing.T) {
+	t.Parallel()
+	type withExtra struct {
+		Name  string         `yaml:"name"`
+		Extra map[string]any `yaml:",inline"`
+	}
+	type outer struct {
+		Items []withExtra `yaml:"items"`
+	}
+	c := mustYAML(t, "k:\n  items:\n    - name: a\n      other: 1\n")
+	var out outer
+	err := c.Decode("k", &out)
+	if err == nil {
+		t.Fatalf("Decode into an inline map = nil error, out %+v", out)
+	}
+	for _, want := range []string{`config key "k"`, "withExtra.Extra", `tagged ",inline" but is not a struct`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if out.Items != nil {
+		t.Errorf("out changed on failure: %+v", out)
+	}
+}

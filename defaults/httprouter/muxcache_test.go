@@ -151,6 +151,7 @@ func TestRoutersShareServeMuxesConcurrently(t *testing.T) {
 // without a router's dispatch panics, naming the mistake, rather than
 // serving with another router's handler.
 func TestRouteNeedsDispatch(t *testing.T) {
+	t.Parallel()
 	defer func() {
 		if v := recover(); v == nil || !strings.Contains(fmt.Sprint(v), "without the router's dispatch") {
 			t.Errorf("panic = %v, want one naming the missing dispatch", v)

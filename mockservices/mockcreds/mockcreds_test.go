@@ -11,6 +11,7 @@ import (
 )
 
 func TestCallers(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		caller      mockcreds.Caller
@@ -70,6 +71,7 @@ func TestCallers(t *testing.T) {
 }
 
 func TestCookieSurvivesHTTP(t *testing.T) {
+	t.Parallel()
 	// net/http drops bytes a cookie value cannot hold: the limited token
 	// must not have any.
 	ck := mockcreds.LimitedUser("user:default/alice").Cookie()
@@ -79,6 +81,7 @@ func TestCookieSurvivesHTTP(t *testing.T) {
 }
 
 func TestCallerPanics(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		fn   func()
