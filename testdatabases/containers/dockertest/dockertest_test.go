@@ -1,17 +1,13 @@
 package dockertest
 
 import (
-	"context"
-	"errors"
-	"os"
-	"os/exec"
 	"slices"
-	"strings"
 	"testing"
 
 	dc "github.com/ory/dockertest/v3/docker"
 
 	"github.com/greenroom-dev/greenroom/testdatabases"
+	"github.com/greenroom-dev/greenroom/testdatabases/internal/providertest"
 )
 
 var spec = testdatabases.ContainerSpec{
@@ -52,63 +48,9 @@ func TestName(t *testing.T) {
 	}
 }
 
-const childEnv = "GREENROOM_TEST_CONTAINERS_CHILD"
-
-// noEngineEnv is the environment of a child test process whose Docker host
-// does not exist, without a connection string for PostgreSQL 17.
-func noEngineEnv(ci string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "DOCKER_HOST", "DOCKER_CONTEXT", "TESTCONTAINERS_HOST_OVERRIDE", "CI",
-			testdatabases.Postgres17.EnvVar():
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, childEnv+"=1", "DOCKER_HOST=unix:///nonexistent/greenroom/docker.sock", "CI="+ci)
-}
-
 // Without a container engine an engine is unavailable: its test skips with
 // a message naming the provider and the variable, and fails under CI=true.
 func TestNoEngine(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		ci, want string
-	}{
-		{"false", "--- SKIP: TestNoEngineChild"},
-		{"true", "--- FAIL: TestNoEngineChild"},
-	} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestNoEngineChild$", "-test.v")
-		cmd.Env = noEngineEnv(c.ci)
-		out, err := cmd.CombinedOutput()
-		if (c.ci == "true") != (err != nil) {
-			t.Errorf("CI=%s: child exited with %v", c.ci, err)
-		}
-		for _, want := range []string{
-			c.want,
-			"start error wraps ErrNoContainerEngine",
-			"postgres17 is not available: no container engine: dockertest:",
-			"set " + testdatabases.Postgres17.EnvVar() + " to a connection string",
-		} {
-			if !strings.Contains(string(out), want) {
-				t.Errorf("CI=%s: child output lacks %q:\n%s", c.ci, want, out)
-			}
-		}
-	}
-}
-
-// TestNoEngineChild is the process of TestNoEngine.
-func TestNoEngineChild(t *testing.T) {
-	if os.Getenv(childEnv) == "" {
-		t.Skip("run by TestNoEngine")
-	}
-	_, err := Provider().Start(context.Background(), spec)
-	if !errors.Is(err, testdatabases.ErrNoContainerEngine) {
-		t.Fatalf("Start = %v, want an error wrapping ErrNoContainerEngine", err)
-	}
-	t.Log("start error wraps ErrNoContainerEngine")
-	testdatabases.New(t, testdatabases.Postgres17, testdatabases.WithContainerProvider(Provider())).Init(t, testdatabases.Postgres17)
-	t.Error("Init returned for an engine without a container engine")
+	providertest.NoEngine(t, Provider(), spec)
 }
