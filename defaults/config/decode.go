@@ -326,15 +326,8 @@ func inlineNonStruct(t reflect.Type, seen map[reflect.Type]bool) string {
 		if !f.IsExported() {
 			continue
 		}
-		_, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if slices.Contains(strings.Split(opts, ","), "inline") {
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() != reflect.Struct {
-				return t.String() + "." + f.Name
-			}
+		if _, inline, st := yamlTag(f); inline && st == nil {
+			return t.String() + "." + f.Name
 		}
 		if name := inlineNonStruct(f.Type, seen); name != "" {
 			return name
@@ -351,25 +344,38 @@ func fieldKeys(t reflect.Type, keys map[string]bool) {
 		if !f.IsExported() {
 			continue
 		}
-		tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if tag == "-" {
-			continue
+		key, _, st := yamlTag(f)
+		switch {
+		case key == "-":
+		case st != nil:
+			fieldKeys(st, keys)
+		default:
+			keys[key] = true
 		}
-		if slices.Contains(strings.Split(opts, ","), "inline") {
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				fieldKeys(ft, keys)
-				continue
-			}
-		}
-		if tag == "" {
-			tag = strings.ToLower(f.Name)
-		}
-		keys[tag] = true
 	}
+}
+
+// yamlTag reads an exported struct field's yaml tag as Decode does: key is
+// the tag's name, else the lower-cased field name ("-" for a field Decode
+// skips); inline reports a ",inline" option, and inlined is the struct type
+// whose fields then count as the parent's (nil unless the field is a
+// struct or a pointer to one).
+func yamlTag(f reflect.StructField) (key string, inline bool, inlined reflect.Type) {
+	key, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if key == "" {
+		key = strings.ToLower(f.Name)
+	}
+	if !slices.Contains(strings.Split(opts, ","), "inline") {
+		return key, false, nil
+	}
+	ft := f.Type
+	if ft.Kind() == reflect.Pointer {
+		ft = ft.Elem()
+	}
+	if ft.Kind() != reflect.Struct {
+		return key, true, nil
+	}
+	return key, true, ft
 }
 
 // decodeErrors turns the errors of mapstructure and the unknown keys into
