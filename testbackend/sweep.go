@@ -140,15 +140,22 @@ func openedBy(route core.Route, disabled bool) string {
 // mountedPattern returns the pattern of a plugin's route with the plugin's
 // mount, "GET /api/<pluginId>/health", as a test lists a public route.
 func mountedPattern(pluginID, pattern string) string {
-	method, rest, found := strings.Cut(strings.TrimSpace(pattern), " ")
+	method, path := splitPattern(pattern)
+	return normalizePattern(method + " /api/" + pluginID + path)
+}
+
+// splitPattern returns the method of a ServeMux pattern ("" when it has
+// none) and its path, without the host of a host pattern.
+func splitPattern(pattern string) (method, path string) {
+	method, path, found := strings.Cut(strings.TrimSpace(pattern), " ")
 	if !found {
-		method, rest = "", method
+		method, path = "", method
 	}
-	rest = strings.TrimSpace(rest)
-	if i := strings.Index(rest, "/"); i > 0 {
-		rest = rest[i:] // a host pattern: keep the path
+	path = strings.TrimSpace(path)
+	if i := strings.Index(path, "/"); i > 0 {
+		path = path[i:] // a host pattern: keep the path
 	}
-	return normalizePattern(method + " /api/" + pluginID + rest)
+	return method, path
 }
 
 // normalizePattern trims a pattern and separates its method and path with
@@ -173,13 +180,9 @@ var wildcard = regexp.MustCompile(`\{[^}]*\}`)
 // sampleRequest returns a method and a concrete path matching the
 // net/http ServeMux pattern, relative to a plugin's mount.
 func sampleRequest(pattern string) (method, path string, err error) {
-	method, rest, found := strings.Cut(strings.TrimSpace(pattern), " ")
-	if !found {
-		method, rest = http.MethodGet, method
-	}
-	rest = strings.TrimSpace(rest)
-	if i := strings.Index(rest, "/"); i > 0 {
-		rest = rest[i:] // a host pattern: keep the path
+	method, rest := splitPattern(pattern)
+	if method == "" {
+		method = http.MethodGet
 	}
 	if !strings.HasPrefix(rest, "/") {
 		return "", "", fmt.Errorf("cannot build a request for the pattern: its path does not start with /")
