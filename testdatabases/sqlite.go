@@ -33,8 +33,14 @@ type sqliteImage struct {
 	ready chan prepared
 }
 
-// sqlitePragmas are applied to every connection.
-const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)"
+// sqlitePragmas are applied to every connection. As in production
+// (package defaults/database), transactions begin IMMEDIATE: a transaction
+// that reads and then writes would otherwise fail at once with
+// SQLITE_BUSY, without waiting for the busy timeout, when another
+// connection (of this pool or of another one opened with DB.DriverDSN)
+// wrote in between. The file itself is in WAL mode (see image), so readers
+// do not wait for a writer.
+const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_txlock=immediate"
 
 func newSQLiteEngine(m *manager) (*sqliteEngine, error) {
 	base := os.TempDir()
@@ -85,6 +91,13 @@ func (e *sqliteEngine) image(hash string, mig Migrator) ([]byte, error) {
 			im.err = mig.Migrate(context.Background(), db, DialectSQLite)
 		} else {
 			_, im.err = db.Exec("PRAGMA user_version = 0")
+		}
+		if im.err == nil {
+			// WAL, as production runs SQLite, is recorded in the file's
+			// header: every copy opens in WAL mode without a rewrite, and
+			// its readers do not wait for a writer. Closing the last
+			// connection checkpoints the WAL into the file.
+			_, im.err = db.Exec("PRAGMA journal_mode=WAL")
 		}
 		if cerr := db.Close(); im.err == nil {
 			im.err = cerr
