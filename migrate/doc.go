@@ -26,9 +26,11 @@
 // greenroom_migrations unless [Table] says otherwise, so running Up again
 // applies only new files. Up does nothing when the database reports
 // MigrationsSkipped (config backend.database.skipMigrations). Runs on one
-// database are serialized: within the process, and across processes with a
-// PostgreSQL advisory lock or a MySQL named lock, so that several replicas
-// starting together migrate once.
+// database are serialized: within the process (on SQLite, every pool of the
+// process on one file), and across processes with a PostgreSQL advisory
+// lock or a MySQL named lock, so that several replicas starting together
+// migrate once. SQLite has no such lock: processes sharing one SQLite file
+// must not migrate it at the same time.
 //
 // [Migrator] offers the same migrations to tools that work on a plain
 // *sql.DB. Its result is a migrator of package testdatabases as it is, so a

@@ -238,6 +238,13 @@ func up(ctx context.Context, db *sql.DB, dialect string, fsys fs.FS, o options) 
 		return fmt.Errorf("migrate: waiting for another migration of the same database: %w", err)
 	}
 	defer unlock()
+	if dialect == string(core.DialectSQLite) {
+		unlockFile, err := lockSQLiteFile(ctx, db)
+		if err != nil {
+			return fmt.Errorf("migrate: waiting for another migration of the same SQLite file: %w", err)
+		}
+		defer unlockFile()
+	}
 
 	var locker lock.SessionLocker
 	switch dialect {

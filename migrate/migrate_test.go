@@ -437,6 +437,44 @@ func TestConcurrentUp(t *testing.T) {
 	}
 }
 
+// TestConcurrentUpSQLitePools migrates one SQLite file from several pools
+// at once, as several instances of a backend sharing a database do: each
+// migration applies once. Without the lock of the file, two runs both find
+// a migration pending and the second fails ("table todos already exists").
+func TestConcurrentUpSQLitePools(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{
+		"00001_create_todos.sql": file(createTodos),
+		"00002_insert_todo.sql":  file(insertTodo),
+	}
+	m := migrate.Migrator(fsys, ".")
+	for round := range 3 {
+		t.Run(strconv.Itoa(round), func(t *testing.T) {
+			t.Parallel()
+			// The DSN of package defaults/database's SQLite files.
+			dsn := "file:" + t.TempDir() + "/db.sqlite?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate"
+			dbs := make([]*sql.DB, 4)
+			for i := range dbs {
+				db, err := sql.Open("sqlite", dsn)
+				require.NoError(t, err)
+				t.Cleanup(func() { db.Close() })
+				dbs[i] = db
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, len(dbs))
+			for i, db := range dbs {
+				wg.Go(func() { errs[i] = m.Migrate(t.Context(), db, core.DialectSQLite) })
+			}
+			wg.Wait()
+			for _, err := range errs {
+				assert.NoError(t, err)
+			}
+			assert.Equal(t, 1, count(t, dbs[0], "SELECT count(*) FROM todos"))
+			assert.Equal(t, []int64{1, 2}, appliedVersions(t, dbs[0], migrate.DefaultTable))
+		})
+	}
+}
+
 func TestTable(t *testing.T) {
 	m := newManager(t, map[string]any{})
 	d, db := pluginDB(t, m, "todo")
