@@ -128,7 +128,7 @@ func TestTargetPlugin(t *testing.T) {
 }
 
 func TestRealAuthInvalidate(t *testing.T) {
-	ra := &realAuth{}
+	ra := &realAuth{realAuthKeys: &realAuthKeys{}}
 	tests := []struct{ in, want string }{
 		{"aaa.bbb.AAAA", "aaa.bbb._wAA"},
 		{"static-token", "static-token-invalid"},

@@ -2,6 +2,7 @@ package testbackend
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -14,7 +15,9 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
+	"github.com/greenroom-dev/greenroom/errs"
 	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
 // Option configures a test backend: give options to [New], whose
@@ -68,6 +71,34 @@ func WithExtensionPoint[T any](p core.ExtensionPoint[T], impl T) Option {
 	}}
 }
 
+// WithDatabase makes every plugin of the backend use the test database db
+// of package testdatabases: all plugins share it, as with
+// mockservices.FromTestDatabase, instead of each having a SQLite database
+// of its own. Each backend started with the option opens its own
+// connection pool on db (with [testdatabases.DB.DriverDSN]) and closes it
+// when it stops, after its plugins, so that the instances of
+// [Setup.StartInstances] run on one database through separate pools, with
+// real concurrency, as production instances behind a load balancer do.
+//
+// Several pools need a real database: on PostgreSQL and MySQL/MariaDB, db
+// must be in [testdatabases.Clone] isolation
+// (testdatabases.New(t).With(testdatabases.Clone)), since a Rollback
+// database shared with other pools commits what the test wrote and is
+// replaced after the test. On SQLite both isolation tiers are one real
+// file and either works. Starting fails, naming the fix, otherwise.
+func WithDatabase(db *testdatabases.DB) Option {
+	return Option{apply: func(s *settings) error {
+		if db == nil {
+			return errs.NewInput("WithDatabase: the test database is nil; pass one of testdatabases.New(t).With(testdatabases.Clone).Init or Each")
+		}
+		if db.Isolation == testdatabases.Rollback && db.Dialect != testdatabases.DialectSQLite {
+			return errs.NewInput("WithDatabase: the %s test database is in Rollback isolation, which runs the test in one server session and cannot be shared with the backend's own connection pools; take it with .With(testdatabases.Clone), as in testdatabases.New(t).With(testdatabases.Clone).Each(t, ...) or .Init(t, id, testdatabases.Clone)", db.ID)
+		}
+		s.testDB = db
+		return nil
+	}}
+}
+
 // WithRealAuth makes the backend use the production auth services
 // (core.auth and core.httpAuth of package defaults/auth) instead of the
 // fakes. The test backend generates a key to sign user tokens and
@@ -83,10 +114,13 @@ func WithRealAuth() Option {
 
 // settings are the options and features of one Start.
 type settings struct {
-	config          map[string]any
-	defaultUser     string
-	realAuth        bool
-	real            *realAuth // set by build with WithRealAuth
+	config      map[string]any
+	defaultUser string
+	realAuth    bool
+	// keys are the user token key and static tokens of WithRealAuth,
+	// made once per settings: every backend of the settings trusts them.
+	keys            *realAuthKeys
+	testDB          *testdatabases.DB // of WithDatabase, or nil
 	extensionPoints []extensionPoint
 	features        []backend.Feature
 }
@@ -104,6 +138,12 @@ func newSettings(opts []Option, features []backend.Feature) (*settings, error) {
 			return nil, fmt.Errorf("a zero testbackend.Option was given; build options with the With functions of package testbackend")
 		}
 		if err := o.apply(s); err != nil {
+			return nil, err
+		}
+	}
+	if s.realAuth {
+		var err error
+		if s.keys, err = s.configureRealAuth(); err != nil {
 			return nil, err
 		}
 	}
@@ -184,23 +224,26 @@ func (s *settings) build(t testing.TB, tb *Backend) (*backend.Backend, error) {
 	if err := b.Add(features...); err != nil {
 		return nil, err
 	}
-	if s.real != nil {
-		s.real.b = b
-	}
 	return b, nil
 }
 
 // defaults returns the default factories: those of
 // mockservices.DefaultFactories, with the config of the options and, for
 // a test backend, discovery pointing at its server (started when a URL is
-// first asked for) in place of theirs, and, with WithRealAuth, the
-// production auth services.
+// first asked for) in place of theirs, with WithDatabase, a database
+// service over a pool of its own on the test database, and, with
+// WithRealAuth, the production auth services.
 func (s *settings) defaults(t testing.TB, tb *Backend) ([]*backend.ServiceFactory, error) {
-	if s.realAuth {
-		var err error
-		if s.real, err = s.configureRealAuth(); err != nil {
+	database := mockservices.DatabaseFactory(t)
+	if s.testDB != nil {
+		pool, err := s.openPool(t)
+		if err != nil {
 			return nil, err
 		}
+		if tb != nil {
+			tb.pool = pool
+		}
+		database = mockservices.DatabaseFactory(t, mockservices.WithSQLDB(pool, core.Dialect(s.testDB.Dialect)))
 	}
 	// mockservices.ConfigFactory panics on data that cannot be config;
 	// config.FromMap, which it wraps, returns the error.
@@ -218,11 +261,27 @@ func (s *settings) defaults(t testing.TB, tb *Backend) ([]*backend.ServiceFactor
 		mockservices.Factory[core.RootConfig](core.RootConfigRef, cfg),
 		mockservices.RootLoggerFactory(mockservices.Logger(t)))
 	fs = append(fs, sharedFakes...)
-	fs = append(fs, mockservices.DatabaseFactory(t), discovery)
+	fs = append(fs, database, discovery)
 	if s.realAuth {
 		fs = append(fs, auth.AuthFactory(), auth.HTTPAuthFactory(), auth.UserInfoFactory())
 	}
 	return fs, nil
+}
+
+// openPool opens a connection pool of its own on the test database of
+// WithDatabase. The backend closes it when it stops; the test's cleanup
+// closes it if the backend never started.
+func (s *settings) openPool(t testing.TB) (*sql.DB, error) {
+	driver, dsn := s.testDB.DriverDSN()
+	if driver == "" {
+		return nil, fmt.Errorf("WithDatabase: the %s test database could not be taken (the test's log says why)", s.testDB.ID)
+	}
+	pool, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("WithDatabase: opening a pool on the %s test database: %w", s.testDB.ID, err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	return pool, nil
 }
 
 // sharedFakes are the factories of mockservices.DefaultFactories that do

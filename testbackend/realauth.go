@@ -21,8 +21,17 @@ const realUserTokenTTL = time.Hour
 // tokens signed by a key the backend trusts, plugin tokens issued by the
 // calling plugin's own Auth service, and the static token configured for
 // the default external subject.
+//
+// Plugin tokens are the backend's own; the keys are those of its settings,
+// shared by every instance of StartInstances, which all trust them.
 type realAuth struct {
-	b      *backend.Backend
+	b *backend.Backend
+	*realAuthKeys
+}
+
+// realAuthKeys are the user token key and static tokens of WithRealAuth,
+// in the config of every backend started with the same settings.
+type realAuthKeys struct {
 	issuer *auth.UserTokenIssuer
 	// static maps the subjects of the static external access tokens in
 	// the backend's config to their tokens.
@@ -31,7 +40,7 @@ type realAuth struct {
 
 // configureRealAuth generates the user token key and the default static
 // token, and adds them to the config, keeping what the test configured.
-func (s *settings) configureRealAuth() (*realAuth, error) {
+func (s *settings) configureRealAuth() (*realAuthKeys, error) {
 	issuer, err := auth.NewUserTokenIssuer()
 	if err != nil {
 		return nil, fmt.Errorf("WithRealAuth: %w", err)
@@ -45,7 +54,7 @@ func (s *settings) configureRealAuth() (*realAuth, error) {
 	if err != nil {
 		return nil, fmt.Errorf("WithRealAuth: encoding the user token key: %w", err)
 	}
-	ra := &realAuth{issuer: issuer, static: map[string]string{}}
+	ra := &realAuthKeys{issuer: issuer, static: map[string]string{}}
 
 	// Read the static tokens the test configured, so AsService can use
 	// them, and add one for the default subject unless it has one.
@@ -107,7 +116,7 @@ func staticEntry(e any) (token, subject string) {
 	return token, subject
 }
 
-func (ra *realAuth) userToken(_ context.Context, ref string) (string, error) {
+func (ra *realAuthKeys) userToken(_ context.Context, ref string) (string, error) {
 	return ra.issuer.Issue(ref, nil, realUserTokenTTL)
 }
 
@@ -169,7 +178,7 @@ func (ra *realAuth) serviceToken(ctx context.Context, subject, onBehalfOf, targe
 // so that the real verification finds a well-formed token of the right
 // kind and rejects its signature. A static token gets a suffix, which
 // makes it unknown.
-func (ra *realAuth) invalidate(token string) string {
+func (ra *realAuthKeys) invalidate(token string) string {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		return token + "-invalid"

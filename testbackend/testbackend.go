@@ -2,6 +2,7 @@ package testbackend
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/errs"
+	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
 // Backend is a started test backend. Its methods are safe for concurrent
@@ -29,9 +32,13 @@ type Backend struct {
 	// defaultUser is the user entity ref of WithDefaultUser, or "".
 	defaultUser string
 
+	// pool is the backend's own pool on the database of WithDatabase, or
+	// nil; it closes after the root services.
+	pool *sql.DB
+
 	srvMu   sync.Mutex
 	srv     *httptest.Server // started by URL
-	stopped bool             // the test ended: URL starts no server
+	stopped bool             // Stop or the test's end: no more requests
 }
 
 // Setup is the configuration of test backends: the options given to
@@ -112,12 +119,24 @@ func (s *Setup) tryStart(t testing.TB, features []backend.Feature) (*Backend, er
 	if err != nil {
 		return nil, err
 	}
+	tb, err := st.start(t)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { tb.stop(t) })
+	return tb, nil
+}
+
+// start builds and starts a backend of the settings; the caller stops it.
+// When the start fails, what had started is stopped.
+func (st *settings) start(t testing.TB) (*Backend, error) {
 	tb := &Backend{defaultUser: st.defaultUser, auth: mockAuth{}}
+	var err error
 	if tb.b, err = st.build(t, tb); err != nil {
 		return nil, err
 	}
-	if st.real != nil {
-		tb.auth = st.real
+	if st.keys != nil {
+		tb.auth = &realAuth{b: tb.b, realAuthKeys: st.keys}
 	}
 	tb.pluginIDs = tb.b.PluginIDs()
 	tb.client = &http.Client{Transport: &transport{tb: tb}}
@@ -133,8 +152,123 @@ func (s *Setup) tryStart(t testing.TB, features []backend.Feature) (*Backend, er
 		}
 		return nil, err
 	}
-	t.Cleanup(func() { tb.stop(t) })
 	return tb, nil
+}
+
+// StartInstances starts n instances of one backend: the features with the
+// package's defaults, as [Setup.StartInstances] does with a setup's
+// options.
+func StartInstances(t testing.TB, n int, features ...backend.Feature) []*Backend {
+	tbs, err := (&Setup{}).tryStartInstances(t, n, features)
+	if err != nil {
+		t.Helper() // only on failure, as in Start
+		t.Fatalf("testbackend.StartInstances: %v", err)
+	}
+	return tbs
+}
+
+// TryStartInstances is [StartInstances] returning the error of a start
+// that fails: see [Setup.TryStartInstances].
+func TryStartInstances(t testing.TB, n int, features ...backend.Feature) ([]*Backend, error) {
+	return (&Setup{}).tryStartInstances(t, n, features)
+}
+
+// StartInstances starts n instances of one backend, as production runs
+// several behind a load balancer, and stops them when the test and its
+// subtests finish. Each instance is a backend of its own, as [Setup.Start]
+// starts one: the same features, options and config, but its own
+// services, its own client and server ([Backend.Client], [Backend.URL]),
+// and discovery pointing at its own server.
+//
+// The instances share one database: every plugin of every instance uses
+// the database of [WithDatabase], through a connection pool of the
+// instance's own, so their queries and transactions run concurrently on
+// one database as production instances' do. Without WithDatabase, the
+// instances share a new SQLite database of the test
+// (testdatabases.SQLite3), empty: the plugins migrate it in their init, as
+// in production, and the migrations run once (package migrate serializes
+// them). With [WithRealAuth], every instance trusts the same user token
+// key, so a token minted for one is accepted by all, and each instance's
+// request helpers mint plugin tokens with its own auth services.
+//
+// The instances start concurrently, as replicas of a deployment do: a
+// plugin whose init is unsafe when another instance runs it at the same
+// time (a migration without a lock, a "create if missing" race) fails
+// here rather than in production. If one fails to start, the others are
+// stopped and the test fails with every error. [Backend.Stop] stops one
+// instance before the test ends. n must be at least 1.
+func (s *Setup) StartInstances(t testing.TB, n int, features ...backend.Feature) []*Backend {
+	tbs, err := s.tryStartInstances(t, n, features)
+	if err != nil {
+		t.Helper() // only on failure, as in Start
+		t.Fatalf("testbackend.StartInstances: %v", err)
+	}
+	return tbs
+}
+
+// TryStartInstances is [Setup.StartInstances] returning the error of a
+// start that fails instead of failing the test: the errors of the
+// instances that failed, each naming the instance, joined. When it fails,
+// every instance that had started is stopped and the result is nil.
+func (s *Setup) TryStartInstances(t testing.TB, n int, features ...backend.Feature) ([]*Backend, error) {
+	return s.tryStartInstances(t, n, features)
+}
+
+func (s *Setup) tryStartInstances(t testing.TB, n int, features []backend.Feature) ([]*Backend, error) {
+	if n < 1 {
+		return nil, errs.NewInput("%d instances requested; StartInstances starts at least 1 (use Start for one backend)", n)
+	}
+	st, err := newSettings(s.opts, features)
+	if err != nil {
+		return nil, err
+	}
+	if st.testDB == nil {
+		st.testDB = testdatabases.New(t, testdatabases.SQLite3).Init(t, testdatabases.SQLite3, testdatabases.Clone)
+	}
+	tbs := make([]*Backend, n)
+	startErrs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range tbs {
+		wg.Go(func() {
+			tbs[i], startErrs[i] = st.start(t)
+			if startErrs[i] != nil {
+				startErrs[i] = fmt.Errorf("instance %d: %w", i, startErrs[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(startErrs...); err != nil {
+		for i, tb := range tbs {
+			if tb == nil {
+				continue
+			}
+			if stopErr := tb.shutdown(); stopErr != nil {
+				err = errors.Join(err, fmt.Errorf("stopping instance %d, which had started: %w", i, stopErr))
+			}
+		}
+		return nil, err
+	}
+	// Registered in order: the cleanups stop the last instance first.
+	for _, tb := range tbs {
+		t.Cleanup(func() { tb.stop(t) })
+	}
+	return tbs, nil
+}
+
+// Stop stops the backend before the test ends, as a production instance
+// stops: readiness goes down, its server stops accepting connections and
+// finishes the requests in flight, then the plugins' shutdown hooks run,
+// and the root services (its database pool last) close. Afterwards its
+// client's requests fail with an error saying the backend was stopped,
+// and its server refuses connections; other instances of
+// [Setup.StartInstances] keep serving. Stop fails the test if a shutdown
+// hook fails. Calling it again, or the stop at the end of the test, does
+// nothing more.
+func (tb *Backend) Stop(t testing.TB) {
+	if err := tb.shutdown(); err != nil {
+		t.Helper() // only on failure, as in Start
+		t.Errorf("testbackend: Backend.Stop: %v", err)
+	}
 }
 
 // stop stops the backend at the end of the test, failing it if a stop
@@ -147,7 +281,9 @@ func (tb *Backend) stop(t testing.TB) {
 }
 
 // shutdown stops the backend (whose drain phase shuts the server started
-// by URL down gracefully), then closes that server if one was started.
+// by URL down gracefully), then closes that server if one was started, and
+// the pool of WithDatabase. A second call waits for the first and returns
+// nil, as backend.Backend.Stop does.
 func (tb *Backend) shutdown() error {
 	// t.Context is already cancelled in cleanup; stop hooks get their own.
 	err := tb.b.Stop(context.Background())
@@ -157,6 +293,11 @@ func (tb *Backend) shutdown() error {
 	tb.srvMu.Unlock()
 	if srv != nil {
 		srv.Close()
+	}
+	if tb.pool != nil {
+		if cerr := tb.pool.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("closing the database pool: %w", cerr))
+		}
 	}
 	return err
 }
@@ -226,6 +367,13 @@ func (tb *Backend) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.ServeHTTP(w, r)
+}
+
+// isStopped reports whether the backend was stopped.
+func (tb *Backend) isStopped() bool {
+	tb.srvMu.Lock()
+	defer tb.srvMu.Unlock()
+	return tb.stopped
 }
 
 // servesHost reports whether host (of a request URL) names this backend:

@@ -3,6 +3,7 @@ package testbackend
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,9 @@ import (
 // top-level domain is reserved for testing (RFC 6761), so it can never
 // name a real server.
 const inProcessHost = "greenroom.test"
+
+// errStopped is the error of a request to a stopped test backend.
+var errStopped = errors.New("testbackend: this test backend was stopped (Backend.Stop, or the end of its test) and serves no more requests; send them to a backend that runs, such as another instance of StartInstances")
 
 // noDefaultCredentialsKey marks a request context: the default identity of
 // WithDefaultUser must not be added to the request.
@@ -29,6 +33,9 @@ type transport struct {
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.tb.isStopped() {
+		return nil, errStopped
+	}
 	if !t.tb.servesHost(req.URL.Host) {
 		return nil, fmt.Errorf("testbackend: the test client only serves this test backend, but the request is for %s; use a path such as \"/api/<pluginId>/...\" or a URL from Backend.URL, and http.DefaultClient for other hosts", req.URL.Redacted())
 	}
