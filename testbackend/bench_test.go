@@ -10,6 +10,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/examples/todo"
 	"github.com/greenroom-dev/greenroom/testbackend"
+	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
 // opTB is the testing.TB of one benchmark operation: its cleanups run, and
@@ -106,5 +107,36 @@ func BenchmarkRequest(b *testing.B) {
 	reportCPU(b)
 	for b.Loop() {
 		tb.Get("/api/todo/todos").AsUser("user:default/alice").Do(b).ExpectStatus(b, http.StatusOK)
+	}
+}
+
+// BenchmarkStartInstances starts three instances of the todo plugin's
+// backend on one SQLite database of the operation (taken from
+// testdatabases, migrated by the instances' inits, once), serves one
+// authenticated request through each, and stops them.
+func BenchmarkStartInstances(b *testing.B) {
+	reportCPU(b)
+	for b.Loop() {
+		t := &opTB{TB: b}
+		for _, tb := range testbackend.StartInstances(t, 3, todo.Plugin) {
+			tb.Get("/api/todo/todos").AsUser("user:default/alice").Do(t).ExpectStatus(t, http.StatusOK)
+		}
+		t.end()
+	}
+}
+
+// BenchmarkStartInstancesMigrated is BenchmarkStartInstances on a SQLite
+// test database that starts migrated (testdatabases.WithMigrator), given
+// with WithDatabase: the instances' migrations find nothing to apply.
+func BenchmarkStartInstancesMigrated(b *testing.B) {
+	reportCPU(b)
+	dbs := testdatabases.New(b, testdatabases.SQLite3, testdatabases.WithMigrator(todo.Migrations))
+	for b.Loop() {
+		t := &opTB{TB: b}
+		db := dbs.Init(t, testdatabases.SQLite3, testdatabases.Clone)
+		for _, tb := range testbackend.New(testbackend.WithDatabase(db)).StartInstances(t, 3, todo.Plugin) {
+			tb.Get("/api/todo/todos").AsUser("user:default/alice").Do(t).ExpectStatus(t, http.StatusOK)
+		}
+		t.end()
 	}
 }

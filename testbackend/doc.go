@@ -63,6 +63,29 @@
 // Auth service, and a static external access token. [Request.WithInvalidToken]
 // sends an invalid token of the same kind, for negative tests.
 //
+// # Several instances
+//
+// Production runs several instances of a backend behind a load balancer,
+// sharing one database. [StartInstances] starts n of them: each is a
+// backend of its own (its services, client, server and discovery), and
+// every plugin of every instance uses one database through a connection
+// pool of its instance, so their queries and transactions meet as in
+// production. [WithDatabase] chooses that database, a test database of
+// package testdatabases in Clone isolation on server engines; without it
+// the instances share a new SQLite database of the test:
+//
+//	testdatabases.New(t).With(testdatabases.Clone).Each(t, func(t *testing.T, db *testdatabases.DB) {
+//		t.Parallel()
+//		tbs := testbackend.New(testbackend.WithDatabase(db)).StartInstances(t, 3, todo.Plugin)
+//		tbs[0].Post("/api/todo/todos", map[string]any{"title": "milk"}).AsUser("user:default/alice").Do(t)
+//		tbs[1].Get("/api/todo/todos").AsUser("user:default/alice").Do(t) // sees it
+//		tbs[0].Stop(t) // instances 1 and 2 keep serving
+//	})
+//
+// The instances start together, so their plugins' inits (migrations
+// above all) race as replicas' do. [Backend.Stop] stops one instance
+// before the test ends, in the production shutdown order.
+//
 // # Services
 //
 // [Service] returns a service instance of a started backend, to assert on

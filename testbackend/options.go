@@ -104,7 +104,10 @@ func WithDatabase(db *testdatabases.DB) Option {
 // fakes. The test backend generates a key to sign user tokens and
 // configures backend.auth.userTokens to trust it, so the request helpers
 // send real signed tokens that the real verification accepts: a test can
-// exercise the production auth path end to end.
+// exercise the production auth path end to end. The instances of
+// [Setup.StartInstances] all trust the one key, so a user token minted by
+// one instance's helpers is accepted by every instance, and each mints
+// plugin tokens with its own Auth service.
 func WithRealAuth() Option {
 	return Option{apply: func(s *settings) error {
 		s.realAuth = true

@@ -130,6 +130,20 @@ func (s *Setup) tryStart(t testing.TB, features []backend.Feature) (*Backend, er
 // start builds and starts a backend of the settings; the caller stops it.
 // When the start fails, what had started is stopped.
 func (st *settings) start(t testing.TB) (*Backend, error) {
+	tb, err := st.newBackend(t)
+	if err != nil {
+		return nil, err
+	}
+	if err := tb.run(t); err != nil {
+		return nil, err
+	}
+	return tb, nil
+}
+
+// newBackend builds a backend of the settings, not started. It calls the
+// methods of t (Cleanup, for the services' loggers and pools), so that
+// StartInstances calls it from the test's goroutine only.
+func (st *settings) newBackend(t testing.TB) (*Backend, error) {
 	tb := &Backend{defaultUser: st.defaultUser, auth: mockAuth{}}
 	var err error
 	if tb.b, err = st.build(t, tb); err != nil {
@@ -140,7 +154,13 @@ func (st *settings) start(t testing.TB) (*Backend, error) {
 	}
 	tb.pluginIDs = tb.b.PluginIDs()
 	tb.client = &http.Client{Transport: &transport{tb: tb}}
-	err = tb.b.Start(t.Context())
+	return tb, nil
+}
+
+// run starts the backend built by newBackend. When the start fails, what
+// had started is stopped before run returns the error.
+func (tb *Backend) run(t testing.TB) error {
+	err := tb.b.Start(t.Context())
 	if err == nil {
 		_, err = tb.rootHandler()
 	}
@@ -150,9 +170,9 @@ func (st *settings) start(t testing.TB) (*Backend, error) {
 		if stopErr := tb.shutdown(); stopErr != nil {
 			err = errors.Join(err, fmt.Errorf("stopping what had started: %w", stopErr))
 		}
-		return nil, err
+		return err
 	}
-	return tb, nil
+	return nil
 }
 
 // StartInstances starts n instances of one backend: the features with the
@@ -225,22 +245,28 @@ func (s *Setup) tryStartInstances(t testing.TB, n int, features []backend.Featur
 	if st.testDB == nil {
 		st.testDB = testdatabases.New(t, testdatabases.SQLite3).Init(t, testdatabases.SQLite3, testdatabases.Clone)
 	}
+	// Built in order on the test's goroutine (building registers
+	// cleanups with t), started together.
 	tbs := make([]*Backend, n)
+	for i := range tbs {
+		if tbs[i], err = st.newBackend(t); err != nil {
+			return nil, fmt.Errorf("instance %d: %w", i, err)
+		}
+	}
 	startErrs := make([]error, n)
 	var wg sync.WaitGroup
-	for i := range tbs {
+	for i, tb := range tbs {
 		wg.Go(func() {
-			tbs[i], startErrs[i] = st.start(t)
-			if startErrs[i] != nil {
-				startErrs[i] = fmt.Errorf("instance %d: %w", i, startErrs[i])
+			if err := tb.run(t); err != nil {
+				startErrs[i] = fmt.Errorf("instance %d: %w", i, err)
 			}
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(startErrs...); err != nil {
 		for i, tb := range tbs {
-			if tb == nil {
-				continue
+			if startErrs[i] != nil {
+				continue // run stopped it
 			}
 			if stopErr := tb.shutdown(); stopErr != nil {
 				err = errors.Join(err, fmt.Errorf("stopping instance %d, which had started: %w", i, stopErr))
