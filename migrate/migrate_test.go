@@ -460,6 +460,10 @@ func TestConcurrentUpSQLitePools(t *testing.T) {
 				t.Cleanup(func() { db.Close() })
 				dbs[i] = db
 			}
+			// The file exists, in WAL mode, before the pools race: the
+			// first switch to WAL fails other connections opening at
+			// that moment with SQLITE_BUSY, busy timeout or not.
+			require.NoError(t, dbs[0].Ping())
 			var wg sync.WaitGroup
 			errs := make([]error, len(dbs))
 			for i, db := range dbs {
