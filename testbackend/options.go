@@ -237,8 +237,10 @@ func (s *settings) build(t testing.TB, tb *Backend) (*backend.Backend, error) {
 // service over a pool of its own on the test database, and, with
 // WithRealAuth, the production auth services.
 func (s *settings) defaults(t testing.TB, tb *Backend) ([]*backend.ServiceFactory, error) {
-	database := mockservices.DatabaseFactory(t)
-	if s.testDB != nil {
+	var database *backend.ServiceFactory
+	if s.testDB == nil {
+		database = mockservices.DatabaseFactory(t)
+	} else {
 		pool, err := s.openPool(t)
 		if err != nil {
 			return nil, err

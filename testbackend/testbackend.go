@@ -348,7 +348,9 @@ func (tb *Backend) Client() *http.Client { return tb.client }
 // over HTTP. When the test ends, the server stops accepting connections
 // and finishes the requests in flight before any plugin shuts down, as a
 // production backend's listener does. URL panics if called after the test
-// ended, when the server would never be closed.
+// ended or [Backend.Stop], when the server would never be closed, unless
+// the server had started: then it returns its URL, which refuses
+// connections.
 func (tb *Backend) URL() string {
 	tb.srvMu.Lock()
 	defer tb.srvMu.Unlock()
