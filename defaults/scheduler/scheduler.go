@@ -40,7 +40,7 @@ const (
 	MigrationsTable = "greenroom_scheduler_migrations"
 	// TasksPath is the endpoint, relative to the plugin's mount, that
 	// lists the plugin's tasks to service callers.
-	TasksPath = "/.greenroom/scheduler/v1/tasks"
+	TasksPath   = "/.greenroom/scheduler/v1/tasks"
 	maxIDLength = 255
 )
 
