@@ -72,4 +72,3 @@ func TestFactoryConfig(t *testing.T) {
 		})
 	}
 }
-
