@@ -336,22 +336,26 @@ var sqlOpen = sql.Open
 
 func TestScheduler(t *testing.T) {
 	t.Parallel()
-	servicetest.TestScheduler(t, func(t testing.TB) core.Scheduler {
-		db := mockservices.Database(t)
-		sqlDB, err := db.DB(context.Background())
-		if err != nil {
-			t.Fatal(err)
+	servicetest.TestScheduler(t, productionScheduler)
+}
+
+// productionScheduler is a defaults/scheduler scheduler on a SQLite
+// database of its own, stopped when the test ends.
+func productionScheduler(t testing.TB) core.Scheduler {
+	db := mockservices.Database(t)
+	sqlDB, err := db.DB(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := scheduler.New(context.Background(), scheduler.Options{DB: sqlDB, Dialect: db.Dialect(), PluginID: "servicetest",
+		LeaseDuration: time.Second, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutting the scheduler down: %v", err)
 		}
-		s, err := scheduler.New(context.Background(), scheduler.Options{DB: sqlDB, Dialect: db.Dialect(), PluginID: "servicetest",
-			LeaseDuration: time.Second, PollInterval: 50 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := s.Shutdown(context.Background()); err != nil {
-				t.Errorf("shutting the scheduler down: %v", err)
-			}
-		})
-		return s
 	})
+	return s
 }

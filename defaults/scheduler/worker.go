@@ -113,9 +113,11 @@ func (s *Scheduler) runGlobal(p *task, ticket string) {
 		}
 	}()
 	err := call(timeoutCtx, p.Fn)
+	// Read before anything else: a shutdown that begins after the function
+	// returned did not interrupt this run.
+	interrupted := errors.Is(context.Cause(runCtx), errShutdown)
 	close(done)
 	<-renewed
-	interrupted := errors.Is(context.Cause(runCtx), errShutdown)
 	cancelRun(nil)
 	var msg string
 	switch {
