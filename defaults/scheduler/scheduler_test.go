@@ -360,3 +360,20 @@ func TestScheduleTaskErrors(t *testing.T) {
 		}
 	}
 }
+
+// A trigger asks for a run now, also during the task's initial delay.
+func TestTriggerDuringInitialDelay(t *testing.T) {
+	t.Parallel()
+	db := testdatabases.New(t, testdatabases.SQLite3, testdatabases.WithMigrator(scheduler.Migrations)).Init(t, testdatabases.SQLite3)
+	s := instance(t, db, scheduler.Options{})
+	ran := make(chan struct{}, 1)
+	err := s.ScheduleTask(context.Background(), core.Task{ID: "delayed", Frequency: core.Every(time.Hour), InitialDelay: time.Hour,
+		Timeout: time.Minute, Fn: func(context.Context) error { ran <- struct{}{}; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TriggerTask(context.Background(), "delayed"); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, ran, "the triggered run")
+}

@@ -17,7 +17,8 @@ const releaseTimeout = 10 * time.Second
 func (s *Scheduler) globalWorker(p *task) {
 	defer s.wg.Done()
 	log := s.logger.With("task", p.ID)
-	if !s.sleep(p.InitialDelay, nil) {
+	// A trigger on this instance ends the initial delay early.
+	if !s.sleep(p.InitialDelay, p.wake) {
 		return
 	}
 	failures := 0
