@@ -68,7 +68,7 @@ func nowSQL(d core.Dialect) string {
 	case core.DialectPostgres:
 		return "(FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000))::BIGINT"
 	case core.DialectMySQL:
-		return "CAST(FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED)"
+		return "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)"
 	}
 	return "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
 }

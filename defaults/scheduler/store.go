@@ -29,7 +29,10 @@ func newStore(db *sql.DB, dialect core.Dialect, pluginID string) (*store, error)
 	case core.DialectPostgres:
 		s.now = "(FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000))::BIGINT"
 	case core.DialectMySQL:
-		s.now = "CAST(FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED)"
+		// UTC_TIMESTAMP and TIMESTAMPDIFF do not depend on the session's
+		// time zone: UNIX_TIMESTAMP(NOW(3)) would jump back an hour when
+		// daylight saving time ends.
+		s.now = "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)"
 	default:
 		return nil, fmt.Errorf("unknown dialect %q; use %q, %q or %q", dialect, core.DialectSQLite, core.DialectPostgres, core.DialectMySQL)
 	}
