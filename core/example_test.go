@@ -108,3 +108,21 @@ func ExampleWithDefaultFactory() {
 	fmt.Println(g.Greet())
 	// Output: hello from todo
 }
+
+// A task's frequency: a fixed interval, the times of a cron expression
+// (optionally with seconds, a descriptor, or CRON_TZ=), or only on demand.
+func ExampleEvery() {
+	for _, f := range []core.Frequency{
+		core.Every(time.Hour),
+		core.Cron("0 3 * * *"),
+		core.Cron("CRON_TZ=Europe/Paris @daily"),
+		core.Manual(),
+	} {
+		fmt.Println(f)
+	}
+	// Output:
+	// every 1h0m0s
+	// cron 0 3 * * *
+	// cron CRON_TZ=Europe/Paris @daily
+	// manual
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/health"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
+	"github.com/greenroom-dev/greenroom/defaults/scheduler"
 )
 
 // Option configures the default services.
@@ -64,6 +65,7 @@ func Factories(opts ...Option) []*backend.ServiceFactory {
 		auth.UserInfoFactory(),
 		discovery.Factory(),
 		database.Factory(),
+		scheduler.Factory(),
 	}
 }
 

@@ -9,6 +9,7 @@
 //	auth        core.Auth, core.HTTPAuth, core.UserInfo    signed tokens
 //	discovery   core.Discovery      where plugins are reachable
 //	database    core.Database       SQLite, PostgreSQL, MySQL/MariaDB, a database per plugin
+//	scheduler   core.Scheduler      background tasks, once per period across instances through the plugin's database
 //
 // The lifecycle and plugin metadata services are built into package backend.
 // Any factory added to the backend replaces the default for its service.

@@ -47,6 +47,7 @@ func ExampleFactories() {
 	// serviceRef{core.userInfo}
 	// serviceRef{core.discovery}
 	// serviceRef{core.database}
+	// serviceRef{core.scheduler}
 }
 
 func ExampleConfigFiles() {

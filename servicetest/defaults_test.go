@@ -28,6 +28,7 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/health"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
+	"github.com/greenroom-dev/greenroom/defaults/scheduler"
 	"github.com/greenroom-dev/greenroom/mockservices"
 	"github.com/greenroom-dev/greenroom/servicetest"
 )
@@ -332,3 +333,29 @@ func TestHTTPRouter(t *testing.T) {
 // sqlOpen opens an admin connection; defaults/database registers the
 // pgx and mysql drivers.
 var sqlOpen = sql.Open
+
+func TestScheduler(t *testing.T) {
+	t.Parallel()
+	servicetest.TestScheduler(t, productionScheduler)
+}
+
+// productionScheduler is a defaults/scheduler scheduler on a SQLite
+// database of its own, stopped when the test ends.
+func productionScheduler(t testing.TB) core.Scheduler {
+	db := mockservices.Database(t)
+	sqlDB, err := db.DB(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := scheduler.New(context.Background(), scheduler.Options{DB: sqlDB, Dialect: db.Dialect(), PluginID: "servicetest",
+		LeaseDuration: time.Second, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutting the scheduler down: %v", err)
+		}
+	})
+	return s
+}

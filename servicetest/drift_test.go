@@ -17,6 +17,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
+	"github.com/greenroom-dev/greenroom/errs"
 	"github.com/greenroom-dev/greenroom/mockservices"
 	"github.com/greenroom-dev/greenroom/mockservices/mockcreds"
 	"github.com/greenroom-dev/greenroom/servicetest"
@@ -109,6 +110,19 @@ var drifted = []struct {
 			return servicetest.RouterEnv{Handler: root.Handler(), MountPath: rt.MountPath(), UserHeader: mockcreds.User().Header(), UserCookie: mockcreds.LimitedUser().Cookie()}
 		})
 	}, "a_registered_route_needs_credentials"},
+	{"Scheduler triggers a running task", func(t *testing.T) {
+		servicetest.TestScheduler(t, func(t testing.TB) core.Scheduler { return reTrigger{productionScheduler(t)} })
+	}, "triggering_a_running_global_task_is_a_conflict"},
+}
+
+// reTrigger accepts a trigger of a running task instead of refusing it.
+type reTrigger struct{ core.Scheduler }
+
+func (s reTrigger) TriggerTask(ctx context.Context, id string) error {
+	if err := s.Scheduler.TriggerTask(ctx, id); err != nil && !errs.Is(err, errs.Conflict) {
+		return err
+	}
+	return nil
 }
 
 func TestSuitesCatchDrift(t *testing.T) {
