@@ -93,7 +93,23 @@ func (s *dbStore) open(ctx context.Context) (*sql.DB, error) {
 	if db.MigrationsSkipped() {
 		db = forceMigrations{db}
 	}
-	if err := migrate.Up(ctx, db, keyMigrations, migrate.Dir("migrations"), migrate.Table(keyMigrationTable)); err != nil {
+	// Package migrate serializes the migrations of one pool, and of
+	// several processes on PostgreSQL and MySQL, but not of two pools on
+	// one SQLite file (two instances sharing it): the loser of such a race
+	// fails with "table ... already exists", at the version table or at
+	// the key table. Every such failure means another instance got
+	// further, so a few more attempts find the work done.
+	attempts := 1
+	if db.Dialect() == core.DialectSQLite {
+		attempts = 4
+	}
+	var err error
+	for range attempts {
+		if err = migrate.Up(ctx, db, keyMigrations, migrate.Dir("migrations"), migrate.Table(keyMigrationTable)); err == nil {
+			break
+		}
+	}
+	if err != nil {
 		return nil, s.dbError("creating the table "+keyTable, err)
 	}
 	sqlDB, err := s.db.DB(ctx)

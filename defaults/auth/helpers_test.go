@@ -3,10 +3,10 @@ package auth
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/x509"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
