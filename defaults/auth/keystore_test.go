@@ -523,3 +523,52 @@ type databaseFunc func() core.Database
 func (f databaseFunc) DB(ctx context.Context) (*sql.DB, error) { return f().DB(ctx) }
 func (f databaseFunc) Dialect() core.Dialect                   { return f().Dialect() }
 func (f databaseFunc) MigrationsSkipped() bool                 { return f().MigrationsSkipped() }
+
+// countingDatabase counts the calls of DB.
+type countingDatabase struct {
+	core.Database
+	mu    sync.Mutex
+	calls int
+}
+
+func (d *countingDatabase) DB(ctx context.Context) (*sql.DB, error) {
+	d.mu.Lock()
+	d.calls++
+	d.mu.Unlock()
+	return d.Database.DB(ctx)
+}
+
+func (d *countingDatabase) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.calls
+}
+
+// A plugin that never issues or verifies its own tokens never opens its
+// database for keys; the first token does, once.
+func TestDatabaseKeyStoreIsLazy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := &countingDatabase{Database: newSQLiteDatabase(t)}
+	c := newCluster(t, func() core.Database { return db }, "")
+	in := c.instance()
+	// Tokens of other kinds do not touch the key store.
+	if _, err := in.catalog.Authenticate(ctx, c.issuer.mustIssue(t, "user:default/alice")); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.count(); n != 0 {
+		t.Fatalf("the database was opened %d times before any plugin token", n)
+	}
+	tok := mustToken(t)(in.search.PluginRequestToken(ctx, in.search.OwnServiceCredentials(), "catalog"))
+	if _, err := in.catalog.Authenticate(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	opened := db.count()
+	if opened == 0 {
+		t.Fatal("the database was not opened")
+	}
+	mustToken(t)(in.search.PluginRequestToken(ctx, in.search.OwnServiceCredentials(), "catalog"))
+	if n := db.count(); n != opened {
+		t.Fatalf("the database was opened again (%d calls, then %d)", opened, n)
+	}
+}
