@@ -133,9 +133,9 @@ func NewAuth(k *Keyring, pluginID string, discovery core.Discovery, logger core.
 		return nil, fmt.Errorf("auth: plugin '%s': the key rotation period %s is not positive; give WithKeyRotationPeriod a positive duration", pluginID, o.rotation)
 	}
 	kind := KeyStoreMemory
-	if k.keyStore == KeyStoreDatabase && o.db != nil {
+	if k.storeType == KeyStoreDatabase && o.db != nil {
 		kind = KeyStoreDatabase
-	} else if k.keyStoreSet && k.keyStore == KeyStoreDatabase {
+	} else if k.storeTypeSet && k.storeType == KeyStoreDatabase {
 		return nil, fmt.Errorf("auth: plugin '%s': %w", pluginID, errNoKeyDatabase)
 	}
 	now := func() time.Time { return k.now() }

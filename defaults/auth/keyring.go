@@ -79,11 +79,11 @@ type Keyring struct {
 	userKeys    []jose.JSONWebKey
 	static      []staticToken
 
-	// keyStore is backend.auth.keyStore.type, and keyStoreSet whether
+	// storeType is backend.auth.keyStore.type, and storeTypeSet whether
 	// the config set it; rotation is backend.auth.keyStore.rotationPeriod.
-	keyStore    string
-	keyStoreSet bool
-	rotation    time.Duration
+	storeType    string
+	storeTypeSet bool
+	rotation     time.Duration
 
 	mu    sync.RWMutex
 	local map[string]*pluginKeys // by plugin id: the service keys of the plugins of this backend
@@ -110,7 +110,7 @@ type staticToken struct {
 func NewKeyring(cfg core.Config) (*Keyring, error) {
 	k := &Keyring{
 		maxLifetime: DefaultMaxTokenLifetime,
-		keyStore:    KeyStoreDatabase,
+		storeType:   KeyStoreDatabase,
 		rotation:    DefaultKeyRotationPeriod,
 		local:       make(map[string]*pluginKeys),
 		now:         time.Now,

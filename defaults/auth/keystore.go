@@ -275,7 +275,7 @@ func (k *Keyring) readKeyStore(cfg core.Config) error {
 		if typ != KeyStoreDatabase && typ != KeyStoreMemory {
 			return fmt.Errorf("invalid config %s.type: unknown type %q, expected database (keys shared by all instances through the plugin's database) or memory (one instance only)", base, typ)
 		}
-		k.keyStore, k.keyStoreSet = typ, true
+		k.storeType, k.storeTypeSet = typ, true
 	}
 	period, ok, err := ks.OptionalDuration("rotationPeriod")
 	if err != nil {
@@ -292,7 +292,7 @@ func (k *Keyring) readKeyStore(cfg core.Config) error {
 
 // KeyStore reports backend.auth.keyStore.type: [KeyStoreDatabase] (the
 // default) or [KeyStoreMemory].
-func (k *Keyring) KeyStore() string { return k.keyStore }
+func (k *Keyring) KeyStore() string { return k.storeType }
 
 // errNoKeyDatabase is returned by NewAuth when the config asks for the
 // database key store and no database was given.
