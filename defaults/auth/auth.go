@@ -100,37 +100,68 @@ type authService struct {
 	pluginID  string
 	discovery core.Discovery
 	logger    core.Logger
-
-	key           jose.JSONWebKey // private
-	pluginSigner  jose.Signer
-	limitedSigner jose.Signer
+	keys      *pluginKeys
 }
 
-// NewAuth returns the Auth service of plugin pluginID. It generates the
-// plugin's ES256 key pair, registers the public key in k so that the other
-// plugins of the backend verify its tokens without a network call, and
-// uses discovery to find the JWKS of plugins in other backends. logger may
-// be nil.
-func NewAuth(k *Keyring, pluginID string, discovery core.Discovery, logger core.Logger) (core.Auth, error) {
+var _ KeyRotator = (*authService)(nil)
+
+// NewAuth returns the Auth service of plugin pluginID, and uses discovery
+// to find the JWKS of plugins in other backends. logger may be nil.
+//
+// The plugin signs its tokens with an ES256 key pair of this instance,
+// made when it first signs and replaced every
+// backend.auth.keyStore.rotationPeriod (or [WithKeyRotationPeriod]), or
+// when [KeyRotator].RotateKeys is called. Its public keys are registered
+// in k, so that the other plugins of the backend verify its tokens without
+// a network call, and published in a key store: with [WithKeyDatabase]
+// (as [AuthFactory] does), in the plugin's database, where every instance
+// of the backend finds them; without it, in memory, for this instance
+// only. Auth services of one plugin built with one Keyring share their
+// keys.
+func NewAuth(k *Keyring, pluginID string, discovery core.Discovery, logger core.Logger, opts ...AuthOption) (core.Auth, error) {
 	if k == nil {
 		return nil, errors.New("auth: NewAuth needs a Keyring; build one with NewKeyring")
 	}
 	if !pluginIDPattern.MatchString(pluginID) {
 		return nil, fmt.Errorf("auth: plugin id %q cannot sign tokens: use letters, digits, '-' and '_'", pluginID)
 	}
-	key, err := newSigningKey()
+	o := authOptions{rotation: k.rotation}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.rotation <= 0 {
+		return nil, fmt.Errorf("auth: plugin '%s': the key rotation period %s is not positive; give WithKeyRotationPeriod a positive duration", pluginID, o.rotation)
+	}
+	kind := KeyStoreMemory
+	if k.storeType == KeyStoreDatabase && o.db != nil {
+		kind = KeyStoreDatabase
+	} else if k.storeTypeSet && k.storeType == KeyStoreDatabase {
+		return nil, fmt.Errorf("auth: plugin '%s': %w", pluginID, errNoKeyDatabase)
+	}
+	now := func() time.Time { return k.now() }
+	keys, err := k.pluginKeysFor(pluginID, kind, o.rotation, func() keyStore {
+		if kind == KeyStoreDatabase {
+			return newDBStore(pluginID, o.db, now)
+		}
+		return newMemoryStore(now)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("auth: plugin '%s': %w", pluginID, err)
+		return nil, err
 	}
-	a := &authService{k: k, pluginID: pluginID, discovery: discovery, logger: logger, key: key}
-	if a.pluginSigner, err = newSigner(key, TokenTypePlugin); err != nil {
-		return nil, fmt.Errorf("auth: plugin '%s': %w", pluginID, err)
+	a := &authService{k: k, pluginID: pluginID, discovery: discovery, logger: logger, keys: keys}
+	if kind == KeyStoreMemory {
+		// Memory keys cost nothing to make: the first is made now, as
+		// before key stores, so that the JWKS is never empty.
+		if _, err := keys.current(context.Background()); err != nil {
+			return nil, err
+		}
 	}
-	if a.limitedSigner, err = newSigner(key, TokenTypeLimitedUser); err != nil {
-		return nil, fmt.Errorf("auth: plugin '%s': %w", pluginID, err)
-	}
-	k.addLocal(pluginID, key.Public())
 	return a, nil
+}
+
+// RotateKeys implements [KeyRotator].
+func (a *authService) RotateKeys(ctx context.Context) error {
+	return a.keys.rotate(ctx)
 }
 
 func unauthenticated(msg string, cause error) error {
@@ -423,10 +454,7 @@ func (a *authService) pluginKey(ctx context.Context, pluginID, kid string) ([]jo
 		return nil, unauthenticated(msgUnknownKey, nil)
 	}
 	if keys, local := a.k.localKeys(pluginID); local {
-		if k, ok := findKID(keys, kid); ok {
-			return []jose.JSONWebKey{k}, nil
-		}
-		return nil, unauthenticated(msgUnknownKey, nil)
+		return a.localKey(ctx, keys, kid)
 	}
 	if a.discovery == nil {
 		return nil, unauthenticated(msgUnknownKey, nil)
@@ -455,6 +483,24 @@ func (a *authService) pluginKey(ctx context.Context, pluginID, kid string) ([]jo
 	default:
 		// Logged once, by the call that fetched.
 		return nil, unauthenticated(fmt.Sprintf("Unable to verify token: the public keys of plugin '%s' could not be fetched", pluginID), err)
+	}
+}
+
+// localKey finds the public key kid of a plugin of this backend in its
+// key store.
+func (a *authService) localKey(ctx context.Context, keys *pluginKeys, kid string) ([]jose.JSONWebKey, error) {
+	k, err := keys.store.key(ctx, kid)
+	switch {
+	case err == nil:
+		return []jose.JSONWebKey{k}, nil
+	case errors.Is(err, errUnknownKey):
+		return nil, unauthenticated(msgUnknownKey, nil)
+	case errors.Is(err, errNoLookupBudget):
+		a.warnOnce("key lookup budget "+keys.pluginID, fmt.Sprintf("more than %d lookups of unknown key ids in a burst; refusing tokens with key ids that are not cached until the budget refills (one lookup per %s); tokens with made-up key ids are being sent", keyLookupBurst, keyLookupEvery), "issuer", keys.pluginID)
+		return nil, unauthenticated(fmt.Sprintf("Unable to verify token: the signing key of plugin '%s' is not cached and too many unknown keys were looked up recently; retry later", keys.pluginID), err)
+	default:
+		a.warnOnce("key store "+keys.pluginID, "cannot read the public keys of a plugin of this backend; its tokens with keys not cached here are refused", "issuer", keys.pluginID, "error", err)
+		return nil, unauthenticated(fmt.Sprintf("Unable to verify token: the public keys of plugin '%s' could not be read", keys.pluginID), err)
 	}
 }
 
@@ -521,7 +567,11 @@ func (a *authService) PluginRequestToken(ctx context.Context, onBehalfOf core.Cr
 		}
 		return "", errs.NewAuthentication("Refused to issue service token for credential type '%s'", onBehalfOf.Type())
 	}
-	return sign(a.pluginSigner, c)
+	sk, err := a.keys.current(ctx)
+	if err != nil {
+		return "", err
+	}
+	return sign(sk.plugin, c)
 }
 
 // LimitedUserToken issues a limited user token, signed with the plugin's
@@ -561,15 +611,27 @@ func (a *authService) LimitedUserToken(ctx context.Context, user core.Credential
 		},
 		Ent: uc.Ent,
 	}
-	tok, err := sign(a.limitedSigner, c)
+	sk, err := a.keys.current(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	tok, err := sign(sk.limited, c)
 	if err != nil {
 		return "", time.Time{}, err
 	}
 	return tok, c.Expiry.Time(), nil
 }
 
+// PublicServiceKeys returns the unexpired public service keys of the
+// plugin: with the database key store, those of every instance of the
+// backend, read from the database, so that every instance serves the same
+// JWKS; with the memory key store, those of this instance.
 func (a *authService) PublicServiceKeys(ctx context.Context) (core.JSONWebKeySet, error) {
-	return toJWKS([]jose.JSONWebKey{a.key.Public()})
+	keys, err := a.keys.store.keys(ctx)
+	if err != nil {
+		return core.JSONWebKeySet{}, err
+	}
+	return toJWKS(keys)
 }
 
 func minTime(a, b time.Time) time.Time {

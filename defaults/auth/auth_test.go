@@ -28,7 +28,7 @@ func TestAuthenticateRejects(t *testing.T) {
 	search := e.auth("search")
 
 	userKey := e.issuer.key
-	pluginKey := search.key
+	pluginKey := search.signingKey(t)
 	attacker, err := newSigningKey()
 	if err != nil {
 		t.Fatal(err)
@@ -241,7 +241,7 @@ func TestPluginRequestTokenService(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := jws.Signatures[0].Header
-	if h.KeyID != catalog.key.KeyID || h.ExtraHeaders[jose.HeaderType] != TokenTypePlugin || h.Algorithm != "ES256" {
+	if h.KeyID != catalog.signingKey(t).KeyID || h.ExtraHeaders[jose.HeaderType] != TokenTypePlugin || h.Algorithm != "ES256" {
 		t.Errorf("header = kid %q typ %v alg %s", h.KeyID, h.ExtraHeaders[jose.HeaderType], h.Algorithm)
 	}
 	var c map[string]any
@@ -313,7 +313,7 @@ func TestOBOExpiryIsEnforcedByTheReceiver(t *testing.T) {
 	e := newEnv(t, "")
 	catalog, search := e.auth("catalog"), e.auth("search")
 	userTok := e.userToken("user:default/alice", nil, 20*time.Minute)
-	tok := signJWS(t, search.key, jose.ES256, TokenTypePlugin, with(pluginClaims("search", "catalog"), "obo", userTok))
+	tok := signJWS(t, search.signingKey(t), jose.ES256, TokenTypePlugin, with(pluginClaims("search", "catalog"), "obo", userTok))
 	creds, err := catalog.Authenticate(ctx, tok)
 	if err != nil {
 		t.Fatal(err)
@@ -338,9 +338,10 @@ func TestRemoteJWKSIsFiltered(t *testing.T) {
 		t.Fatal(err)
 	}
 	rsaJWK := jose.JSONWebKey{Key: &rsaKey.PublicKey, KeyID: "rsa"}
-	noKid := scaffolder.key.Public()
+	scaffolderKey := scaffolder.signingKey(t)
+	noKid := scaffolderKey.Public()
 	noKid.KeyID = ""
-	private := scaffolder.key // a private key under another kid
+	private := scaffolder.signingKey(t) // a private key under another kid
 	private.KeyID = "private"
 	var set struct {
 		Keys []any `json:"keys"`
@@ -361,14 +362,14 @@ func TestRemoteJWKSIsFiltered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) != 1 || keys[0].KeyID != scaffolder.key.KeyID {
-		t.Fatalf("kept keys = %v, want only %s", keys, scaffolder.key.KeyID)
+	if len(keys) != 1 || keys[0].KeyID != scaffolder.signingKey(t).KeyID {
+		t.Fatalf("kept keys = %v, want only %s", keys, scaffolder.signingKey(t).KeyID)
 	}
 	tok := mustToken(t)(scaffolder.PluginRequestToken(ctx, scaffolder.OwnServiceCredentials(), "catalog"))
 	if _, err := catalog.Authenticate(ctx, tok); err != nil {
 		t.Errorf("Authenticate: %v", err)
 	}
-	priv := scaffolder.key
+	priv := scaffolder.signingKey(t)
 	priv.KeyID = "private"
 	_, err = catalog.Authenticate(ctx, signJWS(t, priv, jose.ES256, TokenTypePlugin, pluginClaims("scaffolder", "catalog")))
 	wantErr(t, err, errs.Authentication, msgUnknownKey)
@@ -655,7 +656,7 @@ func TestRemoteKeyCache(t *testing.T) {
 	catalog := local.auth("catalog")
 
 	sign := func(kid string) string {
-		k := scaffolder.key
+		k := scaffolder.signingKey(t)
 		k.KeyID = kid
 		c := pluginClaims("scaffolder", "catalog")
 		c["iat"], c["exp"] = now.Unix(), now.Add(time.Hour).Unix()
@@ -675,7 +676,7 @@ func TestRemoteKeyCache(t *testing.T) {
 			t.Fatalf("%s: %d fetches, want %d", name, got, wantHits)
 		}
 	}
-	good := scaffolder.key.KeyID
+	good := scaffolder.signingKey(t).KeyID
 	step("first use fetches", 0, good, "", 1)
 	step("cached", 10*time.Second, good, "", 1)
 	step("unknown kid soon after a fetch: no refetch", 0, "rotated", msgUnknownKey, 1)
@@ -744,14 +745,14 @@ func TestOwnCredentialsAndKeys(t *testing.T) {
 		t.Fatalf("PublicServiceKeys = %v, %v", set, err)
 	}
 	k := set.Keys[0]
-	if k["kid"] != a.key.KeyID || k["kty"] != "EC" || k["crv"] != "P-256" || k["alg"] != "ES256" || k["use"] != "sig" {
+	if k["kid"] != a.signingKey(t).KeyID || k["kty"] != "EC" || k["crv"] != "P-256" || k["alg"] != "ES256" || k["use"] != "sig" {
 		t.Errorf("key = %v", k)
 	}
 	if _, private := k["d"]; private {
 		t.Fatal("PublicServiceKeys leaks the private key")
 	}
 	// Two plugins never share a key.
-	if b := e.auth("search"); b.key.KeyID == a.key.KeyID {
+	if b := e.auth("search"); b.signingKey(t).KeyID == a.signingKey(t).KeyID {
 		t.Error("plugins share a key")
 	}
 }

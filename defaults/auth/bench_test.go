@@ -2,9 +2,14 @@ package auth
 
 import (
 	"context"
+	"database/sql"
+	"math"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
 // BenchmarkAuthenticate measures the verification of each token kind by a
@@ -72,4 +77,64 @@ func BenchmarkAuthenticate(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkVerifyPluginTokenDatabaseStore measures the verification, by
+// plugin catalog of instance B, of a plugin token that plugin search of
+// instance A issued, with the database key store, on every configured
+// engine (each instance has its own pool on one database):
+//
+//   - cached: B has looked the key up before (the steady state);
+//   - first: B has not seen the key (A made it a moment ago), so the
+//     verification reads it from the database by kid. B's cache entry is
+//     dropped before each iteration, and the lookup budget is lifted so
+//     that every iteration queries.
+func BenchmarkVerifyPluginTokenDatabaseStore(b *testing.B) {
+	ctx := context.Background()
+	set := testdatabases.New(b, testdatabases.Clone)
+	for _, id := range set.IDs() {
+		b.Run(string(id), func(b *testing.B) {
+			db := set.Init(b, id)
+			if db == nil {
+				return
+			}
+			drv, dsn := db.DriverDSN()
+			c := newCluster(b, func() core.Database {
+				pool, err := sql.Open(drv, dsn)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { pool.Close() })
+				return &sqlDatabase{db: pool, dialect: db.Dialect}
+			}, "")
+			a, v := c.instance(), c.instance()
+			tok, err := a.search.PluginRequestToken(ctx, a.search.OwnServiceCredentials(), "catalog")
+			if err != nil {
+				b.Fatal(err)
+			}
+			kid := kidOf(b, tok)
+			store := v.k.local["search"].store.(*dbStore)
+			store.budget = fetchBudget{burst: math.MaxFloat64, every: time.Nanosecond}
+			if _, err := v.catalog.Authenticate(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+			b.Run("cached", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := v.catalog.Authenticate(ctx, tok); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("first", func(b *testing.B) {
+				for b.Loop() {
+					store.mu.Lock()
+					delete(store.cache, kid)
+					store.mu.Unlock()
+					if _, err := v.catalog.Authenticate(ctx, tok); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
 }

@@ -52,11 +52,56 @@
 //
 // # Service keys
 //
-// Each plugin's Auth generates an ES256 key pair in memory when it is
-// created; keys are not persisted and not rotated in this version, so
-// tokens issued by a backend stop verifying when it restarts (they live at
-// most an hour). The public keys of every plugin in a backend are held by
-// its [Keyring], so plugins of one backend verify each other's tokens
+// Each instance of a backend signs the plugin tokens and limited user
+// tokens of each plugin with an ES256 key pair of its own, generated in
+// memory; private keys are never written anywhere. An instance makes a new
+// key when its current one is older than backend.auth.keyStore.rotationPeriod
+// (default 1h; checked when it signs, no goroutine), or when
+// [KeyRotator].RotateKeys is called, and publishes the public key in the
+// plugin's key store before the key signs anything. A published key
+// expires rotationPeriod + maxTokenLifetime + 30 s after it was made: by
+// then every token it can have signed has expired. Expired keys are
+// refused.
+//
+// Key stores (backend.auth.keyStore.type):
+//
+//   - database (the default, [KeyStoreDatabase]): the public keys go to
+//     the table greenroom_auth_public_keys (plugin_id, kid, public_key as
+//     JWK JSON, created_at and expires_at in ms since the epoch; primary
+//     key plugin_id, kid) of the plugin's own database (core.Database),
+//     so every instance of the backend verifies the tokens of every other
+//     instance: an auth cookie or a plugin token issued on one replica
+//     works on all, with no sticky sessions. The framework creates the
+//     table with package migrate (versions in greenroom_auth_migrations),
+//     once per plugin and instance, when the plugin first issues or
+//     verifies a token of its own, so a plugin that never does never opens
+//     its database for keys. The table is the framework's, so it is
+//     created even when backend.database.skipMigrations is set (which is
+//     about the plugin's own migrations); where the database user may not
+//     create tables, create it beforehand from the SQL in this package's
+//     migrations directory, or use the memory store. A failed creation is
+//     retried by the next token; the error names the plugin and the fix.
+//     An instance caches the keys it has found until they expire; a token
+//     with a kid it has not seen is looked up in the database by kid (a
+//     key inserted a moment ago on another instance verifies at once). As
+//     anyone can send a token with a made-up kid, such lookups are bounded
+//     per plugin: 16 at once, then one per second; beyond that, tokens
+//     with uncached kids are refused ("... too many unknown keys were
+//     looked up recently; retry later") and a warning is logged. Expired
+//     rows are deleted when an instance publishes a key, or finds one
+//     expired. Auth.PublicServiceKeys reads every unexpired key of the
+//     plugin from the database, so all instances serve the same JWKS;
+//     concurrent reads share one query, and a read that joins a query
+//     under way may miss a key another instance published during it.
+//   - memory ([KeyStoreMemory]): the public keys stay in the instance's
+//     [Keyring]. Tokens issued by another instance, or before a restart,
+//     fail with "Token signing key is unknown". For a single instance.
+//
+// [NewAuth] without [WithKeyDatabase] uses the memory store (the database
+// store needs the plugin's database; [AuthFactory] passes it).
+//
+// The public keys of every plugin in a backend are reachable through its
+// [Keyring], so plugins of one backend verify each other's tokens
 // without network calls. A token from a plugin in another backend is
 // verified with the JWKS that plugin serves at
 // <discovery base URL>/.greenroom/auth/v1/jwks.json (Auth.PublicServiceKeys);
@@ -80,14 +125,11 @@
 //     fetched, tokens from unknown plugins, the exhausted budget) every 30
 //     seconds, with the number of repeats suppressed, not once per token.
 //
-// Keys belong to one process, and a backend that runs plugin P verifies
-// P's tokens with its own P keys only. So with several replicas of one
-// backend, a plugin token or an auth cookie issued by P on one replica
-// fails with "Token signing key is unknown" on another replica. Calls
-// between plugins stay in the process with the default discovery
-// (http://localhost:<port>/api/<pluginId>); the auth cookie needs sticky
-// sessions in such deployments in this version. Persisted, shared keys
-// would lift this limit.
+// With the memory key store, keys belong to one process, and a backend
+// that runs plugin P verifies P's tokens with its own P keys only: with
+// several replicas, a plugin token or an auth cookie issued by P on one
+// replica fails with "Token signing key is unknown" on another. Use the
+// database key store (the default) for replicas.
 //
 // # Configuration
 //
@@ -104,6 +146,11 @@
 //	    # Plugin and limited user tokens are issued within it. Give every
 //	    # backend of a deployment the same value. At least 1m.
 //	    maxTokenLifetime: 24h
+//
+//	    # Where the public service keys are published (see Service keys).
+//	    keyStore:
+//	      type: database                    # database (default) | memory
+//	      rotationPeriod: 1h                # at least 1m
 //
 //	    # Public keys that verify user tokens. Omit to accept no user tokens.
 //	    userTokens:

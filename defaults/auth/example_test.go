@@ -15,6 +15,7 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/auth"
 	"github.com/greenroom-dev/greenroom/defaults/config"
+	"github.com/greenroom-dev/greenroom/defaults/database"
 	"github.com/greenroom-dev/greenroom/internal/reqctx"
 )
 
@@ -58,10 +59,20 @@ backend:
 	if err != nil {
 		log.Fatal(err)
 	}
+	// AuthFactory publishes each plugin's public service keys in the
+	// plugin's database (here SQLite in memory, the default).
+	dbs, err := database.NewManager(cfg, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer dbs.Close()
 	b := backend.New(backend.WithDefaults(
 		backend.NewRootServiceFactory(core.RootConfigRef, func(context.Context, struct{}) (core.RootConfig, error) { return cfg, nil }),
 		backend.NewPluginServiceFactory(core.DiscoveryRef, func(context.Context, struct{}) (core.Discovery, error) { return localDiscovery{}, nil }),
 		backend.NewPluginServiceFactory(core.LoggerRef, func(context.Context, struct{}) (core.Logger, error) { return stdLogger{slog.Default()}, nil }),
+		backend.NewPluginServiceFactory(core.DatabaseRef, func(_ context.Context, d struct{ Plugin core.PluginMetadata }) (core.Database, error) {
+			return dbs.ForPlugin(d.Plugin.ID())
+		}),
 		auth.AuthFactory(), auth.HTTPAuthFactory(), auth.UserInfoFactory(),
 	))
 	catalog, err := backend.Resolve(ctx, b, core.AuthRef, "catalog")

@@ -18,18 +18,23 @@ type authDeps struct {
 	Logger    core.Logger
 	Discovery core.Discovery
 	Plugin    core.PluginMetadata
+	Database  core.Database
 }
 
-// AuthFactory returns the factory of core.Auth. Its root context is the backend's
-// [Keyring], built once from backend.auth; every plugin gets its own
-// service key pair.
+// AuthFactory returns the factory of core.Auth. Its root context is the
+// backend's [Keyring], built once from backend.auth; every plugin gets its
+// own service keys, published in the plugin's own database (the database
+// key store, [WithKeyDatabase]) unless backend.auth.keyStore.type is
+// memory. The database is opened, and the key table created, when the
+// plugin first issues or verifies a token of its own, not when the service
+// is created, so that a plugin that never uses tokens does not pay for it.
 func AuthFactory() *backend.ServiceFactory {
 	return backend.NewPluginServiceFactoryWithContext(core.AuthRef,
 		func(ctx context.Context, d authRootDeps) (*Keyring, error) {
 			return NewKeyring(d.Config)
 		},
 		func(ctx context.Context, k *Keyring, d authDeps) (core.Auth, error) {
-			return NewAuth(k, d.Plugin.ID(), d.Discovery, d.Logger)
+			return NewAuth(k, d.Plugin.ID(), d.Discovery, d.Logger, WithKeyDatabase(d.Database))
 		})
 }
 

@@ -26,6 +26,9 @@ func testFactories(t *testing.T, doc string, disc *fakeDiscovery) []*backend.Ser
 		backend.NewPluginServiceFactory(core.DiscoveryRef, func(ctx context.Context, _ struct{}) (core.Discovery, error) {
 			return disc, nil
 		}),
+		backend.NewPluginServiceFactory(core.DatabaseRef, func(ctx context.Context, _ struct{}) (core.Database, error) {
+			return newSQLiteDatabase(t), nil
+		}),
 		AuthFactory(), HTTPAuthFactory(), UserInfoFactory(),
 	}
 }

@@ -76,9 +76,9 @@ func FuzzAuthenticate(f *testing.F) {
 		"", "fuzz-restricted-token", "mock-user-token", `mock-service-token:{"sub":"plugin:test","target":"catalog"}`,
 		"a.b.c", "..", "e30.e30.",
 		rawJWS(f, map[string]any{"alg": "none", "typ": TokenTypeUser}, userClaims("user:default/alice"), nil),
-		rawJWS(f, map[string]any{"alg": "HS256", "typ": TokenTypePlugin, "kid": search.key.KeyID}, pluginClaims("search", "catalog"), hs256([]byte("k"))),
-		signJWS(f, search.key, jose.ES256, TokenTypePlugin, pluginClaims("forged", "catalog")),
-		signJWS(f, search.key, jose.ES256, TokenTypeUser, with(userClaims("user:default/alice"), "exp", int64(253402214400))),
+		rawJWS(f, map[string]any{"alg": "HS256", "typ": TokenTypePlugin, "kid": search.signingKey(f).KeyID}, pluginClaims("search", "catalog"), hs256([]byte("k"))),
+		signJWS(f, search.signingKey(f), jose.ES256, TokenTypePlugin, pluginClaims("forged", "catalog")),
+		signJWS(f, search.signingKey(f), jose.ES256, TokenTypeUser, with(userClaims("user:default/alice"), "exp", int64(253402214400))),
 	} {
 		f.Add(s)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/x509"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -13,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +26,8 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/greenroom-dev/greenroom/errs"
+
+	_ "modernc.org/sqlite" // the "sqlite" driver
 )
 
 // testNow is the fixed time of the test clocks.
@@ -335,3 +339,44 @@ func mustPublicPEM(t testing.TB, k jose.JSONWebKey) []byte {
 }
 
 func b64decode(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+// signingKey returns the private key a signs with now.
+func (a *authService) signingKey(t testing.TB) jose.JSONWebKey {
+	t.Helper()
+	sk, err := a.keys.current(context.Background())
+	if err != nil {
+		t.Fatalf("signing key of %s: %v", a.pluginID, err)
+	}
+	return sk.priv
+}
+
+// sqlDatabase is a core.Database over a *sql.DB: one instance's pool on a
+// database that several instances share.
+type sqlDatabase struct {
+	db      *sql.DB
+	dialect core.Dialect
+	skip    bool  // MigrationsSkipped
+	err     error // returned by DB, to simulate an unreachable database
+}
+
+func (d *sqlDatabase) DB(context.Context) (*sql.DB, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	return d.db, nil
+}
+func (d *sqlDatabase) Dialect() core.Dialect   { return d.dialect }
+func (d *sqlDatabase) MigrationsSkipped() bool { return d.skip }
+
+// newSQLiteDatabase returns a core.Database on a new SQLite file, closed
+// when the test ends.
+func newSQLiteDatabase(t testing.TB) *sqlDatabase {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "plugin.sqlite")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		t.Fatalf("opening SQLite: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &sqlDatabase{db: db, dialect: core.DialectSQLite}
+}

@@ -79,8 +79,14 @@ type Keyring struct {
 	userKeys    []jose.JSONWebKey
 	static      []staticToken
 
+	// storeType is backend.auth.keyStore.type, and storeTypeSet whether
+	// the config set it; rotation is backend.auth.keyStore.rotationPeriod.
+	storeType    string
+	storeTypeSet bool
+	rotation     time.Duration
+
 	mu    sync.RWMutex
-	local map[string][]jose.JSONWebKey // pluginID → public service keys
+	local map[string]*pluginKeys // by plugin id: the service keys of the plugins of this backend
 
 	remote remoteKeys
 	warns  warnGate
@@ -104,7 +110,9 @@ type staticToken struct {
 func NewKeyring(cfg core.Config) (*Keyring, error) {
 	k := &Keyring{
 		maxLifetime: DefaultMaxTokenLifetime,
-		local:       make(map[string][]jose.JSONWebKey),
+		storeType:   KeyStoreDatabase,
+		rotation:    DefaultKeyRotationPeriod,
+		local:       make(map[string]*pluginKeys),
 		now:         time.Now,
 		remote: remoteKeys{
 			client:     &http.Client{Timeout: jwksFetchTimeout},
@@ -135,6 +143,9 @@ func NewKeyring(cfg core.Config) (*Keyring, error) {
 		}
 		k.maxLifetime = maxLifetime
 	}
+	if err := k.readKeyStore(cfg); err != nil {
+		return nil, err
+	}
 	if k.static, err = readExternalAccess(cfg); err != nil {
 		return nil, err
 	}
@@ -151,21 +162,6 @@ func (k *Keyring) DangerouslyDisableDefaultAuthPolicy() bool { return k.disableD
 // MaxTokenLifetime reports backend.auth.maxTokenLifetime, or
 // [DefaultMaxTokenLifetime] when it is not set.
 func (k *Keyring) MaxTokenLifetime() time.Duration { return k.maxLifetime }
-
-func (k *Keyring) addLocal(pluginID string, pub jose.JSONWebKey) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.local[pluginID] = append(k.local[pluginID], pub)
-}
-
-// localKeys returns the public keys of a plugin of this backend; ok is
-// false when the plugin has no Auth service here.
-func (k *Keyring) localKeys(pluginID string) (keys []jose.JSONWebKey, ok bool) {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	keys, ok = k.local[pluginID]
-	return keys, ok
-}
 
 // matchStatic returns the configured static token equal to token. Every
 // configured token is compared, in constant time, on SHA-256 digests so

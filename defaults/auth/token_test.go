@@ -80,7 +80,7 @@ func TestNonCanonicalEncodingIsRejected(t *testing.T) {
 	// of them.
 	for n := range 3 {
 		tokens["user"] = append(tokens["user"], padded(t, e.issuer.key, TokenTypeUser, userClaims("user:default/alice"), n))
-		tokens["plugin"] = append(tokens["plugin"], padded(t, search.key, TokenTypePlugin, pluginClaims("search", "catalog"), n))
+		tokens["plugin"] = append(tokens["plugin"], padded(t, search.signingKey(t), TokenTypePlugin, pluginClaims("search", "catalog"), n))
 	}
 	for kind, toks := range tokens {
 		flipped := [3]bool{}
@@ -119,7 +119,7 @@ func TestNonCanonicalEncodingIsRejected(t *testing.T) {
 	if !ok {
 		t.Fatal("the user token's signature has no unused bits")
 	}
-	obo := signJWS(t, search.key, jose.ES256, TokenTypePlugin, with(pluginClaims("search", "catalog"), "obo", altUser))
+	obo := signJWS(t, search.signingKey(t), jose.ES256, TokenTypePlugin, with(pluginClaims("search", "catalog"), "obo", altUser))
 	_, err = catalog.Authenticate(ctx, obo)
 	wantErr(t, err, errs.Authentication, msgOBO+": "+msgMalformed)
 }
@@ -152,10 +152,10 @@ func TestMaxTokenLifetime(t *testing.T) {
 			{"user 24h1s", e.userToken("user:default/alice", nil, 24*time.Hour+time.Second), false},
 			{"user until 9999", signJWS(t, e.issuer.key, jose.ES256, TokenTypeUser, with(userClaims("user:default/alice"), "exp", year9999)), false},
 			{"user issued long ago, expiring soon", signJWS(t, e.issuer.key, jose.ES256, TokenTypeUser, with(userClaims("user:default/alice"), "iat", testNow.Add(-48*time.Hour).Unix())), false},
-			{"plugin 24h", signJWS(t, search.key, jose.ES256, TokenTypePlugin, lifetime(pluginClaims("search", "catalog"), 24*time.Hour)), true},
-			{"plugin until 9999", signJWS(t, search.key, jose.ES256, TokenTypePlugin, with(pluginClaims("search", "catalog"), "exp", year9999)), false},
-			{"limited 25h", signJWS(t, search.key, jose.ES256, TokenTypeLimitedUser, lifetime(with(userClaims("user:default/alice"), "iss", "search"), 25*time.Hour)), false},
-			{"obo user until 9999", signJWS(t, search.key, jose.ES256, TokenTypePlugin, with(pluginClaims("search", "catalog"), "obo",
+			{"plugin 24h", signJWS(t, search.signingKey(t), jose.ES256, TokenTypePlugin, lifetime(pluginClaims("search", "catalog"), 24*time.Hour)), true},
+			{"plugin until 9999", signJWS(t, search.signingKey(t), jose.ES256, TokenTypePlugin, with(pluginClaims("search", "catalog"), "exp", year9999)), false},
+			{"limited 25h", signJWS(t, search.signingKey(t), jose.ES256, TokenTypeLimitedUser, lifetime(with(userClaims("user:default/alice"), "iss", "search"), 25*time.Hour)), false},
+			{"obo user until 9999", signJWS(t, search.signingKey(t), jose.ES256, TokenTypePlugin, with(pluginClaims("search", "catalog"), "obo",
 				signJWS(t, e.issuer.key, jose.ES256, TokenTypeUser, with(userClaims("user:default/alice"), "exp", year9999)))), false},
 		} {
 			_, err := catalog.Authenticate(ctx, tc.token)

@@ -14,6 +14,7 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/auth"
 	"github.com/greenroom-dev/greenroom/defaults/config"
+	"github.com/greenroom-dev/greenroom/defaults/database"
 	"github.com/greenroom-dev/greenroom/defaults/discovery"
 	"github.com/greenroom-dev/greenroom/defaults/health"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
@@ -58,6 +59,7 @@ func TestProductionWiring(t *testing.T) {
 		httprouter.Factory(),
 		auth.AuthFactory(),
 		auth.HTTPAuthFactory(),
+		database.Factory(),
 		discovery.Factory(),
 	))
 

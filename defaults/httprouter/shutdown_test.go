@@ -13,6 +13,7 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/auth"
 	"github.com/greenroom-dev/greenroom/defaults/config"
+	"github.com/greenroom-dev/greenroom/defaults/database"
 	"github.com/greenroom-dev/greenroom/defaults/discovery"
 	"github.com/greenroom-dev/greenroom/defaults/health"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
@@ -64,6 +65,7 @@ func startSlowTodo(t *testing.T, env ...string) *slowTodo {
 		httprouter.Factory(),
 		auth.AuthFactory(),
 		auth.HTTPAuthFactory(),
+		database.Factory(),
 		discovery.Factory(),
 		poolFactory,
 	))
