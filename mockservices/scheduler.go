@@ -82,12 +82,15 @@ type SchedulerService struct {
 // schedPlugin is the state of one plugin's tasks.
 type schedPlugin struct {
 	id      string
-	ctx     context.Context // cancelled when the plugin shuts down
-	cancel  context.CancelFunc
 	stopped bool
-	runs    sync.WaitGroup // the runs in progress
-	tasks   map[string]*fakeTask
-	logger  core.Logger // nil without a factory
+	active  int // runs in progress
+	// ctx is cancelled when the plugin shuts down; it is made with the
+	// plugin's first run, so that plugins that never run a task (most
+	// test backends) do not pay for it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	tasks  map[string]*fakeTask
+	logger core.Logger // nil without a factory
 }
 
 // fakeTask is a scheduled task and its history.
@@ -221,13 +224,13 @@ func (s *SchedulerService) Now() time.Time {
 // interval task is then due one interval after the run.
 func (s *SchedulerService) Run(ctx context.Context, pluginID, taskID string) (run TaskRun, err error) {
 	s.mu.Lock()
-	t, err := s.begin(pluginID, taskID, "run")
+	t, pluginCtx, err := s.begin(pluginID, taskID, "run")
 	planned := s.now
 	s.mu.Unlock()
 	if err != nil {
 		return TaskRun{}, err
 	}
-	run = s.execute(ctx, t, planned, true)
+	run = s.execute(ctx, pluginCtx, t, planned, true)
 	return run, run.Err
 }
 
@@ -257,11 +260,10 @@ func (s *SchedulerService) RunDue(ctx context.Context) []TaskRun {
 			s.mu.Unlock()
 			continue
 		}
-		t.running = true
-		t.plugin.runs.Add(1)
+		pluginCtx := s.startRun(t)
 		planned := t.next
 		s.mu.Unlock()
-		runs = append(runs, s.execute(ctx, t, planned, true))
+		runs = append(runs, s.execute(ctx, pluginCtx, t, planned, true))
 	}
 	return runs
 }
@@ -346,8 +348,7 @@ func (s *SchedulerService) Runs(pluginID, taskID string) []TaskRun {
 func (s *SchedulerService) plugin(id string) *schedPlugin {
 	p := s.plugins[id]
 	if p == nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		p = &schedPlugin{id: id, ctx: ctx, cancel: cancel, tasks: map[string]*fakeTask{}}
+		p = &schedPlugin{id: id, tasks: map[string]*fakeTask{}}
 		s.plugins[id] = p
 	}
 	return p
@@ -364,28 +365,40 @@ func (s *SchedulerService) task(pluginID, taskID string) (*fakeTask, error) {
 }
 
 // begin marks the task running, for a run that the caller will execute,
-// or says why it cannot run. s.mu is held.
-func (s *SchedulerService) begin(pluginID, taskID, verb string) (*fakeTask, error) {
+// and returns its plugin's context, or says why it cannot run. s.mu is
+// held.
+func (s *SchedulerService) begin(pluginID, taskID, verb string) (*fakeTask, context.Context, error) {
 	t, err := s.task(pluginID, taskID)
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	case t.plugin.stopped:
-		return nil, errs.NewServiceUnavailable("Plugin '%s' has shut down: cannot %s task '%s'", pluginID, verb, taskID)
+		return nil, nil, errs.NewServiceUnavailable("Plugin '%s' has shut down: cannot %s task '%s'", pluginID, verb, taskID)
 	case t.running:
-		return nil, errs.NewConflict("Task '%s' of plugin '%s' is running: cannot %s it until the run ends", taskID, pluginID, verb)
+		return nil, nil, errs.NewConflict("Task '%s' of plugin '%s' is running: cannot %s it until the run ends", taskID, pluginID, verb)
 	}
-	t.running = true
-	t.plugin.runs.Add(1)
-	return t, nil
+	return t, s.startRun(t), nil
 }
 
-// execute runs t, which begin or RunDue marked running, and records the
-// run; planned is the start the schedule planned. It returns once the
-// function has, even if the function panics or calls runtime.Goexit.
-func (s *SchedulerService) execute(parent context.Context, t *fakeTask, planned time.Time, delivered bool) (run TaskRun) {
+// startRun marks t, which may run, running and returns its plugin's
+// context. s.mu is held.
+func (s *SchedulerService) startRun(t *fakeTask) context.Context {
+	p := t.plugin
+	t.running = true
+	p.active++
+	if p.ctx == nil {
+		p.ctx, p.cancel = context.WithCancel(context.Background())
+	}
+	return p.ctx
+}
+
+// execute runs t, which startRun marked running, and records the run;
+// pluginCtx is the plugin's context and planned the start the schedule
+// planned. It returns once the function has, even if the function panics
+// or calls runtime.Goexit.
+func (s *SchedulerService) execute(parent, pluginCtx context.Context, t *fakeTask, planned time.Time, delivered bool) (run TaskRun) {
 	ctx, cancel := context.WithTimeout(parent, t.task.Timeout)
-	stop := context.AfterFunc(t.plugin.ctx, cancel)
+	stop := context.AfterFunc(pluginCtx, cancel)
 	s.mu.Lock()
 	run = TaskRun{PluginID: t.plugin.id, TaskID: t.task.ID, N: len(t.runs) + 1, StartedAt: s.now}
 	s.mu.Unlock()
@@ -419,11 +432,11 @@ func (s *SchedulerService) finish(t *fakeTask, run *TaskRun, planned time.Time, 
 	run.EndedAt = s.now
 	t.runs = append(t.runs, recordedRun{TaskRun: *run, delivered: delivered})
 	t.running = false
+	t.plugin.active--
 	t.next = t.nextAfterRun(planned, s.now)
 	logger := t.plugin.logger
 	s.broadcast()
 	s.mu.Unlock()
-	t.plugin.runs.Done()
 	if run.Err != nil && logger != nil {
 		logger.Error("Scheduled task failed", "task", t.task.ID, "run", run.N, "error", run.Err)
 	}
@@ -455,22 +468,25 @@ func (t *fakeTask) nextAfterRun(planned, now time.Time) time.Time {
 // in progress and waits for them, or for ctx to be done.
 func (s *SchedulerService) stopPlugin(ctx context.Context, id string) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	p := s.plugin(id)
 	p.stopped = true
-	p.cancel()
-	s.broadcast()
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		p.runs.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("mockservices: scheduler of plugin '%s': waiting for the runs in progress to end: %w", id, context.Cause(ctx))
+	if p.cancel != nil {
+		p.cancel()
 	}
+	s.broadcast() // WaitForRun gives up on the plugin's tasks
+	for p.active > 0 {
+		changed := s.changed
+		s.mu.Unlock()
+		select {
+		case <-changed:
+			s.mu.Lock()
+		case <-ctx.Done():
+			s.mu.Lock()
+			return fmt.Errorf("mockservices: scheduler of plugin '%s': waiting for the runs in progress to end: %w", id, context.Cause(ctx))
+		}
+	}
+	return nil
 }
 
 // pluginScheduler is the core.Scheduler of one plugin.
@@ -484,7 +500,7 @@ var _ core.Scheduler = pluginScheduler{}
 // ScheduleTask implements [core.Scheduler]: it validates the task as the
 // production scheduler does and plans its first run.
 func (v pluginScheduler) ScheduleTask(ctx context.Context, task core.Task) error {
-	sched, err := validateTask(v.pluginID, task)
+	sched, err := validateTask(v.pluginID, &task)
 	if err != nil {
 		return err
 	}
@@ -515,9 +531,9 @@ func (v pluginScheduler) ScheduleTask(ctx context.Context, task core.Task) error
 
 // validateTask checks the task against the contract of core.Task and
 // returns the schedule of a cron task.
-func validateTask(pluginID string, task core.Task) (cron.Schedule, error) {
+func validateTask(pluginID string, task *core.Task) (cron.Schedule, error) {
 	invalid := func(format string, args ...any) error {
-		return errs.NewInput("Plugin '%s' cannot schedule task '%s': "+format, append([]any{pluginID, task.ID}, args...)...)
+		return errs.NewInput("Plugin '%s' cannot schedule task '%s': %s", pluginID, task.ID, fmt.Sprintf(format, args...))
 	}
 	var sched cron.Schedule
 	switch {
@@ -554,13 +570,13 @@ func validateTask(pluginID string, task core.Task) (cron.Schedule, error) {
 func (v pluginScheduler) TriggerTask(ctx context.Context, id string) error {
 	s := v.s
 	s.mu.Lock()
-	t, err := s.begin(v.pluginID, id, "trigger")
+	t, pluginCtx, err := s.begin(v.pluginID, id, "trigger")
 	planned := s.now
 	s.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	go s.execute(context.Background(), t, planned, false)
+	go s.execute(context.Background(), pluginCtx, t, planned, false)
 	return nil
 }
 

@@ -59,20 +59,24 @@ type purgeConfig struct {
 // 1m): durations such as "12h" or whole numbers of seconds, all positive.
 func readPurgeConfig(cfg core.Config) (purgeConfig, error) {
 	c := purgeConfig{completedOlderThan: 720 * time.Hour, frequency: time.Hour, timeout: time.Minute}
+	purge, ok, err := cfg.OptionalSub("todo.purge")
+	if err != nil || !ok {
+		return c, err
+	}
 	for _, f := range []struct {
 		key string
 		v   *time.Duration
 	}{
-		{"todo.purge.completedOlderThan", &c.completedOlderThan},
-		{"todo.purge.frequency", &c.frequency},
-		{"todo.purge.timeout", &c.timeout},
+		{"completedOlderThan", &c.completedOlderThan},
+		{"frequency", &c.frequency},
+		{"timeout", &c.timeout},
 	} {
-		d, ok, err := cfg.OptionalDuration(f.key)
+		d, ok, err := purge.OptionalDuration(f.key)
 		switch {
 		case err != nil:
 			return purgeConfig{}, err
 		case ok && d <= 0:
-			return purgeConfig{}, fmt.Errorf("config key %q: expected a positive duration such as \"1h\", got %v; remove the key for the default (%v)", f.key, d, *f.v)
+			return purgeConfig{}, fmt.Errorf("config key \"todo.purge.%s\": expected a positive duration such as \"1h\", got %v; remove the key for the default (%v)", f.key, d, *f.v)
 		case ok:
 			*f.v = d
 		}

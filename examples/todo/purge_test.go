@@ -223,6 +223,7 @@ func TestPurgeConfigErrors(t *testing.T) {
 		{"todo.purge.frequency", "-1h", `config key "todo.purge.frequency": expected a positive duration such as "1h", got -1h0m0s; remove the key for the default (1h0m0s)`},
 		{"todo.purge.timeout", 0, `config key "todo.purge.timeout": expected a positive duration`},
 		{"todo.purge.timeout", true, `config key "todo.purge.timeout": expected a duration`},
+		{"todo.purge", "often", `config key "todo.purge"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
