@@ -74,8 +74,8 @@ type SchedulerService struct {
 	mu      sync.Mutex
 	now     time.Time
 	plugins map[string]*schedPlugin
-	// changed is closed, and replaced, when a run ends or a plugin stops:
-	// WaitForRun waits on it.
+	// changed is closed when a run ends or a plugin stops, for WaitForRun
+	// and stopPlugin to wait on: made by wait, dropped by broadcast.
 	changed chan struct{}
 }
 
@@ -143,7 +143,7 @@ func WithSchedulerStart(t time.Time) SchedulerOption {
 // Hand it to a backend with [SchedulerFactory], or give a plugin's view to
 // the code under test with [SchedulerService.ForPlugin].
 func Scheduler(opts ...SchedulerOption) *SchedulerService {
-	s := &SchedulerService{now: schedulerStart, plugins: map[string]*schedPlugin{}, changed: make(chan struct{})}
+	s := &SchedulerService{now: schedulerStart, plugins: map[string]*schedPlugin{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -318,7 +318,7 @@ func (s *SchedulerService) WaitForRun(ctx context.Context, pluginID, taskID stri
 			s.mu.Unlock()
 			return TaskRun{}, errs.NewServiceUnavailable("Plugin '%s' has shut down: task '%s' will not run again; wait for runs before stopping the backend", pluginID, taskID)
 		}
-		changed := s.changed
+		changed := s.wait()
 		s.mu.Unlock()
 		select {
 		case <-changed:
@@ -444,8 +444,18 @@ func (s *SchedulerService) finish(t *fakeTask, run *TaskRun, planned time.Time, 
 
 // broadcast wakes the goroutines waiting on s.changed. s.mu is held.
 func (s *SchedulerService) broadcast() {
-	close(s.changed)
-	s.changed = make(chan struct{})
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+}
+
+// wait returns a channel closed by the next broadcast. s.mu is held.
+func (s *SchedulerService) wait() <-chan struct{} {
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
 }
 
 // nextAfterRun returns when t is due after a run planned at planned that
@@ -476,7 +486,7 @@ func (s *SchedulerService) stopPlugin(ctx context.Context, id string) error {
 	}
 	s.broadcast() // WaitForRun gives up on the plugin's tasks
 	for p.active > 0 {
-		changed := s.changed
+		changed := s.wait()
 		s.mu.Unlock()
 		select {
 		case <-changed:
