@@ -6,7 +6,7 @@
 //
 //   - a working fake, built by a function named after the service:
 //     [Config], [Logger], [Auth], [HTTPAuth], [UserInfo], [Discovery],
-//     [Database], [SQLMock], [RootHealth], [Lifecycle];
+//     [Database], [SQLMock], [RootHealth], [Scheduler], [Lifecycle];
 //   - a factory for a backend, named ...Factory, such as [AuthFactory];
 //     [DefaultFactories] returns one for every replaceable core service, and
 //     [Factory] hands any instance to a backend;
@@ -34,6 +34,20 @@
 // credentials: routes without an auth policy answer it 401, as in
 // production. A test that wants an implicit user says so with
 // [WithDefaultCredentials].
+//
+// # Scheduler
+//
+// The [Scheduler] fake runs tasks only when the test says so, on a fake
+// clock, so that a test of a scheduled task neither sleeps nor races the
+// schedule: it runs a task with [SchedulerService.Run], runs what is due
+// after moving the clock with [SchedulerService.Advance], and waits for
+// runs that a plugin triggered with [SchedulerService.WaitForRun]:
+//
+//	s := mockservices.Scheduler()
+//	tb := testbackend.Start(t, todo.Plugin, mockservices.SchedulerFactory(s))
+//	if _, err := s.Run(ctx, "todo", "purge-completed"); err != nil {
+//		t.Fatal(err)
+//	}
 //
 // # Lifecycle
 //

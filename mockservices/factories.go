@@ -17,7 +17,9 @@ import (
 // the fakes of this package, an empty config, the production plugin logger
 // (the root logger with plugin=<pluginId>) and the production HTTP routers,
 // so that requests pass through the real mount, auth barrier and error
-// handling. The logger and the databases belong to t.
+// handling. The logger and the databases belong to t. Each backend gets
+// its own [Scheduler] fake, made when a plugin first depends on it: a test
+// that drives the tasks passes its own with [SchedulerFactory].
 //
 // The lifecycle and plugin metadata services are built into the backend
 // and are not among them.
@@ -33,6 +35,7 @@ func DefaultFactories(t testing.TB) []*backend.ServiceFactory {
 		AuthFactory(),
 		HTTPAuthFactory(),
 		UserInfoFactory(),
+		SchedulerFactory(nil),
 		DatabaseFactory(t),
 		DiscoveryFactory(nil),
 	}

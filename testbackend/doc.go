@@ -92,4 +92,15 @@
 // what a plugin did (the records of a mock logger, the rows in its
 // database). [NewFactoryTester] builds a single service factory with mock
 // dependencies, to unit-test a service of your own.
+//
+// # Scheduled tasks
+//
+// Each test backend has a scheduler fake of its own (mockservices.Scheduler),
+// on which a plugin's tasks never run by themselves. A test that runs them
+// passes its own fake and drives it; tasks run when it says so, on a fake
+// clock, and the test never sleeps:
+//
+//	s := mockservices.Scheduler()
+//	tb := testbackend.Start(t, todo.Plugin, mockservices.SchedulerFactory(s))
+//	s.Advance(ctx, time.Hour) // runs what became due, each task once
 package testbackend

@@ -261,7 +261,7 @@ func (s *settings) defaults(t testing.TB, tb *Backend) ([]*backend.ServiceFactor
 		discovery = mockservices.DiscoveryFactory(tb.URL)
 	}
 	// The order of mockservices.DefaultFactories (TestDefaults checks it).
-	fs := make([]*backend.ServiceFactory, 0, 14)
+	fs := make([]*backend.ServiceFactory, 0, 15)
 	fs = append(fs,
 		mockservices.Factory[core.RootConfig](core.RootConfigRef, cfg),
 		mockservices.RootLoggerFactory(mockservices.Logger(t)))
@@ -309,6 +309,11 @@ var sharedFakes = []*backend.ServiceFactory{
 	mockservices.AuthFactory(),
 	mockservices.HTTPAuthFactory(),
 	mockservices.UserInfoFactory(),
+	// The scheduler's state (its fake clock and tasks) is per backend: the
+	// factory makes a fake for each backend in its root context, when a
+	// plugin first depends on the scheduler, so backends that do not use
+	// it pay nothing and no two backends share tasks.
+	mockservices.SchedulerFactory(nil),
 }
 
 var routerMuxes = httprouter.NewMuxCache()

@@ -4,8 +4,8 @@
 // It uses the core services a typical plugin needs: the HTTP router (with
 // an unauthenticated /health and every other route secure by default), a
 // logger, its own database with migrations for SQLite, PostgreSQL and
-// MySQL, HTTPAuth to require user credentials and UserInfo to find who the
-// caller is. Todos belong to the calling user; another user's todo is
+// MySQL, HTTPAuth to require user credentials, UserInfo to find who the
+// caller is, the config and the scheduler. Todos belong to the calling user; another user's todo is
 // answered with 404, exactly like a todo that does not exist.
 //
 // A user's titles are unique (trimmed, case-sensitive, on every engine): a
@@ -13,6 +13,25 @@
 // plugin turns database errors into HTTP errors without importing a driver.
 // Request validation matches the columns, so that no engine answers 500 for
 // input another engine stores.
+//
+// The plugin schedules a global task, "purge-completed" ([PurgeTaskID]),
+// that deletes, in one statement, the todos of every user completed more
+// than a configured age ago, and logs how many. A todo's completion time is
+// set when it becomes done and cleared when it is reopened. Its config,
+// read at start (durations such as "12h", or whole seconds, all positive):
+//
+//	todo:
+//	  purge:
+//	    completedOlderThan: 720h  # the age; the default is 30 days
+//	    frequency: 1h             # how often the task runs
+//	    timeout: 1m               # how long one run may take
+//
+// Tests drive the task with the scheduler fake of package mockservices,
+// which runs it only when told to:
+//
+//	s := mockservices.Scheduler()
+//	testbackend.Start(t, todo.Plugin, mockservices.SchedulerFactory(s))
+//	_, err := s.Run(ctx, todo.PluginID, todo.PurgeTaskID)
 //
 // Routes, relative to /api/todo:
 //

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"testing"
 
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults"
 	"github.com/greenroom-dev/greenroom/examples/todo"
+	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/testbackend"
 	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
@@ -64,4 +67,54 @@ func ExampleMigrations() {
 	var n int
 	fmt.Println(db.QueryRow("SELECT count(*) FROM todos").Scan(&n), n)
 	// Output: <nil> 0
+}
+
+// A test runs the purge task when it wants, with the scheduler fake of
+// package mockservices: here a todo completed just now is kept, since the
+// default age is 30 days.
+func Example_purgeCompleted() {
+	t := &exampleT{} // in a test, the test's t
+	defer t.finish()
+	ctx := context.Background()
+
+	s := mockservices.Scheduler()
+	tb := testbackend.New(testbackend.WithDefaultUser("user:default/alice")).Start(t, todo.Plugin, mockservices.SchedulerFactory(s))
+	tb.Post("/api/todo/todos", map[string]any{"title": "milk", "done": true}).Do(t).ExpectStatus(t, http.StatusCreated)
+
+	run, err := s.Run(ctx, todo.PluginID, todo.PurgeTaskID)
+	fmt.Println(run, err)
+	fmt.Println(tb.Get("/api/todo/todos/1").Do(t).StatusCode)
+	// Output:
+	// todo/purge-completed run 1 at 2026-01-01T00:00:00Z: ok <nil>
+	// 200
+}
+
+// exampleT stands in for the *testing.T of a test so that an example can
+// start a test backend: it runs the cleanups when the example ends.
+type exampleT struct {
+	testing.TB
+	cleanups []func()
+}
+
+func (t *exampleT) Helper()                           {}
+func (t *exampleT) Failed() bool                      { return false }
+func (t *exampleT) Cleanup(fn func())                 { t.cleanups = append(t.cleanups, fn) }
+func (t *exampleT) Errorf(format string, args ...any) { fmt.Printf("FAIL: "+format+"\n", args...) }
+func (t *exampleT) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+func (t *exampleT) Context() context.Context          { return context.Background() }
+func (t *exampleT) Name() string                      { return "Example" }
+func (t *exampleT) Logf(string, ...any)               {}
+func (t *exampleT) TempDir() string {
+	dir, err := os.MkdirTemp("", "todo-example-")
+	if err != nil {
+		panic(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+func (t *exampleT) finish() {
+	for i := len(t.cleanups) - 1; i >= 0; i-- {
+		t.cleanups[i]()
+	}
 }

@@ -33,14 +33,62 @@ const PluginID = "todo"
 var Plugin = backend.NewPlugin(PluginID, backend.Init(initPlugin))
 
 type deps struct {
-	Router   core.HTTPRouter
-	Logger   core.Logger
-	Database core.Database
-	HTTPAuth core.HTTPAuth
-	UserInfo core.UserInfo
+	Config    core.RootConfig
+	Router    core.HTTPRouter
+	Logger    core.Logger
+	Database  core.Database
+	HTTPAuth  core.HTTPAuth
+	UserInfo  core.UserInfo
+	Scheduler core.Scheduler
+}
+
+// PurgeTaskID is the ID of the scheduled task that deletes the todos
+// completed long ago.
+const PurgeTaskID = "purge-completed"
+
+// purgeConfig is the schedule of the purge task, from the config keys
+// todo.purge.*.
+type purgeConfig struct {
+	completedOlderThan time.Duration // todo.purge.completedOlderThan
+	frequency          time.Duration // todo.purge.frequency
+	timeout            time.Duration // todo.purge.timeout
+}
+
+// readPurgeConfig reads todo.purge.completedOlderThan (default 720h, 30
+// days), todo.purge.frequency (default 1h) and todo.purge.timeout (default
+// 1m): durations such as "12h" or whole numbers of seconds, all positive.
+func readPurgeConfig(cfg core.Config) (purgeConfig, error) {
+	c := purgeConfig{completedOlderThan: 720 * time.Hour, frequency: time.Hour, timeout: time.Minute}
+	purge, ok, err := cfg.OptionalSub("todo.purge")
+	if err != nil || !ok {
+		return c, err
+	}
+	for _, f := range []struct {
+		key string
+		v   *time.Duration
+	}{
+		{"completedOlderThan", &c.completedOlderThan},
+		{"frequency", &c.frequency},
+		{"timeout", &c.timeout},
+	} {
+		d, ok, err := purge.OptionalDuration(f.key)
+		switch {
+		case err != nil:
+			return purgeConfig{}, err
+		case ok && d <= 0:
+			return purgeConfig{}, fmt.Errorf("config key \"todo.purge.%s\": expected a positive duration such as \"1h\", got %v; remove the key for the default (%v)", f.key, d, *f.v)
+		case ok:
+			*f.v = d
+		}
+	}
+	return c, nil
 }
 
 func initPlugin(ctx context.Context, d deps) error {
+	purge, err := readPurgeConfig(d.Config)
+	if err != nil {
+		return err
+	}
 	if err := migrate.Up(ctx, d.Database, migrationFiles, migrate.Dir("migrations")); err != nil {
 		return fmt.Errorf("migrate the todo database: %w", err)
 	}
@@ -53,6 +101,16 @@ func initPlugin(ctx context.Context, d deps) error {
 		logger:   d.Logger,
 		httpAuth: d.HTTPAuth,
 		userInfo: d.UserInfo,
+	}
+	err = d.Scheduler.ScheduleTask(ctx, core.Task{
+		ID:        PurgeTaskID,
+		Frequency: core.Every(purge.frequency),
+		Timeout:   purge.timeout,
+		Scope:     core.ScopeGlobal, // one instance purges the shared database
+		Fn:        func(ctx context.Context) error { return h.purgeCompleted(ctx, purge.completedOlderThan) },
+	})
+	if err != nil {
+		return fmt.Errorf("schedule the task %s: %w", PurgeTaskID, err)
 	}
 	d.Router.Handle("GET /health", httpjson.Handler(h.health))
 	d.Router.Handle("GET /todos", httpjson.Handler(h.list))
@@ -104,6 +162,17 @@ func normalizeTitle(title string) (string, error) {
 		}
 	}
 	return t, nil
+}
+
+// purgeCompleted deletes the todos completed more than olderThan ago.
+func (h *handlers) purgeCompleted(ctx context.Context, olderThan time.Duration) error {
+	cutoff := h.store.now().Add(-olderThan)
+	n, err := h.store.purgeCompleted(ctx, cutoff)
+	if err != nil {
+		return err
+	}
+	h.logger.Info("purged completed todos", "count", n, "completedBefore", cutoff.UTC().Format(time.RFC3339))
+	return nil
 }
 
 func (h *handlers) health(w http.ResponseWriter, r *http.Request) error {

@@ -94,15 +94,19 @@ func (s *store) create(ctx context.Context, owner, title string, done bool) (t T
 		}
 	}()
 	now := s.now().UTC().Truncate(time.Microsecond)
-	const insert = "INSERT INTO todos (owner, title, done, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
+	var completedAt *time.Time // NULL unless done
+	if done {
+		completedAt = &now
+	}
+	const insert = "INSERT INTO todos (owner, title, done, created_at, updated_at, completed_at) VALUES (?, ?, ?, ?, ?, ?)"
 	var id int64
 	if s.dialect == core.DialectPostgres {
-		err := s.db.QueryRowContext(ctx, s.q(insert+" RETURNING id"), owner, title, done, now, now).Scan(&id)
+		err := s.db.QueryRowContext(ctx, s.q(insert+" RETURNING id"), owner, title, done, now, now, completedAt).Scan(&id)
 		if err != nil {
 			return Todo{}, fmt.Errorf("create todo: %w", err)
 		}
 	} else {
-		res, err := s.db.ExecContext(ctx, insert, owner, title, done, now, now)
+		res, err := s.db.ExecContext(ctx, insert, owner, title, done, now, now, completedAt)
 		if err != nil {
 			return Todo{}, fmt.Errorf("create todo: %w", err)
 		}
@@ -141,12 +145,23 @@ func (s *store) update(ctx context.Context, owner string, id int64, title *strin
 	if title != nil {
 		t.Title = *title
 	}
+	wasDone := t.Done
 	if done != nil {
 		t.Done = *done
 	}
 	t.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
-	if _, err := tx.ExecContext(ctx, s.q("UPDATE todos SET title = ?, done = ?, updated_at = ? WHERE owner = ? AND id = ?"),
-		t.Title, t.Done, t.UpdatedAt, owner, id); err != nil {
+	query := "UPDATE todos SET title = ?, done = ?, updated_at = ?"
+	args := []any{t.Title, t.Done, t.UpdatedAt}
+	// completed_at is when the todo was last completed: set as it becomes
+	// done, cleared as it is reopened, kept otherwise.
+	switch {
+	case t.Done && !wasDone:
+		query += ", completed_at = ?"
+		args = append(args, t.UpdatedAt)
+	case !t.Done:
+		query += ", completed_at = NULL"
+	}
+	if _, err := tx.ExecContext(ctx, s.q(query+" WHERE owner = ? AND id = ?"), append(args, owner, id)...); err != nil {
 		return Todo{}, fmt.Errorf("update todo %d: %w", id, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -173,6 +188,21 @@ func (s *store) delete(ctx context.Context, owner string, id int64) (err error) 
 		return errs.NewNotFound("todo %d not found", id)
 	}
 	return nil
+}
+
+// purgeCompleted deletes, in one statement, every todo (of every owner)
+// completed before cutoff, and returns how many it deleted. Open todos,
+// whose completed_at is NULL, never match.
+func (s *store) purgeCompleted(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM todos WHERE completed_at < ?"), cutoff.UTC().Truncate(time.Microsecond))
+	if err != nil {
+		return 0, fmt.Errorf("purge the todos completed before %s: %w", cutoff.Format(time.RFC3339), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("purge the todos completed before %s: %w", cutoff.Format(time.RFC3339), err)
+	}
+	return n, nil
 }
 
 // titled names a todo by its title in an error message.
