@@ -173,3 +173,12 @@ func resolve[T any](t *testing.T, b *backend.Backend, ref core.ServiceRef[T], pl
 	}
 	return v
 }
+
+func TestConformanceScheduler(t *testing.T) {
+	t.Parallel()
+	servicetest.TestScheduler(t, func(t testing.TB) core.Scheduler {
+		s := Scheduler()
+		t.Cleanup(func() { _ = s.Stop(context.Background()) })
+		return s.ForPlugin("servicetest")
+	})
+}
