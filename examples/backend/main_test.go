@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,9 +32,12 @@ func startBackend(t *testing.T, args ...string) string {
 		pw.CloseWithError(io.EOF)
 		done <- err
 	}()
+	// result is read by the failure below and by the cleanup, which would
+	// wait forever on a second receive from done.
+	result := sync.OnceValue(func() error { return <-done })
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
+		if err := result(); err != nil {
 			t.Errorf("backend stopped with error: %v", err)
 		}
 	})
@@ -47,7 +51,7 @@ func startBackend(t *testing.T, args ...string) string {
 			return base
 		}
 	}
-	t.Fatalf("backend exited before listening: %v", <-done)
+	t.Fatalf("backend exited before listening: %v", result())
 	return ""
 }
 
