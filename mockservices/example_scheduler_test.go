@@ -165,7 +165,7 @@ func ExampleSchedulerService_ForPlugin() {
 	var sched core.Scheduler = s.ForPlugin("todo")
 	err := sched.ScheduleTask(ctx, core.Task{ID: "purge", Frequency: core.Every(time.Hour)})
 	fmt.Println(err)
-	// Output: InputError: Plugin 'todo' cannot schedule task 'purge': Task.Fn is nil; set the function to run
+	// Output: InputError: Plugin 'todo' cannot schedule task 'purge': Fn is nil; set the function that does the work
 }
 
 func ExampleSchedulerService_Stop() {

@@ -15,6 +15,7 @@ import (
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/errs"
+	"github.com/greenroom-dev/greenroom/internal/schedspec"
 )
 
 // SchedulerStart is the instant the clock of a [Scheduler] fake shows when
@@ -31,13 +32,6 @@ func mustParseTime(s string) time.Time {
 	}
 	return t
 }
-
-// cronParser is the parser of the production scheduler: five fields, or
-// six with seconds first, and descriptors such as "@hourly".
-var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-// maxTaskIDLength is the longest task ID the contract allows, in bytes.
-const maxTaskIDLength = 255
 
 // SchedulerService is a fake [core.Scheduler] whose tasks run only when the
 // test says so, on a fake clock: nothing runs in the background, and a test
@@ -545,33 +539,13 @@ func validateTask(pluginID string, task *core.Task) (cron.Schedule, error) {
 	invalid := func(format string, args ...any) error {
 		return errs.NewInput("Plugin '%s' cannot schedule task '%s': %s", pluginID, task.ID, fmt.Sprintf(format, args...))
 	}
-	var sched cron.Schedule
-	switch {
-	case task.ID == "":
-		return nil, invalid("the ID is empty; set Task.ID")
-	case len(task.ID) > maxTaskIDLength:
-		return nil, invalid("the ID has %d bytes, more than %d; use a shorter Task.ID", len(task.ID), maxTaskIDLength)
-	case task.Fn == nil:
-		return nil, invalid("Task.Fn is nil; set the function to run")
-	case task.Frequency.IsZero():
-		return nil, invalid("Task.Frequency is not set; use core.Every, core.Cron or core.Manual")
-	case task.Timeout <= 0:
-		return nil, invalid("Task.Timeout must be positive, got %v", task.Timeout)
-	case task.InitialDelay < 0:
-		return nil, invalid("Task.InitialDelay must not be negative, got %v", task.InitialDelay)
-	case task.Scope != "" && task.Scope != core.ScopeGlobal && task.Scope != core.ScopeLocal:
-		return nil, invalid("Task.Scope is %q; use core.ScopeGlobal or core.ScopeLocal", task.Scope)
+	// The production scheduler's validation and cron parser (in UTC), so
+	// that the fake accepts exactly the tasks production accepts.
+	spec, err := schedspec.Validate(*task)
+	if err != nil {
+		return nil, invalid("%v", err)
 	}
-	if every, ok := task.Frequency.Interval(); ok && every <= 0 {
-		return nil, invalid("the interval of %#v must be positive", task.Frequency)
-	}
-	if expr, ok := task.Frequency.CronExpr(); ok {
-		var err error
-		if sched, err = cronParser.Parse(expr); err != nil {
-			return nil, errs.Wrap(errs.Input, err, "Plugin '%s' cannot schedule task '%s': invalid cron expression %q: %v", pluginID, task.ID, expr, err)
-		}
-	}
-	return sched, nil
+	return spec.Cron, nil
 }
 
 // TriggerTask implements [core.Scheduler]: it starts a run now, in a new

@@ -69,13 +69,15 @@ func TestSchedulerValidation(t *testing.T) {
 	}{
 		{"empty id", func(c *core.Task) { c.ID = "" }, "the ID is empty"},
 		{"long id", func(c *core.Task) { c.ID = strings.Repeat("x", 256) }, "256 bytes"},
-		{"nil fn", func(c *core.Task) { c.Fn = nil }, "Task.Fn is nil"},
-		{"no frequency", func(c *core.Task) { c.Frequency = core.Frequency{} }, "Task.Frequency is not set"},
-		{"negative interval", func(c *core.Task) { c.Frequency = core.Every(-time.Second) }, "core.Every(-1000000000) must be positive"},
-		{"bad cron", func(c *core.Task) { c.Frequency = core.Cron("61 * * * *") }, `invalid cron expression "61 * * * *"`},
-		{"zero timeout", func(c *core.Task) { c.Timeout = 0 }, "Task.Timeout must be positive, got 0s"},
-		{"negative delay", func(c *core.Task) { c.InitialDelay = -time.Second }, "Task.InitialDelay must not be negative"},
-		{"bad scope", func(c *core.Task) { c.Scope = "cluster" }, `Task.Scope is "cluster"`},
+		{"nil fn", func(c *core.Task) { c.Fn = nil }, "Fn is nil"},
+		{"no frequency", func(c *core.Task) { c.Frequency = core.Frequency{} }, "the frequency is not set"},
+		{"negative interval", func(c *core.Task) { c.Frequency = core.Every(-time.Second) }, "the interval -1s is not positive"},
+		// As production: an interval under 1ms is refused, not run in a loop.
+		{"sub-millisecond interval", func(c *core.Task) { c.Frequency = core.Every(500 * time.Microsecond) }, "shorter than a millisecond; use at least 1ms"},
+		{"bad cron", func(c *core.Task) { c.Frequency = core.Cron("61 * * * *") }, `the cron expression "61 * * * *" cannot be parsed`},
+		{"zero timeout", func(c *core.Task) { c.Timeout = 0 }, "the timeout 0s is not positive"},
+		{"negative delay", func(c *core.Task) { c.InitialDelay = -time.Second }, "the initial delay -1s is negative"},
+		{"bad scope", func(c *core.Task) { c.Scope = "cluster" }, `the scope "cluster" is unknown`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/internal/schedspec"
 )
 
 // TaskSchedule is a task's schedule read from configuration by
@@ -59,7 +60,7 @@ func ReadTaskSchedule(cfg core.Config, key string) (TaskSchedule, error) {
 	if expr, ok, err := freq.OptionalString("cron"); err != nil {
 		return ts, err
 	} else if ok {
-		if _, err := cronParser.Parse(expr); err != nil {
+		if _, err := schedspec.ParseCron(expr); err != nil {
 			return ts, fail("frequency.cron", "the cron expression %q cannot be parsed: %v", expr, err)
 		}
 		ts.Frequency = core.Cron(expr)

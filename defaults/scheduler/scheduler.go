@@ -20,6 +20,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/errs"
+	"github.com/greenroom-dev/greenroom/internal/schedspec"
 	"github.com/greenroom-dev/greenroom/migrate"
 )
 
@@ -40,8 +41,7 @@ const (
 	MigrationsTable = "greenroom_scheduler_migrations"
 	// TasksPath is the endpoint, relative to the plugin's mount, that
 	// lists the plugin's tasks to service callers.
-	TasksPath   = "/.greenroom/scheduler/v1/tasks"
-	maxIDLength = 255
+	TasksPath = "/.greenroom/scheduler/v1/tasks"
 )
 
 //go:embed migrations
@@ -127,8 +127,6 @@ type task struct {
 	lastErr string
 }
 
-var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
 // New returns a scheduler for the plugin's tasks on db, migrating the table
 // unless opts.SkipMigrations. Call [Scheduler.Shutdown] when done.
 func New(ctx context.Context, opts Options) (*Scheduler, error) {
@@ -206,44 +204,17 @@ func (s *Scheduler) validate(t core.Task) (*task, error) {
 	bad := func(format string, args ...any) error {
 		return errs.NewInput("Task '%s' of plugin '%s': %s", t.ID, s.pluginID, fmt.Sprintf(format, args...))
 	}
-	switch {
-	case t.ID == "":
-		return nil, errs.NewInput("A task of plugin '%s' has an empty ID; give every task a non-empty ID of at most %d bytes", s.pluginID, maxIDLength)
-	case len(t.ID) > maxIDLength:
-		return nil, bad("the ID is %d bytes long; use at most %d", len(t.ID), maxIDLength)
-	case t.Fn == nil:
-		return nil, bad("Fn is nil; set the function that does the work")
-	case t.Frequency.IsZero():
-		return nil, bad("the frequency is not set; use core.Every, core.Cron or core.Manual")
-	case t.Timeout <= 0:
-		return nil, bad("the timeout %v is not positive; set Timeout to bound one run", t.Timeout)
-	case t.InitialDelay < 0:
-		return nil, bad("the initial delay %v is negative; use zero or a positive duration", t.InitialDelay)
+	if t.ID == "" {
+		return nil, errs.NewInput("A task of plugin '%s' has an empty ID; give every task a non-empty ID of at most %d bytes", s.pluginID, schedspec.MaxIDLength)
 	}
-	switch t.Scope {
-	case "":
+	spec, err := schedspec.Validate(t)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	if t.Scope == "" {
 		t.Scope = core.ScopeGlobal
-	case core.ScopeGlobal, core.ScopeLocal:
-	default:
-		return nil, bad("the scope %q is unknown; use %q or %q", t.Scope, core.ScopeGlobal, core.ScopeLocal)
 	}
-	p := &task{Task: t, wake: make(chan struct{}, 1)}
-	if d, ok := t.Frequency.Interval(); ok {
-		if d <= 0 {
-			return nil, bad("the interval %v is not positive; use core.Every with a positive duration", d)
-		}
-		if d < time.Millisecond {
-			return nil, bad("the interval %v is shorter than a millisecond; use at least 1ms", d)
-		}
-		p.every = d
-	}
-	if expr, ok := t.Frequency.CronExpr(); ok {
-		sched, err := cronParser.Parse(expr)
-		if err != nil {
-			return nil, bad("the cron expression %q cannot be parsed: %v; use five fields (minute hour day-of-month month day-of-week), six with seconds first, or a descriptor such as @hourly", expr, err)
-		}
-		p.cron = sched
-	}
+	p := &task{Task: t, wake: make(chan struct{}, 1), every: spec.Every, cron: spec.Cron}
 	b, err := json.Marshal(struct {
 		Frequency      string `json:"frequency"`
 		TimeoutMs      int64  `json:"timeoutMs"`

@@ -3,6 +3,8 @@ package scheduler_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -378,4 +380,33 @@ func TestTriggerDuringInitialDelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	receive(t, ran, "the triggered run")
+}
+
+// core.Cron's times are in UTC unless the expression starts with
+// CRON_TZ=<zone>, whatever the machine's zone: instances in different zones
+// must agree on a global task's next run. The test re-runs itself with TZ
+// set.
+func TestCronIsUTCWhateverTheLocalZone(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("SCHEDULER_TZ_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCronIsUTCWhateverTheLocalZone$", "-test.v")
+		cmd.Env = append(os.Environ(), "TZ=Asia/Tokyo", "SCHEDULER_TZ_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("with TZ=Asia/Tokyo: %v\n%s", err, out)
+		}
+		return
+	}
+	testdatabases.New(t, testdatabases.WithMigrator(scheduler.Migrations), testdatabases.SQLite3).With(testdatabases.Clone).Each(t, func(t *testing.T, db *testdatabases.DB) {
+		s := instance(t, db, scheduler.Options{InstanceID: "a"})
+		if err := s.ScheduleTask(context.Background(), core.Task{ID: "nightly", Frequency: core.Cron("0 3 * * *"), Timeout: time.Minute,
+			Fn: func(context.Context) error { return nil }}); err != nil {
+			t.Fatal(err)
+		}
+		r := readRow(t, db, "p", "nightly")
+		next := time.UnixMilli(r.next.Int64).UTC()
+		if next.Hour() != 3 || next.Minute() != 0 {
+			t.Errorf("next run of cron \"0 3 * * *\" is %s (local zone %s), want 03:00 UTC as core.Cron documents", next.Format(time.RFC3339), time.Local)
+		}
+	})
 }
