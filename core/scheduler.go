@@ -88,7 +88,10 @@ func (f Frequency) GoString() string {
 // TaskFunc is the work of a scheduled task. Its context is cancelled when
 // the task's timeout passes, when the backend shuts down, and, for a global
 // task, when this instance loses its claim on the run; the function should
-// return soon after. A returned error is logged and recorded as the task's
+// return soon after. The production scheduler keeps a global task's run
+// claimed until the function returns, also past its timeout: a function
+// that never returns holds its task (it shows as running) until the
+// instance stops. A returned error is logged and recorded as the task's
 // last error; the task keeps its schedule.
 type TaskFunc func(ctx context.Context) error
 

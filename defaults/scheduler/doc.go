@@ -13,18 +13,30 @@
 //
 // An instance starts a run only after one conditional UPDATE gave it a
 // lease on it: the task is due and no live lease is held. It renews the
-// lease every third of [Options.LeaseDuration] while the run goes on. If
-// the instance dies, its lease expires and another instance takes the run
-// over: after one lease (default 10s), not after the task's timeout. A
-// renewal that finds the claim lost cancels the run's context. Renewals
-// stop once the task's timeout has passed and its context is cancelled: a
-// function that ignores its context can then be taken over when the lease
-// expires, and may run twice.
+// lease every third of [Options.LeaseDuration] until the function returns
+// and the run is released: also after the run's context was cancelled (by
+// the timeout or a shutdown), so that a function winding down is never run
+// alongside by another instance. A function that never returns therefore
+// holds its task: the task's Running stays true (as the tasks endpoint
+// shows) and no instance runs it until this one stops. If the instance
+// dies, its lease expires and another instance takes the run over: after
+// one lease (default 10s), not after the task's timeout. A renewal that
+// finds the claim lost cancels the run's context; so does an owner that
+// could not renew for two thirds of a lease (it cannot reach the
+// database), before the lease may expire and the run be taken over.
 //
 // A run that ends advances the task's next run time (interval: the later
 // of the planned start plus the interval and now; cron: the next time of
-// the expression; manual: none). A run cancelled by shutdown is released
-// without advancing it, so that another instance runs it again at once.
+// the expression in UTC, unless it starts with CRON_TZ=<zone>; manual:
+// none). A run that failed because shutdown cancelled it is released
+// without advancing it, so that another instance runs it again at once; a
+// run that returned nil is complete, even during shutdown. A release that
+// fails is retried while the lease is held, and an error text is stored
+// as valid UTF-8 without NUL bytes, cut to 8 KiB.
+//
+// The table is the framework's: [Factory] migrates it even when
+// backend.database.skipMigrations is set, which is about the plugin's own
+// migrations.
 //
 // Restarting with the same settings keeps a task's next run time, so a
 // task that ran recently does not run again; changed settings take the

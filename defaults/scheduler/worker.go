@@ -4,7 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
+
+	"github.com/greenroom-dev/greenroom/core"
 )
 
 // releaseTimeout bounds the release of a run's lease, which happens also
@@ -65,61 +70,35 @@ func (s *Scheduler) globalStep(p *task) (time.Duration, error) {
 		return min(s.poll, time.Duration(due)*time.Millisecond), nil
 	}
 	ticket := randomHex(16)
+	sent := time.Now()
 	claimed, err := s.store.claim(ctx, p.ID, ticket, s.instance, s.lease)
 	cancel()
 	if err != nil || !claimed {
 		return 0, err
 	}
-	s.runGlobal(p, ticket)
+	s.runGlobal(p, ticket, sent)
 	return 0, nil
 }
 
-// runGlobal runs a claimed task, renewing its lease every third of it
-// until the run ends or its timeout passes, then releases it.
-func (s *Scheduler) runGlobal(p *task, ticket string) {
+// runGlobal runs a claimed task and releases it. The lease is renewed
+// every third of it from the claim (at claimed, this instance's monotonic
+// clock before the claim's query) until the release is done: also past the
+// task's timeout and after a shutdown cancelled the run, for as long as the
+// function takes to return, so that no other instance runs the task while
+// this one still does.
+func (s *Scheduler) runGlobal(p *task, ticket string, claimed time.Time) {
 	log := s.logger.With("task", p.ID)
 	runCtx, cancelRun := context.WithCancelCause(s.base)
+	defer cancelRun(nil)
 	timeoutCtx, cancelTimeout := context.WithTimeout(runCtx, p.Timeout)
 	defer cancelTimeout()
-	done := make(chan struct{})
-	renewed := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		tick := time.NewTicker(s.lease / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-timeoutCtx.Done():
-				// Past the timeout (or cancelled): stop renewing, so that
-				// a function that ignores its context can be taken over
-				// once the lease expires.
-				return
-			case <-tick.C:
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), s.lease)
-			ok, err := s.store.renew(ctx, p.ID, ticket, s.lease)
-			cancel()
-			if err != nil {
-				log.Warn("scheduler: could not renew the lease of a run", "error", err)
-				continue
-			}
-			if !ok {
-				log.Error("scheduler: lost the claim on a run of the task (its lease expired and another instance took it over, or its row changed); cancelling the run",
-					"instance", s.instance)
-				cancelRun(errLostClaim)
-				return
-			}
-		}
-	}()
+	h := &holder{s: s, id: p.ID, ticket: ticket, last: claimed, fence: cancelRun, log: log,
+		done: make(chan struct{}), stopped: make(chan struct{})}
+	go h.renew()
 	err := call(timeoutCtx, p.Fn)
-	// Read before anything else: a shutdown that begins after the function
-	// returned did not interrupt this run.
-	interrupted := errors.Is(context.Cause(runCtx), errShutdown)
-	close(done)
-	<-renewed
-	cancelRun(nil)
+	// A run that returned nil did its work, even if a shutdown began
+	// meanwhile: only a failed run cancelled by the shutdown is run again.
+	interrupted := err != nil && errors.Is(context.Cause(runCtx), errShutdown)
 	var msg string
 	switch {
 	case interrupted:
@@ -128,15 +107,141 @@ func (s *Scheduler) runGlobal(p *task, ticket string) {
 		msg = err.Error()
 		log.Error("scheduler: task failed", "error", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
-	defer cancel()
-	held, rerr := s.store.release(ctx, p, ticket, msg, interrupted)
+	held, rerr := s.release(p, ticket, sanitizeError(msg), interrupted, h)
+	close(h.done)
+	<-h.stopped
 	switch {
 	case rerr != nil:
-		log.Error("scheduler: could not release a run; another instance takes it over when its lease expires", "error", rerr)
+		log.Error("scheduler: could not release a run; another instance runs it again when its lease expires", "error", rerr)
 	case !held:
 		log.Warn("scheduler: a run ended after this instance had lost its claim on it", "instance", s.instance)
 	}
+}
+
+// release releases the run, retrying with backoff while the holder keeps
+// the lease, so that a short database outage at the end of a run does not
+// make another instance run the same period again. It gives up when the
+// lease is about to run out (the holder could not renew it), when the claim
+// is lost, or after releaseTimeout.
+func (s *Scheduler) release(p *task, ticket, msg string, interrupted bool, h *holder) (bool, error) {
+	deadline := time.Now().Add(releaseTimeout)
+	backoff := s.lease / 20
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), min(s.lease/3, time.Until(deadline)))
+		held, err := s.store.release(ctx, p, ticket, msg, interrupted)
+		cancel()
+		if err == nil {
+			return held, nil
+		}
+		if h.lost() || h.expiring(backoff) || time.Now().Add(backoff).After(deadline) {
+			return false, err
+		}
+		s.logger.With("task", p.ID).Warn("scheduler: could not release a run; retrying", "error", err)
+		time.Sleep(backoff)
+		backoff = min(2*backoff, s.lease/3)
+	}
+}
+
+// holder renews the lease of one run until done is closed, and fences the
+// run (cancels it with errLostClaim) when it lost the claim or could not
+// renew it for so long that the lease may expire on the database's clock:
+// another instance may then take the run over.
+type holder struct {
+	s       *Scheduler
+	id      string
+	ticket  string
+	fence   context.CancelCauseFunc
+	log     core.Logger
+	done    chan struct{} // closed when the run is released
+	stopped chan struct{} // closed when renew returns
+
+	mu       sync.Mutex
+	last     time.Time // when the last successful renewal (or the claim) was sent
+	lostFlag bool
+}
+
+// margin is how long before the lease expires, on this instance's
+// monotonic clock, a run that could not renew is fenced.
+func (h *holder) margin() time.Duration { return h.s.lease / 3 }
+
+// expiring reports whether the lease may run out within d plus the margin.
+func (h *holder) expiring(d time.Duration) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return time.Since(h.last)+d > h.s.lease-h.margin()
+}
+
+func (h *holder) lost() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lostFlag
+}
+
+func (h *holder) renew() {
+	defer close(h.stopped)
+	lease := h.s.lease
+	timer := time.NewTimer(lease / 3)
+	defer timer.Stop()
+	fenced := false
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-timer.C:
+		}
+		sent := time.Now()
+		// A renewal that takes longer than a third of the lease is given
+		// up, so that the fence below is checked in time.
+		ctx, cancel := context.WithTimeout(context.Background(), lease/3)
+		ok, err := h.s.store.renew(ctx, h.id, h.ticket, lease)
+		cancel()
+		switch {
+		case err == nil && ok:
+			h.mu.Lock()
+			h.last = sent
+			h.mu.Unlock()
+			timer.Reset(lease / 3)
+			continue
+		case err == nil:
+			h.log.Error("scheduler: lost the claim on a run of the task (its lease expired and another instance took it over, or its row changed); cancelling the run",
+				"instance", h.s.instance)
+			h.mu.Lock()
+			h.lostFlag = true
+			h.mu.Unlock()
+			h.fence(errLostClaim)
+			return
+		}
+		h.log.Warn("scheduler: could not renew the lease of a run", "error", err)
+		if !fenced && h.expiring(0) {
+			fenced = true
+			h.log.Error("scheduler: could not renew the lease of a run in time: cancelling the run, which another instance may take over when the lease expires",
+				"instance", h.s.instance, "error", err)
+			h.fence(errLostClaim)
+		}
+		// Retry sooner than the regular period.
+		timer.Reset(lease / 10)
+	}
+}
+
+// maxErrorBytes bounds the last error stored in the task's row.
+const maxErrorBytes = 8 << 10
+
+// sanitizeError makes a run's error text acceptable to every database:
+// valid UTF-8 without NUL bytes (refused by PostgreSQL and MySQL's utf8mb4)
+// and at most maxErrorBytes long (MySQL's TEXT holds 64 KiB), cut on a
+// rune boundary with a marker.
+func sanitizeError(msg string) string {
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
+	msg = strings.ReplaceAll(msg, "\x00", "")
+	if len(msg) <= maxErrorBytes {
+		return msg
+	}
+	const marker = " … (truncated)"
+	cut := maxErrorBytes - len(marker)
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + marker
 }
 
 // localFirst is the first due time of a local task; zero for a manual one.
