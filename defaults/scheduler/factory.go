@@ -11,7 +11,8 @@ import (
 
 // Factory returns the factory of the core.scheduler service: a [Scheduler]
 // per plugin on the plugin's own database, whose table is migrated with
-// package migrate (skipped with backend.database.skipMigrations). It reads
+// package migrate (also with backend.database.skipMigrations, which is
+// about the plugin's own migrations: the table is the framework's). It reads
 // backend.scheduler.leaseDuration (default 10s, at least 1s) and
 // backend.scheduler.pollInterval (default 5s), serves GET
 // /api/<pluginId>/.greenroom/scheduler/v1/tasks to service callers, stops
@@ -41,7 +42,10 @@ func Factory() *backend.ServiceFactory {
 		if err != nil {
 			return nil, wrap(fmt.Errorf("open the plugin's database: %w", err))
 		}
-		if err := migrate.Up(ctx, d.Database, migrationFiles, migrate.Dir("migrations"), migrate.Table(MigrationsTable)); err != nil {
+		// The table is the framework's, not the plugin's: it is created
+		// even when backend.database.skipMigrations is set, as the auth
+		// key table is; otherwise every ScheduleTask would fail.
+		if err := migrate.Up(ctx, frameworkTables{d.Database}, migrationFiles, migrate.Dir("migrations"), migrate.Table(MigrationsTable)); err != nil {
 			return nil, wrap(fmt.Errorf("migrate the scheduler's table: %w", err))
 		}
 		s, err := New(ctx, Options{DB: db, Dialect: d.Database.Dialect(), PluginID: id, Logger: d.Logger,
@@ -59,3 +63,8 @@ func Factory() *backend.ServiceFactory {
 		return s, nil
 	})
 }
+
+// frameworkTables is the plugin's database with MigrationsSkipped false.
+type frameworkTables struct{ core.Database }
+
+func (frameworkTables) MigrationsSkipped() bool { return false }
