@@ -42,7 +42,7 @@ func TestScheduler(t *testing.T, newScheduler func(t testing.TB) core.Scheduler)
 			{"no frequency", func(tk *core.Task) { tk.ID, tk.Frequency = "no-frequency", core.Frequency{} }},
 			{"a zero interval", func(tk *core.Task) { tk.ID, tk.Frequency = "zero-interval", core.Every(0) }},
 			{"a negative interval", func(tk *core.Task) { tk.ID, tk.Frequency = "negative-interval", core.Every(-time.Second) }},
-			{"an interval under 1ms", func(tk *core.Task) { tk.ID, tk.Frequency = "sub-ms-interval", core.Every(500 * time.Microsecond) }},
+			{"an interval under 1ms", func(tk *core.Task) { tk.ID, tk.Frequency = "sub-ms-interval", core.Every(500*time.Microsecond) }},
 			{"an unparsable cron expression", func(tk *core.Task) { tk.ID, tk.Frequency = "bad-cron", core.Cron("not a cron") }},
 			{"a zero timeout", func(tk *core.Task) { tk.ID, tk.Timeout = "zero-timeout", 0 }},
 			{"a negative timeout", func(tk *core.Task) { tk.ID, tk.Timeout = "negative-timeout", -time.Second }},

@@ -79,7 +79,7 @@ func TestFactoryMigratesDespiteSkipMigrations(t *testing.T) {
 	t.Parallel()
 	tb := testbackend.Start(t, reportPlugin, scheduler.Factory(), mockservices.DatabaseFactory(t, mockservices.WithMigrationsSkipped()))
 	var body scheduler.TasksResponse
-	tb.Get("/api/reports" + scheduler.TasksPath).AsService("plugin:catalog").Do(t).ExpectStatus(t, http.StatusOK).DecodeJSON(t, &body)
+	tb.Get("/api/reports"+scheduler.TasksPath).AsService("plugin:catalog").Do(t).ExpectStatus(t, http.StatusOK).DecodeJSON(t, &body)
 	if len(body.Tasks) != 2 {
 		t.Fatalf("tasks = %+v, want build and cleanup", body.Tasks)
 	}
