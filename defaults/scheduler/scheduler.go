@@ -376,6 +376,10 @@ func msTime(v sql.NullInt64) time.Time {
 // BeginShutdown stops claiming and starting runs. Runs in progress go on
 // until [Scheduler.Shutdown].
 func (s *Scheduler) BeginShutdown() {
+	// Under s.mu: ScheduleTask checks stopping and adds to s.wg under the
+	// same lock, so no wg.Add can follow the close (and race wg.Wait).
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.stopOnce.Do(func() { close(s.stopping) })
 }
 

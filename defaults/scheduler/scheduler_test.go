@@ -410,3 +410,30 @@ func TestCronIsUTCWhateverTheLocalZone(t *testing.T) {
 		}
 	})
 }
+
+// ScheduleTask racing Shutdown: a task is either refused or started and
+// waited for; the race detector checks that no wg.Add races wg.Wait.
+func TestScheduleTaskRacingShutdown(t *testing.T) {
+	t.Parallel()
+	testdatabases.New(t, testdatabases.WithMigrator(scheduler.Migrations), testdatabases.SQLite3).With(testdatabases.Clone).Each(t, func(t *testing.T, db *testdatabases.DB) {
+		for round := 0; round < 20; round++ {
+			s := instance(t, db, scheduler.Options{InstanceID: fmt.Sprintf("i%d", round)})
+			var wg sync.WaitGroup
+			for i := 0; i < 16; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					err := s.ScheduleTask(context.Background(), core.Task{ID: fmt.Sprintf("t%d", i), Scope: core.ScopeLocal, Frequency: core.Every(time.Hour),
+						InitialDelay: time.Hour, Timeout: time.Minute, Fn: func(context.Context) error { return nil }})
+					if err != nil && !errs.Is(err, errs.ServiceUnavailable) {
+						t.Errorf("ScheduleTask during shutdown = %v, want nil or a ServiceUnavailable error", err)
+					}
+				}()
+			}
+			if err := s.Shutdown(context.Background()); err != nil {
+				t.Error(err)
+			}
+			wg.Wait()
+		}
+	})
+}
