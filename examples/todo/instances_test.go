@@ -40,7 +40,7 @@ func dbNow(ctx context.Context, db *sql.DB, d core.Dialect) (int64, error) {
 	q := map[core.Dialect]string{
 		core.DialectSQLite:   "SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
 		core.DialectPostgres: "SELECT (FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000))::BIGINT",
-		core.DialectMySQL:    "SELECT CAST(FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED)",
+		core.DialectMySQL:    "SELECT (TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)",
 	}[d]
 	var now int64
 	err := db.QueryRowContext(ctx, q).Scan(&now)
