@@ -42,6 +42,9 @@ var keyMigrations embed.FS
 const (
 	keyRefreshEvery = 200 * time.Millisecond
 	keysCacheFor    = time.Second
+	// keyListTimeout bounds one read of the key list: the callers that
+	// wait for it are refused when it fails.
+	keyListTimeout = 10 * time.Second
 )
 
 // dbStore publishes the public keys of one plugin in the plugin's own
@@ -268,7 +271,9 @@ func (s *dbStore) run(r, prev *keyRefresh) {
 	s.lastStart = start
 	s.mu.Unlock()
 	s.refreshes.Add(1)
-	keys, bad, err := s.list(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), keyListTimeout)
+	keys, bad, err := s.list(ctx)
+	cancel()
 	if s.afterList != nil {
 		s.afterList()
 	}
