@@ -495,9 +495,8 @@ func (a *authService) localKey(ctx context.Context, keys *pluginKeys, kid string
 		return []jose.JSONWebKey{k}, nil
 	case errors.Is(err, errUnknownKey):
 		return nil, unauthenticated(msgUnknownKey, nil)
-	case errors.Is(err, errNoLookupBudget):
-		a.warnOnce("key lookup budget "+keys.pluginID, fmt.Sprintf("more than %d lookups of unknown key ids in a burst; refusing tokens with key ids that are not cached until the budget refills (one lookup per %s); tokens with made-up key ids are being sent", keyLookupBurst, keyLookupEvery), "issuer", keys.pluginID)
-		return nil, unauthenticated(fmt.Sprintf("Unable to verify token: the signing key of plugin '%s' is not cached and too many unknown keys were looked up recently; retry later", keys.pluginID), err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return nil, unauthenticated(fmt.Sprintf("Unable to verify token: the request ended while the public keys of plugin '%s' were being read", keys.pluginID), err)
 	default:
 		a.warnOnce("key store "+keys.pluginID, "cannot read the public keys of a plugin of this backend; its tokens with keys not cached here are refused", "issuer", keys.pluginID, "error", err)
 		return nil, unauthenticated(fmt.Sprintf("Unable to verify token: the public keys of plugin '%s' could not be read", keys.pluginID), err)

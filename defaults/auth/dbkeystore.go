@@ -5,15 +5,14 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/migrate"
@@ -29,35 +28,67 @@ const (
 //go:embed migrations
 var keyMigrations embed.FS
 
-// Budget of database lookups of unknown kids, per plugin and instance:
-// at most keyLookupBurst at once, then one per keyLookupEvery. Anyone can
-// send a token with a made-up kid naming a plugin of this backend, and
-// every unknown kid costs a query on the plugin's own pool (a handful of
-// connections that the plugin needs for its own work), so forged tokens
-// must not be able to turn into an unbounded stream of queries. Genuine
-// new kids are rare (an instance starting or rotating, once per
-// rotationPeriod each), and each is looked up once, then cached.
+// Refreshes of the key list of a plugin, per instance. A token whose kid
+// is not cached makes the instance re-read the plugin's whole key list (one
+// query), at most once per keyRefreshEvery: anyone can send a token with a
+// made-up kid naming a plugin of this backend, and each query runs on the
+// plugin's own pool (a handful of connections that the plugin needs for
+// its own work), so forged tokens cost at most one query per interval
+// however many arrive, and a genuine new kid (an instance starting or
+// rotating) is found by the next refresh. keysCacheFor is how long the
+// list serves Auth.PublicServiceKeys (the JWKS endpoint) without a query:
+// a key another instance published shows in this instance's JWKS at most
+// keysCacheFor later; a key this instance published shows at once.
 const (
-	keyLookupBurst = 16
-	keyLookupEvery = time.Second
+	keyRefreshEvery = 200 * time.Millisecond
+	keysCacheFor    = time.Second
+	// keyListTimeout bounds one read of the key list: the callers that
+	// wait for it are refused when it fails.
+	keyListTimeout = 10 * time.Second
 )
 
 // dbStore publishes the public keys of one plugin in the plugin's own
 // database, table greenroom_auth_public_keys. It opens the database and
 // creates the table on first use. Keys found there are cached until they
-// expire, so a token verifies with one database query per new key at most.
+// expire. A token with a kid not cached waits for a refresh of the whole
+// key list that started after the token arrived (see [keyRefreshEvery]).
 type dbStore struct {
 	pluginID string
 	db       core.Database
-	now      func() time.Time
+	now      func() time.Time // the keys' clock: creation and expiry
+
+	// mono is the clock of refreshes (the monotonic wall clock, whatever
+	// now is); every is the shortest interval between the starts of two
+	// refreshes, and cacheFor how long a refresh serves keys.
+	mono     func() time.Time
+	every    time.Duration
+	cacheFor time.Duration
 
 	initMu sync.Mutex
 	sqlDB  *sql.DB // set once the table exists
 
-	group  singleflight.Group // lookups by kid, and "keys" for the list
-	mu     sync.Mutex
-	cache  map[string]publishedKey // by kid: keys found, until they expire
-	budget fetchBudget
+	mu    sync.Mutex
+	cache map[string]publishedKey // by kid: keys listed, found or published here, until they expire
+	bad   map[string]error        // by kid: the rows of the latest list that are not valid keys
+	// pending is the next refresh, not started yet: every caller that
+	// arrives before it starts shares it. running is the refresh under
+	// way; a caller never joins it, as it may have read the table before
+	// the caller's key was inserted.
+	pending, running *keyRefresh
+	lastStart        time.Time    // of the latest refresh, on mono
+	listedAt         time.Time    // start of the latest successful refresh, on mono
+	refreshes        atomic.Int64 // refreshes started, for tests
+
+	// afterList, if set (by tests), runs in each refresh between the
+	// query and the update of the cache.
+	afterList func()
+}
+
+// keyRefresh is one read of the plugin's key list; done is closed when it
+// has ended, with err set if it failed.
+type keyRefresh struct {
+	done chan struct{}
+	err  error
 }
 
 func newDBStore(pluginID string, db core.Database, now func() time.Time) *dbStore {
@@ -65,8 +96,10 @@ func newDBStore(pluginID string, db core.Database, now func() time.Time) *dbStor
 		pluginID: pluginID,
 		db:       db,
 		now:      now,
+		mono:     time.Now,
+		every:    keyRefreshEvery,
+		cacheFor: keysCacheFor,
 		cache:    make(map[string]publishedKey),
-		budget:   fetchBudget{burst: keyLookupBurst, every: keyLookupEvery},
 	}
 }
 
@@ -155,76 +188,113 @@ func (s *dbStore) publish(ctx context.Context, pub jose.JSONWebKey, created, exp
 	return nil
 }
 
-// errNoLookupBudget is returned for an unknown kid when the lookup budget
-// is spent.
-var errNoLookupBudget = errors.New("too many lookups of unknown key ids")
-
+// key returns the key kid: from the cache, else from a refresh of the key
+// list that started after the call. A key published (on any instance)
+// before the token naming it was minted is in the database when such a
+// refresh reads it, so it is found however many other tokens with unknown
+// kids arrive meanwhile; a made-up kid costs at most a share of one query
+// per keyRefreshEvery.
 func (s *dbStore) key(ctx context.Context, kid string) (jose.JSONWebKey, error) {
+	if k, ok, err := s.cached(kid); ok || err != nil {
+		return k, err
+	}
+	if err := s.refresh(ctx); err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	if k, ok, err := s.cached(kid); ok || err != nil {
+		return k, err
+	}
+	s.mu.Lock()
+	err := s.bad[kid]
+	s.mu.Unlock()
+	if err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	return jose.JSONWebKey{}, errUnknownKey
+}
+
+// cached returns the cached key kid; ok is false when it is not cached,
+// and err is errUnknownKey when it is cached but expired.
+func (s *dbStore) cached(kid string) (k jose.JSONWebKey, ok bool, err error) {
 	now := s.now()
 	s.mu.Lock()
 	e, ok := s.cache[kid]
 	s.mu.Unlock()
-	if ok {
-		if !now.Before(e.expires) {
-			return jose.JSONWebKey{}, errUnknownKey
-		}
-		return e.key, nil
+	if !ok {
+		return jose.JSONWebKey{}, false, nil
 	}
-	// Concurrent tokens with one new kid share one query and one unit of
-	// budget.
-	v, err, _ := s.group.Do("kid:"+kid, func() (any, error) {
-		s.mu.Lock()
-		if e, ok := s.cache[kid]; ok {
-			s.mu.Unlock()
-			return e, nil
-		}
-		spent := s.budget.take(now)
-		s.mu.Unlock()
-		if !spent {
-			return nil, errNoLookupBudget
-		}
-		return s.lookup(context.WithoutCancel(ctx), kid)
-	})
-	if err != nil {
-		return jose.JSONWebKey{}, err
-	}
-	e = v.(publishedKey)
 	if !now.Before(e.expires) {
-		return jose.JSONWebKey{}, errUnknownKey
+		return jose.JSONWebKey{}, true, errUnknownKey
 	}
-	return e.key, nil
+	return e.key, true, nil
 }
 
-// lookup reads the key kid from the database and caches it. An expired
-// row is deleted.
-func (s *dbStore) lookup(ctx context.Context, kid string) (publishedKey, error) {
-	db, err := s.open(ctx)
-	if err != nil {
-		return publishedKey{}, err
+// refresh waits for a read of the key list that starts after the call,
+// then returns its error. Callers share refreshes: at most one runs at a
+// time, at most one more waits to start, and two start at least s.every
+// apart. A caller whose ctx ends stops waiting; the refresh goes on for
+// the others.
+func (s *dbStore) refresh(ctx context.Context) error {
+	s.mu.Lock()
+	r := s.pending
+	if r == nil {
+		r = &keyRefresh{done: make(chan struct{})}
+		s.pending = r
+		go s.run(r, s.running)
 	}
-	var data string
-	var expires int64
-	err = db.QueryRowContext(ctx, s.q("SELECT public_key, expires_at FROM "+keyTable+" WHERE plugin_id = ? AND kid = ?"), s.pluginID, kid).Scan(&data, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return publishedKey{}, errUnknownKey
+	s.mu.Unlock()
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return fmt.Errorf("auth: plugin '%s': waiting for the key list: %w", s.pluginID, ctx.Err())
 	}
-	if err != nil {
-		return publishedKey{}, s.dbError("reading a public key", err)
-	}
-	e, err := s.decode(kid, data, expires)
-	if err != nil {
-		return publishedKey{}, err
-	}
-	if !s.now().Before(e.expires) {
-		if _, err := db.ExecContext(ctx, s.q("DELETE FROM "+keyTable+" WHERE plugin_id = ? AND kid = ?"), s.pluginID, kid); err != nil {
-			return publishedKey{}, s.dbError("deleting an expired key", err)
-		}
-		return publishedKey{}, errUnknownKey
+}
+
+// run starts r once prev (the refresh under way when r was made, or nil)
+// has ended and s.every has passed since the previous start, then reads
+// the key list into the cache.
+func (s *dbStore) run(r, prev *keyRefresh) {
+	if prev != nil {
+		<-prev.done
 	}
 	s.mu.Lock()
-	s.cache[kid] = e
+	wait := s.lastStart.Add(s.every).Sub(s.mono())
 	s.mu.Unlock()
-	return e, nil
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		<-t.C
+	}
+	s.mu.Lock()
+	s.pending, s.running = nil, r
+	start := s.mono()
+	s.lastStart = start
+	s.mu.Unlock()
+	s.refreshes.Add(1)
+	ctx, cancel := context.WithTimeout(context.Background(), keyListTimeout)
+	keys, bad, err := s.list(ctx)
+	cancel()
+	if s.afterList != nil {
+		s.afterList()
+	}
+	now := s.now()
+	s.mu.Lock()
+	if err == nil {
+		for kid, e := range s.cache {
+			if !now.Before(e.expires) {
+				delete(s.cache, kid)
+			}
+		}
+		for _, e := range keys {
+			s.cache[e.key.KeyID] = e
+		}
+		s.bad = bad
+		s.listedAt = start
+	}
+	s.running = nil
+	r.err = err
+	s.mu.Unlock()
+	close(r.done)
 }
 
 func (s *dbStore) decode(kid, data string, expires int64) (publishedKey, error) {
@@ -241,50 +311,68 @@ func (s *dbStore) decode(kid, data string, expires int64) (publishedKey, error) 
 	return publishedKey{key: k, expires: time.UnixMilli(expires)}, nil
 }
 
-// keys reads every unexpired key of the plugin, from every instance.
-// Concurrent calls share one query, so a flood of JWKS requests costs at
-// most one query at a time; a caller that joins a query already under way
-// may miss a key that another instance published while it ran (never a key
-// this instance published, which is in the database before the key
-// signs anything, nor one whose token the caller received before asking).
+// keys returns every unexpired key of the plugin, from every instance:
+// the cache, when a refresh of the key list started less than s.cacheFor
+// ago, else after a new refresh. Keys this instance published are in the
+// cache from the moment they are published; a key another instance
+// published shows at most s.cacheFor (plus one refresh) later. The cache
+// holds every key of the last list plus those published or found since,
+// so every instance serves the same JWKS once the lists agree.
 func (s *dbStore) keys(ctx context.Context) ([]jose.JSONWebKey, error) {
-	v, err, _ := s.group.Do("keys", func() (any, error) {
-		return s.list(context.WithoutCancel(ctx))
-	})
-	if err != nil {
-		return nil, err
+	s.mu.Lock()
+	fresh := !s.listedAt.IsZero() && s.mono().Sub(s.listedAt) < s.cacheFor
+	s.mu.Unlock()
+	if !fresh {
+		if err := s.refresh(ctx); err != nil {
+			return nil, err
+		}
 	}
-	return slices.Clone(v.([]jose.JSONWebKey)), nil
+	now := s.now()
+	s.mu.Lock()
+	out := make([]jose.JSONWebKey, 0, len(s.cache))
+	for _, e := range s.cache {
+		if now.Before(e.expires) {
+			out = append(out, e.key)
+		}
+	}
+	s.mu.Unlock()
+	sortKeys(out)
+	return out, nil
 }
 
-func (s *dbStore) list(ctx context.Context) ([]jose.JSONWebKey, error) {
+// list reads every unexpired key of the plugin from the database. Rows
+// that are not valid keys are left out, with their error in bad, so that
+// one bad row refuses only the tokens of its kid.
+func (s *dbStore) list(ctx context.Context) (keys []publishedKey, bad map[string]error, err error) {
 	db, err := s.open(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rows, err := db.QueryContext(ctx, s.q("SELECT kid, public_key, expires_at FROM "+keyTable+" WHERE plugin_id = ? AND expires_at > ?"), s.pluginID, s.now().UnixMilli())
 	if err != nil {
-		return nil, s.dbError("listing public keys", err)
+		return nil, nil, s.dbError("listing public keys", err)
 	}
 	defer rows.Close()
-	var out []jose.JSONWebKey
 	for rows.Next() {
 		var kid, data string
 		var expires int64
 		if err := rows.Scan(&kid, &data, &expires); err != nil {
-			return nil, s.dbError("listing public keys", err)
+			return nil, nil, s.dbError("listing public keys", err)
 		}
 		e, err := s.decode(kid, data, expires)
 		if err != nil {
-			return nil, err
+			if bad == nil {
+				bad = make(map[string]error)
+			}
+			bad[kid] = err
+			continue
 		}
-		out = append(out, e.key)
+		keys = append(keys, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.dbError("listing public keys", err)
+		return nil, nil, s.dbError("listing public keys", err)
 	}
-	sortKeys(out)
-	return out, nil
+	return keys, bad, nil
 }
 
 // sortKeys orders keys by kid, so that every instance serves one JWKS.

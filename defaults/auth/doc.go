@@ -82,17 +82,20 @@
 //     migrations directory, or use the memory store. A failed creation is
 //     retried by the next token; the error names the plugin and the fix.
 //     An instance caches the keys it has found until they expire; a token
-//     with a kid it has not seen is looked up in the database by kid (a
-//     key inserted a moment ago on another instance verifies at once). As
-//     anyone can send a token with a made-up kid, such lookups are bounded
-//     per plugin: 16 at once, then one per second; beyond that, tokens
-//     with uncached kids are refused ("... too many unknown keys were
-//     looked up recently; retry later") and a warning is logged. Expired
-//     rows are deleted when an instance publishes a key, or finds one
-//     expired. Auth.PublicServiceKeys reads every unexpired key of the
-//     plugin from the database, so all instances serve the same JWKS;
-//     concurrent reads share one query, and a read that joins a query
-//     under way may miss a key another instance published during it.
+//     with a kid it has not seen makes it re-read the plugin's whole key
+//     list (one query) and look the kid up there. Concurrent such tokens
+//     share one read, and a read starts at most every 200 ms: anyone can
+//     send tokens with made-up kids, and they cost the plugin's pool at
+//     most five queries a second however many arrive. A token waits for a
+//     read that started after it arrived, so a key inserted a moment ago
+//     on another instance verifies (within one read, forged tokens or
+//     not). Expired rows are left out of the list and deleted when an
+//     instance publishes a key. Auth.PublicServiceKeys (the JWKS) is
+//     served from the same list while its read started less than a
+//     second ago, else after a new read: a key this instance published
+//     shows at once, a key another instance published at most a second
+//     (plus one read) later; so all instances serve the same JWKS once
+//     their lists are refreshed.
 //   - memory ([KeyStoreMemory]): the public keys stay in the instance's
 //     [Keyring]. Tokens issued by another instance, or before a restart,
 //     fail with "Token signing key is unknown". For a single instance.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -277,8 +278,8 @@ func TestDatabaseKeyStoreExpiry(t *testing.T) {
 		}
 
 		// Past its lifetime the old key is refused: from B's cache, and
-		// from the database by an instance that never saw it, which
-		// deletes the row.
+		// by an instance that never saw it, whose key list leaves expired
+		// rows out (reads do not delete them; publishing does, below).
 		c.clock.Add(90*time.Second + time.Millisecond)
 		_, err := b.catalog.Authenticate(ctx, fresh())
 		wantErr(t, err, errs.Authentication, msgUnknownKey)
@@ -288,9 +289,12 @@ func TestDatabaseKeyStoreExpiry(t *testing.T) {
 		newcomer := c.instance()
 		_, err = newcomer.catalog.Authenticate(ctx, fresh())
 		wantErr(t, err, errs.Authentication, msgUnknownKey)
-		if n := countKeyRows(t, b, "search"); n != 1 {
-			t.Fatalf("%d keys of search after an expired key was looked up, want 1 (the expired one deleted)", n)
+		if n := countKeyRows(t, b, "search"); n != 2 {
+			t.Fatalf("%d keys of search after an expired key was looked up, want 2 (reads delete nothing)", n)
 		}
+		// B never saw tok2's key; its JWKS shows it once its list is
+		// older than keysCacheFor (here at once).
+		staleList(dbStoreOf(t, b, "search"))
 		if kids := jwksKIDs(t, b.search); len(kids) != 1 || kids[0] != kidOf(t, tok2) {
 			t.Fatalf("JWKS = %v, want only %s", kids, kidOf(t, tok2))
 		}
@@ -374,43 +378,268 @@ func TestMemoryKeyStoreIsSingleInstance(t *testing.T) {
 	}
 }
 
-func TestKeyLookupBudget(t *testing.T) {
+// dbStoreOf returns the database key store of pluginID on in.
+func dbStoreOf(t testing.TB, in *instance, pluginID string) *dbStore {
+	t.Helper()
+	p, ok := in.k.localKeys(pluginID)
+	if !ok {
+		t.Fatalf("no keys for plugin %s", pluginID)
+	}
+	s, ok := p.store.(*dbStore)
+	if !ok {
+		t.Fatalf("plugin %s has the %s key store, want the database one", pluginID, p.store.kind())
+	}
+	return s
+}
+
+// forgedPluginToken returns a token of plugin search for catalog, signed
+// with a key that no instance published.
+func forgedPluginToken(t testing.TB) string {
+	t.Helper()
+	k, err := newSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signJWS(t, k, jose.ES256, TokenTypePlugin, pluginClaims("search", "catalog"))
+}
+
+// staleList makes the next JWKS request of s re-read the key list, as if
+// keysCacheFor had passed since the last read.
+func staleList(s *dbStore) {
+	s.mu.Lock()
+	s.listedAt = time.Time{}
+	s.mu.Unlock()
+}
+
+func isUnknownKey(err error) bool {
+	e, ok := errs.As(err)
+	return ok && e.Message == msgUnknownKey
+}
+
+// maxRefreshes is the most refreshes that s can have started in elapsed:
+// one at once, then one per s.every.
+func maxRefreshes(s *dbStore, elapsed time.Duration) int64 {
+	return 1 + int64(elapsed/s.every)
+}
+
+// TestUnknownKidRefreshBudget checks what tokens with unknown kids cost:
+// they are refused as unknown (never for a spent budget, as before: the
+// per-kid lookup budget is gone), concurrent ones share refreshes of the
+// key list, which start at most once per keyRefreshEvery, and known keys
+// cost no query.
+func TestUnknownKidRefreshBudget(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	shared := newSQLiteDatabase(t)
 	c := newCluster(t, func() core.Database { return shared }, "")
 	a, b := c.instance(), c.instance()
-	// Forged kids cost a lookup each, up to the burst.
-	forged := func() string {
-		k, err := newSigningKey()
-		if err != nil {
-			t.Fatal(err)
+	store := dbStoreOf(t, b, "search")
+	const forgers, each = 16, 4
+	start := time.Now()
+	var wg sync.WaitGroup
+	errc := make(chan error, forgers*each)
+	for range forgers {
+		tokens := make([]string, each)
+		for i := range tokens {
+			tokens[i] = forgedPluginToken(t)
 		}
-		return signJWS(t, k, jose.ES256, TokenTypePlugin, pluginClaims("search", "catalog"))
+		wg.Go(func() {
+			for _, tok := range tokens {
+				_, err := b.catalog.Authenticate(ctx, tok)
+				errc <- err
+			}
+		})
 	}
-	for i := range keyLookupBurst {
-		_, err := b.catalog.Authenticate(ctx, forged())
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errc)
+	for err := range errc {
 		if e, ok := errs.As(err); !ok || e.Message != msgUnknownKey {
-			t.Fatalf("forged token %d: %v, want %q", i, err, msgUnknownKey)
+			t.Fatalf("forged token: %v, want %q", err, msgUnknownKey)
 		}
 	}
-	// Then they are refused without a query, and so is a genuine new
-	// key until the budget refills.
-	_, err := b.catalog.Authenticate(ctx, forged())
-	want := "Unable to verify token: the signing key of plugin 'search' is not cached and too many unknown keys were looked up recently; retry later"
-	wantErr(t, err, errs.Authentication, want)
+	got := store.refreshes.Load()
+	if max := maxRefreshes(store, elapsed); got > max {
+		t.Errorf("%d forged tokens made %d refreshes in %s, want at most %d (one per %s)", forgers*each, got, elapsed, max, store.every)
+	}
+	if got >= forgers*each {
+		t.Errorf("%d forged tokens made %d refreshes: concurrent tokens must share them", forgers*each, got)
+	}
 	genuine := mustToken(t)(a.search.PluginRequestToken(ctx, a.search.OwnServiceCredentials(), "catalog"))
-	_, err = b.catalog.Authenticate(ctx, genuine)
-	wantErr(t, err, errs.Authentication, want)
-	c.clock.Add(keyLookupEvery)
 	if _, err := b.catalog.Authenticate(ctx, genuine); err != nil {
-		t.Fatalf("genuine token after the budget refilled: %v", err)
+		t.Fatalf("genuine token after the forged ones: %v", err)
 	}
 	// Known keys cost nothing.
-	for range 2 * keyLookupBurst {
+	before := store.refreshes.Load()
+	for range 2 * forgers {
 		if _, err := b.catalog.Authenticate(ctx, genuine); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if got := store.refreshes.Load(); got != before {
+		t.Errorf("a cached key made %d refreshes", got-before)
+	}
+}
+
+// TestForgedKidFloodDoesNotLockOutGenuineNewKeys is the regression test
+// of the per-kid lookup budget: a stream of tokens with made-up kids (sub
+// a plugin of the backend, anyone can send them) kept the budget empty, so
+// a genuine key new on another instance (after its start or a rotation)
+// was refused for as long as the stream went on. Now a genuine key is
+// found by the next refresh of the key list, however many forged tokens
+// arrive, and the flood costs at most one query per keyRefreshEvery.
+func TestForgedKidFloodDoesNotLockOutGenuineNewKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	shared := newSQLiteDatabase(t)
+	c := newCluster(t, func() core.Database { return shared }, "")
+	a, b := c.instance(), c.instance()
+	store := dbStoreOf(t, b, "search")
+	tokens := make([]string, 8)
+	for i := range tokens {
+		tokens[i] = forgedPluginToken(t)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, tok := range tokens {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, _ = b.catalog.Authenticate(ctx, tok)
+			}
+		})
+	}
+	// The flood is on once it has made two refreshes: the old budget
+	// (16 lookups at once) would be spent by then.
+	for deadline := time.Now().Add(time.Minute); store.refreshes.Load() < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the forged tokens made no refreshes")
+		}
+		runtime.Gosched()
+	}
+	for range 3 {
+		if err := a.search.RotateKeys(ctx); err != nil {
+			t.Fatal(err)
+		}
+		genuine := mustToken(t)(a.search.PluginRequestToken(ctx, a.search.OwnServiceCredentials(), "catalog"))
+		if _, err := b.catalog.Authenticate(ctx, genuine); err != nil {
+			t.Errorf("a genuine token of another instance is refused during a flood of forged tokens: %v", err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	elapsed := time.Since(start)
+	if got, max := store.refreshes.Load(), maxRefreshes(store, elapsed); got > max {
+		t.Errorf("the flood made %d refreshes in %s, want at most %d (one per %s)", got, elapsed, max, store.every)
+	}
+}
+
+// TestKeyInsertedDuringRefreshVerifies checks the race that a shared
+// refresh must not lose: a key inserted on another instance after a
+// refresh of this instance read the table, and a token signed with it
+// arriving while that refresh is still under way. The token must wait for
+// a refresh that started after it arrived, not take the older one's list.
+func TestKeyInsertedDuringRefreshVerifies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	shared := newSQLiteDatabase(t)
+	c := newCluster(t, func() core.Database { return shared }, "")
+	a, b := c.instance(), c.instance()
+	store := dbStoreOf(t, b, "search")
+	read, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	store.afterList = func() {
+		once.Do(func() {
+			close(read)
+			<-release
+		})
+	}
+	// A forged token starts a refresh, which reads the table and stops.
+	forgedErr := make(chan error, 1)
+	go func() {
+		_, err := b.catalog.Authenticate(ctx, forgedPluginToken(t))
+		forgedErr <- err
+	}()
+	<-read
+	// A publishes a key and signs with it; B receives the token while the
+	// refresh that missed the key is still under way.
+	genuine := mustToken(t)(a.search.PluginRequestToken(ctx, a.search.OwnServiceCredentials(), "catalog"))
+	genuineErr := make(chan error, 1)
+	go func() {
+		_, err := b.catalog.Authenticate(ctx, genuine)
+		genuineErr <- err
+	}()
+	// Release the old refresh once the genuine token waits for a new one.
+	for deadline := time.Now().Add(time.Minute); ; runtime.Gosched() {
+		store.mu.Lock()
+		waiting := store.pending != nil
+		store.mu.Unlock()
+		if waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the genuine token does not wait for a new refresh")
+		}
+	}
+	close(release)
+	if err := <-genuineErr; err != nil {
+		t.Errorf("a key inserted on another instance while a refresh was under way: %v", err)
+	}
+	if err := <-forgedErr; !isUnknownKey(err) {
+		t.Errorf("forged token: %v, want %q", err, msgUnknownKey)
+	}
+}
+
+// TestPublicServiceKeysCache checks that the JWKS of the database key
+// store is served from the key list without a query while it is fresh,
+// shows a key this instance just published at once, and shows keys of
+// other instances once the list is refreshed.
+func TestPublicServiceKeysCache(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	shared := newSQLiteDatabase(t)
+	c := newCluster(t, func() core.Database { return shared }, "")
+	a, b := c.instance(), c.instance()
+	store := dbStoreOf(t, b, "search")
+	store.mu.Lock()
+	store.cacheFor = time.Hour // the list stays fresh, whatever the machine's load
+	store.mu.Unlock()
+	if err := a.search.RotateKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := jwksKIDs(t, b.search)
+	if len(first) != 1 {
+		t.Fatalf("B's JWKS = %v, want A's key", first)
+	}
+	n := store.refreshes.Load()
+	for range 10 {
+		jwksKIDs(t, b.search)
+	}
+	if got := store.refreshes.Load(); got != n {
+		t.Errorf("10 JWKS requests made %d queries, want none (the list is fresh)", got-n)
+	}
+	// B's own new key shows at once, without a query.
+	if err := b.search.RotateKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := jwksKIDs(t, b.search); len(got) != 2 || store.refreshes.Load() != n {
+		t.Errorf("B's JWKS after B rotated = %v (%d queries), want 2 keys and no query", got, store.refreshes.Load()-n)
+	}
+	// A's new key shows once the list is stale.
+	if err := a.search.RotateKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := jwksKIDs(t, b.search); len(got) != 2 {
+		t.Errorf("B's JWKS while its list is fresh = %v, want the 2 keys it knew", got)
+	}
+	staleList(store)
+	if got, want := jwksKIDs(t, b.search), jwksKIDs(t, a.search); len(got) != 3 || !reflect.DeepEqual(got, want) {
+		t.Errorf("B's JWKS once stale = %v, A's = %v, want the same 3 keys", got, want)
 	}
 }
 
