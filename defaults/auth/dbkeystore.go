@@ -126,11 +126,11 @@ func (s *dbStore) open(ctx context.Context) (*sql.DB, error) {
 	if db.MigrationsSkipped() {
 		db = forceMigrations{db}
 	}
-	// Package migrate serializes the migrations of one pool, and of
-	// several processes on PostgreSQL and MySQL, but not of two pools on
-	// one SQLite file (two instances sharing it): the loser of such a race
-	// fails with "table ... already exists", at the version table or at
-	// the key table. Every such failure means another instance got
+	// Package migrate serializes the migrations of every pool of this
+	// process on one database, and of several processes on PostgreSQL and
+	// MySQL, but not of two processes on one SQLite file: the loser of such
+	// a race fails with "table ... already exists", at the version table or
+	// at the key table. Every such failure means another process got
 	// further, so a few more attempts find the work done.
 	attempts := 1
 	if db.Dialect() == core.DialectSQLite {
