@@ -5,6 +5,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/defaults/auth"
+	"github.com/greenroom-dev/greenroom/defaults/cache"
 	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/greenroom-dev/greenroom/defaults/database"
 	"github.com/greenroom-dev/greenroom/defaults/discovery"
@@ -66,6 +67,7 @@ func Factories(opts ...Option) []*backend.ServiceFactory {
 		discovery.Factory(),
 		database.Factory(),
 		scheduler.Factory(),
+		cache.Factory(),
 	}
 }
 

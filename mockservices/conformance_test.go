@@ -182,3 +182,11 @@ func TestConformanceScheduler(t *testing.T) {
 		return s.ForPlugin("servicetest")
 	})
 }
+
+func TestConformanceCache(t *testing.T) {
+	t.Parallel()
+	servicetest.TestCache(t, func(t *testing.T) servicetest.CacheEnv {
+		c := Cache()
+		return servicetest.CacheEnv{ForPlugin: c.ForPlugin, Advance: c.Advance}
+	})
+}

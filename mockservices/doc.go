@@ -6,7 +6,7 @@
 //
 //   - a working fake, built by a function named after the service:
 //     [Config], [Logger], [Auth], [HTTPAuth], [UserInfo], [Discovery],
-//     [Database], [SQLMock], [RootHealth], [Scheduler], [Lifecycle];
+//     [Database], [SQLMock], [RootHealth], [Scheduler], [Cache], [Lifecycle];
 //   - a factory for a backend, named ...Factory, such as [AuthFactory];
 //     [DefaultFactories] returns one for every replaceable core service, and
 //     [Factory] hands any instance to a backend;
@@ -48,6 +48,16 @@
 //	if _, err := s.Run(ctx, "todo", "purge-completed"); err != nil {
 //		t.Fatal(err)
 //	}
+//
+// # Cache
+//
+// The [Cache] fake keeps every plugin's entries in memory on a fake clock:
+// entries expire when the test moves it with [CacheService.Advance], and
+// [CacheService.Keys] and [CacheService.TTL] show what a plugin stored:
+//
+//	c := mockservices.Cache()
+//	tb := testbackend.Start(t, todo.Plugin, mockservices.CacheFactory(c))
+//	c.Advance(10 * time.Minute) // entries with a shorter TTL are gone
 //
 // # Lifecycle
 //

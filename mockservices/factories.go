@@ -18,8 +18,9 @@ import (
 // (the root logger with plugin=<pluginId>) and the production HTTP routers,
 // so that requests pass through the real mount, auth barrier and error
 // handling. The logger and the databases belong to t. Each backend gets
-// its own [Scheduler] fake, made when a plugin first depends on it: a test
-// that drives the tasks passes its own with [SchedulerFactory].
+// its own [Scheduler] fake and [Cache] fake, made when a plugin first
+// depends on it: a test that drives the tasks or the cache's clock passes
+// its own with [SchedulerFactory] or [CacheFactory].
 //
 // The lifecycle and plugin metadata services are built into the backend
 // and are not among them.
@@ -36,6 +37,7 @@ func DefaultFactories(t testing.TB) []*backend.ServiceFactory {
 		HTTPAuthFactory(),
 		UserInfoFactory(),
 		SchedulerFactory(nil),
+		CacheFactory(nil),
 		DatabaseFactory(t),
 		DiscoveryFactory(nil),
 	}

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
@@ -113,7 +114,24 @@ var drifted = []struct {
 	{"Scheduler triggers a running task", func(t *testing.T) {
 		servicetest.TestScheduler(t, func(t testing.TB) core.Scheduler { return reTrigger{productionScheduler(t)} })
 	}, "triggering_a_running_global_task_is_a_conflict"},
+	{"Cache shared between plugins", func(t *testing.T) {
+		servicetest.TestCache(t, func(t *testing.T) servicetest.CacheEnv {
+			c := mockservices.Cache()
+			return servicetest.CacheEnv{ForPlugin: func(string) core.Cache { return c.ForPlugin("servicetest") }, Advance: c.Advance}
+		})
+	}, "two_plugins_never_see_each_other's_keys"},
+	{"Cache ignores the default TTL", func(t *testing.T) {
+		servicetest.TestCache(t, func(t *testing.T) servicetest.CacheEnv {
+			c := mockservices.Cache()
+			return servicetest.CacheEnv{ForPlugin: func(id string) core.Cache { return noDefaultTTL{c.ForPlugin(id)} }, Advance: c.Advance}
+		})
+	}, "WithDefaultTTL_applies_to_a_ttl_of_0"},
 }
+
+// noDefaultTTL ignores WithDefaultTTL.
+type noDefaultTTL struct{ core.Cache }
+
+func (c noDefaultTTL) WithDefaultTTL(time.Duration) core.Cache { return c }
 
 // reTrigger accepts a trigger of a running task instead of refusing it.
 type reTrigger struct{ core.Scheduler }

@@ -103,4 +103,15 @@
 //	s := mockservices.Scheduler()
 //	tb := testbackend.Start(t, todo.Plugin, mockservices.SchedulerFactory(s))
 //	s.Advance(ctx, time.Hour) // runs what became due, each task once
+//
+// # Cache
+//
+// Each test backend has a cache fake of its own (mockservices.Cache), in
+// memory on a fake clock. A test that expires entries, or inspects them,
+// passes its own; one that wants the production stores, memory and Redis,
+// uses package testcaches:
+//
+//	c := mockservices.Cache()
+//	tb := testbackend.Start(t, todo.Plugin, mockservices.CacheFactory(c))
+//	c.Advance(time.Hour) // entries with a shorter TTL are gone
 package testbackend

@@ -314,6 +314,8 @@ var sharedFakes = []*backend.ServiceFactory{
 	// plugin first depends on the scheduler, so backends that do not use
 	// it pay nothing and no two backends share tasks.
 	mockservices.SchedulerFactory(nil),
+	// The cache fake is per backend too, made the same way.
+	mockservices.CacheFactory(nil),
 }
 
 var routerMuxes = httprouter.NewMuxCache()
