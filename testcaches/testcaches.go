@@ -107,15 +107,21 @@ func (s *Set) Each(t *testing.T, fn func(t *testing.T, c *Cache)) {
 // variable is set but that does not answer fails t.
 func (s *Set) Init(t testing.TB, id ID) *Cache {
 	t.Helper()
+	return s.init(t, id, os.Getenv)
+}
+
+// init is Init with the environment read through getenv.
+func (s *Set) init(t testing.TB, id ID, getenv func(string) string) *Cache {
+	t.Helper()
 	if !id.known() {
 		t.Fatalf("testcaches: unknown engine %q; known engines are %v", id, allIDs)
 	}
 	if id == Memory {
 		return &Cache{ID: id, Store: cache.NewMemoryStore(cache.MemoryOptions{})}
 	}
-	url := os.Getenv(id.EnvVar())
+	url := getenv(id.EnvVar())
 	if url == "" {
-		unavailable(t, id, fmt.Errorf("set %s to a connection string such as redis://127.0.0.1:6379/0", id.EnvVar()))
+		unavailable(t, id, getenv, fmt.Errorf("set %s to a connection string such as redis://127.0.0.1:6379/0", id.EnvVar()))
 		return nil
 	}
 	client, err := sharedClient(url)
@@ -132,10 +138,10 @@ func (s *Set) Init(t testing.TB, id ID) *Cache {
 	return c
 }
 
-func unavailable(t testing.TB, id ID, err error) {
+func unavailable(t testing.TB, id ID, getenv func(string) string, err error) {
 	t.Helper()
 	msg := fmt.Sprintf("testcaches: %s is not available: %v", id, err)
-	if isTrue(os.Getenv("CI")) {
+	if isTrue(getenv("CI")) {
 		t.Fatalf("%s (CI=true requires every requested engine)", msg)
 	}
 	t.Skip(msg)
@@ -206,6 +212,7 @@ func sharedClient(url string) (*redis.Client, error) {
 		}
 		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 2*time.Second, 2*time.Second, 2*time.Second
 		opts.ContextTimeoutEnabled = true
+		opts.DialerRetries, opts.MaxRetries = 1, 1
 		c := redis.NewClient(opts)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
