@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/cache"
@@ -263,5 +265,18 @@ func TestRedisStoreGoneFailsFast(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second): // a hang guard, not a timed assertion
 		t.Fatal("Get on a closed port hangs")
+	}
+}
+
+// The Redis client is closed when the backend stops, after the plugins.
+func TestFactoryClosesRedisAtStop(t *testing.T) {
+	t.Parallel()
+	cfg := map[string]any{"backend": map[string]any{"cache": map[string]any{"store": "redis", "redis": map[string]any{"connection": deadRedis(t)}}}}
+	tb := testbackend.New(testbackend.WithConfig(cfg)).Start(t, counterPlugin("one"), cache.Factory())
+	c := testbackend.Service(t, tb, core.CacheRef, "one")
+	tb.Stop(t)
+	_, _, err := c.Get(ctx, "k")
+	if !errors.Is(err, redis.ErrClosed) {
+		t.Errorf("Get after the backend stopped = %v, want redis: client is closed", err)
 	}
 }
