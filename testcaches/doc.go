@@ -31,6 +31,12 @@
 // with a message naming the variable, and with CI=true they fail instead.
 // A connection string that is set but does not work always fails.
 //
+// With [WithContainerProvider], an engine whose variable is not set is
+// started in a container instead, once per test binary ([SpecFor] says
+// which). The provider interface has the shape of testdatabases'; this
+// package ships no implementation, so that no container SDK is compiled
+// into test binaries that do not ask for one.
+//
 // # Process-wide state
 //
 // One Redis client per connection string is shared by the tests of a

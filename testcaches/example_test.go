@@ -1,6 +1,7 @@
 package testcaches_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -33,5 +34,38 @@ func ExampleSet_Init() {
 	_ = func(t *testing.T) {
 		c := testcaches.New(t).Init(t, testcaches.Memory)
 		_ = c.Factory() // for testbackend.Start
+	}
+}
+
+// Each engine but Memory names the variable its connection string comes
+// from.
+func ExampleID_EnvVar() {
+	fmt.Printf("%q %q\n", testcaches.Memory.EnvVar(), testcaches.Redis7.EnvVar())
+	// Output: "" "GREENROOM_TEST_CACHE_REDIS7_CONNECTION_STRING"
+}
+
+// The container a provider starts for Redis 7.
+func ExampleSpecFor() {
+	spec, _ := testcaches.SpecFor(testcaches.Redis7)
+	fmt.Println(spec.Image, spec.Port)
+	// Output: redis:7-alpine 6379/tcp
+}
+
+// A container provider serves an engine whose variable is not set.
+func ExampleWithContainerProvider() {
+	_ = func(t *testing.T, provider testcaches.ContainerProvider) {
+		caches := testcaches.New(t, testcaches.WithContainerProvider(provider))
+		_ = caches
+	}
+}
+
+// A test hands its store to a test backend, or uses a plugin's cache
+// directly.
+func ExampleCache_Factory() {
+	_ = func(t *testing.T) {
+		c := testcaches.New(t).Init(t, testcaches.Memory)
+		_ = c.Factory() // testbackend.Start(t, catalog.Plugin, c.Factory())
+		todo := c.ForPlugin("todo")
+		_ = todo.Set(t.Context(), "k", []byte("v"), time.Minute)
 	}
 }

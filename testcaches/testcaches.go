@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -56,16 +57,19 @@ func (id ID) apply(c *config) { c.ids = append(c.ids, id) }
 type Option interface{ apply(*config) }
 
 type config struct {
-	ids []ID
+	ids      []ID
+	provider ContainerProvider
 }
 
 // Set is a selection of cache engines, made by [New].
 type Set struct {
-	ids []ID
+	ids      []ID
+	provider ContainerProvider
 }
 
 // New returns the set of the engines among opts, or of every engine
-// (memory and redis7) when opts names none. Unknown engines fail t.
+// (memory and redis7) when opts names none, with the other options
+// ([WithContainerProvider]). Unknown engines fail t.
 func New(t testing.TB, opts ...Option) *Set {
 	t.Helper()
 	var cfg config
@@ -82,7 +86,7 @@ func New(t testing.TB, opts ...Option) *Set {
 			t.Fatalf("testcaches: unknown engine %q; known engines are %v", id, allIDs)
 		}
 	}
-	return &Set{ids: cfg.ids}
+	return &Set{ids: cfg.ids, provider: cfg.provider}
 }
 
 // IDs returns the engines of the set, in order.
@@ -119,14 +123,26 @@ func (s *Set) init(t testing.TB, id ID, getenv func(string) string) *Cache {
 	if id == Memory {
 		return &Cache{ID: id, Store: cache.NewMemoryStore(cache.MemoryOptions{})}
 	}
-	url := getenv(id.EnvVar())
+	url, source := getenv(id.EnvVar()), id.EnvVar()
+	if url == "" && s.provider != nil {
+		var err error
+		url, err = containerURL(id, s.provider)
+		if errors.Is(err, ErrNoContainerEngine) {
+			unavailable(t, id, getenv, fmt.Errorf("%w; or set %s to a connection string", err, id.EnvVar()))
+			return nil
+		}
+		if err != nil {
+			t.Fatalf("testcaches: %s: %v", id, err)
+		}
+		source = "container of " + s.provider.Name()
+	}
 	if url == "" {
-		unavailable(t, id, getenv, fmt.Errorf("set %s to a connection string such as redis://127.0.0.1:6379/0", id.EnvVar()))
+		unavailable(t, id, getenv, fmt.Errorf("set %s to a connection string such as redis://127.0.0.1:6379/0, or give New a container provider (WithContainerProvider)", id.EnvVar()))
 		return nil
 	}
 	client, err := sharedClient(url)
 	if err != nil {
-		t.Fatalf("testcaches: %s at %s (from %s): %v", id, url, id.EnvVar(), err)
+		t.Fatalf("testcaches: %s at %s (from %s): %v", id, url, source, err)
 	}
 	prefix := "greenroom-test:" + randomHex(8) + ":"
 	c := &Cache{ID: id, Store: cache.NewRedisStoreFromClient(client, prefix), ConnectionString: url, KeyPrefix: prefix}

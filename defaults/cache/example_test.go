@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults"
 	"github.com/greenroom-dev/greenroom/defaults/cache"
@@ -82,4 +84,15 @@ func ExampleWithStore() {
 	f := cache.Factory(cache.WithStore(store))
 	fmt.Println(f != nil)
 	// Output: true
+}
+
+// Several stores, each with its prefix, can share one go-redis client,
+// which the caller closes.
+func ExampleNewRedisStoreFromClient() {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer client.Close()
+	a := cache.NewRedisStoreFromClient(client, "app-a:")
+	b := cache.NewRedisStoreFromClient(client, "")
+	fmt.Println(a.Prefix(), b.Prefix())
+	// Output: app-a: greenroom:
 }
