@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,15 +63,15 @@ func TestMemoryStoreDropsExpiredEntries(t *testing.T) {
 	}
 	clock.now = clock.now.Add(time.Hour)
 	// Entries that are never read again go as the store is written to:
-	// every Set checks a few; each of 200 Sets removes at least the
+	// every Set checks a few; each of 1000 Sets removes the
 	// expired entries it samples, until none is left.
-	for i := range 200 {
+	for i := range 1000 {
 		if err := s.Set(ctx, fmt.Sprint("new", i%10), []byte("v"), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if n := s.Len(); n > 10+sweepSlack {
-		t.Errorf("Len() = %d after 200 Sets of 10 keys, want the 100 expired entries gone (at most %d left)", n, 10+sweepSlack)
+		t.Errorf("Len() = %d after 1000 Sets of 10 keys, want the 100 expired entries gone (at most %d left)", n, 10+sweepSlack)
 	}
 	if _, ok, _ := s.Get(ctx, "old0"); ok {
 		t.Error("an expired entry is returned")
@@ -207,15 +208,32 @@ func TestFactoryConfig(t *testing.T) {
 	}
 }
 
+// ttlStore records the TTLs it is given.
+type ttlStore struct {
+	*cache.MemoryStore
+	mu   sync.Mutex
+	ttls []time.Duration
+}
+
+func (s *ttlStore) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	s.mu.Lock()
+	s.ttls = append(s.ttls, ttl)
+	s.mu.Unlock()
+	return s.MemoryStore.Set(ctx, key, value, ttl)
+}
+
+// backend.cache.defaultTtl is the TTL of a Set with a ttl of 0, also on a
+// store given with WithStore.
 func TestFactoryDefaultTTL(t *testing.T) {
 	t.Parallel()
-	cfg := map[string]any{"backend": map[string]any{"cache": map[string]any{"defaultTtl": "1ns"}}}
-	tb := testbackend.New(testbackend.WithConfig(cfg)).Start(t, counterPlugin("one"), cache.Factory())
-	// With a default TTL of 1ns, what the route stores is gone when read.
-	for range 2 {
-		if got := string(tb.Get("/api/one/hit").Do(t).ExpectStatus(t, http.StatusOK).Bytes()); got != "false" {
-			t.Errorf("GET = %s, want false: the default TTL was not applied", got)
-		}
+	store := &ttlStore{MemoryStore: cache.NewMemoryStore(cache.MemoryOptions{})}
+	cfg := map[string]any{"backend": map[string]any{"cache": map[string]any{"defaultTtl": "90m"}}}
+	tb := testbackend.New(testbackend.WithConfig(cfg)).Start(t, counterPlugin("one"), cache.Factory(cache.WithStore(store)))
+	tb.Get("/api/one/hit").Do(t).ExpectStatus(t, http.StatusOK)
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	if len(store.ttls) != 1 || store.ttls[0] != 90*time.Minute {
+		t.Errorf("the store was given the TTLs %v, want [1h30m0s]", store.ttls)
 	}
 }
 
