@@ -182,3 +182,10 @@ func TestConformanceScheduler(t *testing.T) {
 		return s.ForPlugin("servicetest")
 	})
 }
+
+func TestConformanceEvents(t *testing.T) {
+	servicetest.TestEvents(t, func(t *testing.T) servicetest.EventsEnv {
+		e := Events()
+		return servicetest.EventsEnv{ForPlugin: e.ForPlugin}
+	})
+}

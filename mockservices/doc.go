@@ -6,7 +6,8 @@
 //
 //   - a working fake, built by a function named after the service:
 //     [Config], [Logger], [Auth], [HTTPAuth], [UserInfo], [Discovery],
-//     [Database], [SQLMock], [RootHealth], [Scheduler], [Lifecycle];
+//     [Database], [SQLMock], [RootHealth], [Scheduler], [Events],
+//     [Lifecycle];
 //   - a factory for a backend, named ...Factory, such as [AuthFactory];
 //     [DefaultFactories] returns one for every replaceable core service, and
 //     [Factory] hands any instance to a backend;
@@ -48,6 +49,21 @@
 //	if _, err := s.Run(ctx, "todo", "purge-completed"); err != nil {
 //		t.Fatal(err)
 //	}
+//
+// # Events
+//
+// The [Events] fake delivers each event within Publish, synchronously, to
+// the subscribers of every plugin of the backend, and records what was
+// published. A test publishes as a plugin would and reads what the plugins
+// published:
+//
+//	ev := mockservices.Events()
+//	tb := testbackend.Start(t, todo.Plugin, mockservices.EventsFactory(ev))
+//	e, _ := core.NewEvent("catalog.entity.deleted", map[string]string{"ref": "component:default/x"})
+//	if err := ev.Publish(ctx, e); err != nil { // the handlers' errors
+//		t.Fatal(err)
+//	}
+//	got := ev.PublishedOn("todo.completed")
 //
 // # Lifecycle
 //

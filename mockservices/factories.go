@@ -19,7 +19,8 @@ import (
 // so that requests pass through the real mount, auth barrier and error
 // handling. The logger and the databases belong to t. Each backend gets
 // its own [Scheduler] fake, made when a plugin first depends on it: a test
-// that drives the tasks passes its own with [SchedulerFactory].
+// that drives the tasks passes its own with [SchedulerFactory]; the same holds for its [Events] fake
+// and [EventsFactory].
 //
 // The lifecycle and plugin metadata services are built into the backend
 // and are not among them.
@@ -36,6 +37,7 @@ func DefaultFactories(t testing.TB) []*backend.ServiceFactory {
 		HTTPAuthFactory(),
 		UserInfoFactory(),
 		SchedulerFactory(nil),
+		EventsFactory(nil),
 		DatabaseFactory(t),
 		DiscoveryFactory(nil),
 	}

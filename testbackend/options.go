@@ -314,6 +314,9 @@ var sharedFakes = []*backend.ServiceFactory{
 	// plugin first depends on the scheduler, so backends that do not use
 	// it pay nothing and no two backends share tasks.
 	mockservices.SchedulerFactory(nil),
+	// So is the events bus: the plugins of one backend talk to each other
+	// through it, never to another backend's.
+	mockservices.EventsFactory(nil),
 }
 
 var routerMuxes = httprouter.NewMuxCache()
