@@ -58,3 +58,5 @@ func payload(t *testing.T, e core.Event) string {
 	}
 	return s
 }
+
+func timeout() <-chan time.Time { return time.After(wait) }
