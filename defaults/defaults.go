@@ -8,6 +8,7 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/greenroom-dev/greenroom/defaults/database"
 	"github.com/greenroom-dev/greenroom/defaults/discovery"
+	"github.com/greenroom-dev/greenroom/defaults/events"
 	"github.com/greenroom-dev/greenroom/defaults/health"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
@@ -66,6 +67,7 @@ func Factories(opts ...Option) []*backend.ServiceFactory {
 		discovery.Factory(),
 		database.Factory(),
 		scheduler.Factory(),
+		events.Factory(),
 	}
 }
 
