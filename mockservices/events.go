@@ -32,8 +32,9 @@ import (
 // A plugin's Publish returns nil whatever its handlers do, as in production
 // (their errors and panics are logged with the subscriber's plugin logger,
 // under a backend); [EventsService.Publish] returns them to the test. A
-// handler runs one event at a time: it must not publish, synchronously, an
-// event it subscribes to itself, which would wait for itself.
+// handler runs one event at a time: an event that reaches a subscriber
+// while it handles one (a handler publishing on its own topic, say) is
+// handled right after, before the outer Publish returns.
 type EventsService struct {
 	mu        sync.Mutex
 	subs      []*fakeSub
@@ -49,7 +50,12 @@ type eventsPlugin struct {
 }
 
 type fakeSub struct {
-	mu      sync.Mutex // one event at a time
+	// mu guards busy and pending: one event at a time. An event published
+	// while the subscriber handles one (by its own handler, say) waits in
+	// pending and is handled by the delivery in progress, right after.
+	mu      sync.Mutex
+	busy    bool
+	pending []pendingEvent
 	plugin  string
 	group   string
 	topics  []string
@@ -184,9 +190,35 @@ func (e *EventsService) publish(ctx context.Context, pluginID string, ev core.Ev
 	return nil
 }
 
-func (s *fakeSub) deliver(ctx context.Context, ev core.Event) (err error) {
+type pendingEvent struct {
+	ctx context.Context
+	ev  core.Event
+}
+
+// deliver hands ev to the handler, or queues it if the subscriber is
+// handling an event, and returns the errors of the events it handled.
+func (s *fakeSub) deliver(ctx context.Context, ev core.Event) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.pending = append(s.pending, pendingEvent{ctx, ev})
+	if s.busy {
+		s.mu.Unlock()
+		return nil
+	}
+	s.busy = true
+	var errList []error
+	for len(s.pending) > 0 {
+		p := s.pending[0]
+		s.pending = s.pending[1:]
+		s.mu.Unlock()
+		errList = append(errList, s.call(p.ctx, p.ev))
+		s.mu.Lock()
+	}
+	s.busy = false
+	s.mu.Unlock()
+	return errors.Join(errList...)
+}
+
+func (s *fakeSub) call(ctx context.Context, ev core.Event) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("the handler panicked: %v\n%s", r, debug.Stack())

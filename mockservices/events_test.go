@@ -3,6 +3,7 @@ package mockservices_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,5 +112,34 @@ func TestEventsFactoryStopsPluginsAtShutdown(t *testing.T) {
 	}
 	if err := ev.Publish(context.Background(), mustEvent(t, "tick", 2)); err != nil || n != 0 {
 		t.Errorf("the test's Publish after shutdown = %v and %d deliveries, want nil and none", err, n)
+	}
+}
+
+// TestEventsHandlerPublishingOnItsOwnTopic is a regression test: the fake
+// once held a subscriber's lock across its handler, so a handler that
+// published on its own topic waited for itself forever.
+func TestEventsHandlerPublishingOnItsOwnTopic(t *testing.T) {
+	t.Parallel()
+	ev := mockservices.Events()
+	ctx := context.Background()
+	var got []int
+	svc := ev.ForPlugin("countdown")
+	err := svc.Subscribe(ctx, core.Subscription{ID: "c", Topics: []string{"n"}, Handler: func(ctx context.Context, e core.Event) error {
+		var n int
+		_ = e.Decode(&n)
+		got = append(got, n)
+		if n > 0 {
+			return svc.Publish(ctx, mustEvent(t, "n", n-1))
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.Publish(ctx, mustEvent(t, "n", 3)); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{3, 2, 1, 0}; !slices.Equal(got, want) {
+		t.Errorf("handled %v, want %v by the time Publish returned", got, want)
 	}
 }
