@@ -208,3 +208,38 @@ func TestRedisGoneAway(t *testing.T) {
 		t.Errorf("Close with Redis gone = %v, want nil: the subscriber must stop", err)
 	}
 }
+
+// TestRedisConsumerLeavesAtShutdown: an instance that shuts down with
+// nothing pending removes its consumer from the groups.
+func TestRedisConsumerLeavesAtShutdown(t *testing.T) {
+	t.Parallel()
+	url := redistest.URL(t)
+	prefix := redistest.Prefix(t, url)
+	ctx := context.Background()
+	b, err := events.New(ctx, events.Options{Logger: mockservices.Logger(t), Redis: &events.RedisOptions{URL: url, KeyPrefix: prefix, Consumer: "leaving", Block: 20 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan core.Event, 1)
+	svc := b.ForPlugin("todo", nil)
+	if err := svc.Subscribe(ctx, core.Subscription{ID: "h", Topics: []string{"t"}, Handler: func(_ context.Context, e core.Event) error { got <- e; return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Publish(ctx, event(t, "t", 1)); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, "todo.h", got) // the consumer exists once it has read
+	if err := b.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	opt, _ := redis.ParseURL(url)
+	c := redis.NewClient(opt)
+	defer c.Close()
+	consumers, err := c.XInfoConsumers(ctx, prefix+"t", "todo.h").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(consumers) != 0 {
+		t.Errorf("consumers of todo.h after shutdown = %+v, want none", consumers)
+	}
+}

@@ -141,6 +141,7 @@ func (r *redisStore) createGroups(ctx context.Context, su *subscriber) error {
 // with a backoff of up to 5s.
 func (r *redisStore) run(su *subscriber) {
 	defer close(su.done)
+	defer r.leave(su)
 	streams := make([]string, 0, 2*len(su.topics))
 	for _, t := range su.topics {
 		streams = append(streams, r.key(t))
@@ -198,6 +199,24 @@ func (r *redisStore) run(su *subscriber) {
 				r.deliver(su, s.Stream, m)
 			}
 		}
+	}
+}
+
+// leave removes this instance's consumer from the subscriber's groups
+// where it holds no pending entries, so that the consumers of instances
+// that shut down do not pile up. A consumer that holds some stays: its
+// entries are claimed by another instance after ClaimIdle (deleting it
+// would drop them).
+func (r *redisStore) leave(su *subscriber) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, t := range su.topics {
+		key := r.key(t)
+		pending, err := r.client.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: key, Group: su.group, Start: "-", End: "+", Count: 1, Consumer: r.consumer}).Result()
+		if err != nil || len(pending) > 0 {
+			continue
+		}
+		_ = r.client.XGroupDelConsumer(ctx, key, su.group, r.consumer).Err()
 	}
 }
 
