@@ -110,11 +110,8 @@ func (r *redisStore) close() error {
 
 func (r *redisStore) key(topic string) string { return r.prefix + topic }
 
-// wire is an event as stored in a stream entry's "event" field.
-type wire = core.Event
-
 func (r *redisStore) publish(ctx context.Context, e core.Event) error {
-	data, err := json.Marshal(wire(e))
+	data, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
@@ -247,7 +244,7 @@ func (r *redisStore) claim(su *subscriber) error {
 
 // deliver handles one entry and acknowledges it.
 func (r *redisStore) deliver(su *subscriber, stream string, m redis.XMessage) {
-	var e wire
+	var e core.Event
 	raw, _ := m.Values["event"].(string)
 	if err := json.Unmarshal([]byte(raw), &e); err != nil {
 		su.logger.Error("events: an entry of the stream cannot be decoded; it is acknowledged and skipped", "stream", stream, "entry", m.ID, "error", err)
