@@ -9,6 +9,7 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/greenroom-dev/greenroom/defaults/database"
 	"github.com/greenroom-dev/greenroom/defaults/discovery"
+	"github.com/greenroom-dev/greenroom/defaults/events"
 	"github.com/greenroom-dev/greenroom/defaults/health"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
@@ -68,6 +69,7 @@ func Factories(opts ...Option) []*backend.ServiceFactory {
 		database.Factory(),
 		scheduler.Factory(),
 		cache.Factory(),
+		events.Factory(),
 	}
 }
 

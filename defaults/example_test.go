@@ -49,6 +49,7 @@ func ExampleFactories() {
 	// serviceRef{core.database}
 	// serviceRef{core.scheduler}
 	// serviceRef{core.cache}
+	// serviceRef{core.events}
 }
 
 func ExampleConfigFiles() {

@@ -188,5 +188,9 @@ func TestConformanceCache(t *testing.T) {
 	servicetest.TestCache(t, func(t *testing.T) servicetest.CacheEnv {
 		c := Cache()
 		return servicetest.CacheEnv{ForPlugin: c.ForPlugin, Advance: c.Advance}
+func TestConformanceEvents(t *testing.T) {
+	servicetest.TestEvents(t, func(t *testing.T) servicetest.EventsEnv {
+		e := Events()
+		return servicetest.EventsEnv{ForPlugin: e.ForPlugin}
 	})
 }

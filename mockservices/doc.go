@@ -7,6 +7,8 @@
 //   - a working fake, built by a function named after the service:
 //     [Config], [Logger], [Auth], [HTTPAuth], [UserInfo], [Discovery],
 //     [Database], [SQLMock], [RootHealth], [Scheduler], [Cache], [Lifecycle];
+//     [Database], [SQLMock], [RootHealth], [Scheduler], [Events],
+//     [Lifecycle];
 //   - a factory for a backend, named ...Factory, such as [AuthFactory];
 //     [DefaultFactories] returns one for every replaceable core service, and
 //     [Factory] hands any instance to a backend;
@@ -58,6 +60,20 @@
 //	c := mockservices.Cache()
 //	tb := testbackend.Start(t, todo.Plugin, mockservices.CacheFactory(c))
 //	c.Advance(10 * time.Minute) // entries with a shorter TTL are gone
+// # Events
+//
+// The [Events] fake delivers each event within Publish, synchronously, to
+// the subscribers of every plugin of the backend, and records what was
+// published. A test publishes as a plugin would and reads what the plugins
+// published:
+//
+//	ev := mockservices.Events()
+//	tb := testbackend.Start(t, todo.Plugin, mockservices.EventsFactory(ev))
+//	e, _ := core.NewEvent("catalog.entity.deleted", map[string]string{"ref": "component:default/x"})
+//	if err := ev.Publish(ctx, e); err != nil { // the handlers' errors
+//		t.Fatal(err)
+//	}
+//	got := ev.PublishedOn("todo.completed")
 //
 // # Lifecycle
 //

@@ -18,9 +18,10 @@ import (
 // (the root logger with plugin=<pluginId>) and the production HTTP routers,
 // so that requests pass through the real mount, auth barrier and error
 // handling. The logger and the databases belong to t. Each backend gets
-// its own [Scheduler] fake and [Cache] fake, made when a plugin first
-// depends on it: a test that drives the tasks or the cache's clock passes
-// its own with [SchedulerFactory] or [CacheFactory].
+// its own fake of each stateful service ([Scheduler], [Cache], [Events],
+// [Permissions], [Auditor], [URLReader]), made when a plugin first depends
+// on it: a test that drives or inspects one passes its own with the
+// service's ...Factory, such as [SchedulerFactory].
 //
 // The lifecycle and plugin metadata services are built into the backend
 // and are not among them.
@@ -38,6 +39,7 @@ func DefaultFactories(t testing.TB) []*backend.ServiceFactory {
 		UserInfoFactory(),
 		SchedulerFactory(nil),
 		CacheFactory(nil),
+		EventsFactory(nil),
 		DatabaseFactory(t),
 		DiscoveryFactory(nil),
 	}

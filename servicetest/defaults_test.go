@@ -25,10 +25,12 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/greenroom-dev/greenroom/defaults/database"
 	"github.com/greenroom-dev/greenroom/defaults/discovery"
+	"github.com/greenroom-dev/greenroom/defaults/events"
 	"github.com/greenroom-dev/greenroom/defaults/health"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
 	"github.com/greenroom-dev/greenroom/defaults/scheduler"
+	"github.com/greenroom-dev/greenroom/internal/redistest"
 	"github.com/greenroom-dev/greenroom/mockservices"
 	"github.com/greenroom-dev/greenroom/servicetest"
 )
@@ -358,4 +360,35 @@ func productionScheduler(t testing.TB) core.Scheduler {
 		}
 	})
 	return s
+}
+
+func TestEvents(t *testing.T) {
+	t.Parallel()
+	t.Run("memory", func(t *testing.T) {
+		t.Parallel()
+		servicetest.TestEvents(t, func(t *testing.T) servicetest.EventsEnv { return productionEvents(t, events.Options{}) })
+	})
+	t.Run("redis", func(t *testing.T) {
+		t.Parallel()
+		url := redistest.URL(t)
+		servicetest.TestEvents(t, func(t *testing.T) servicetest.EventsEnv {
+			return productionEvents(t, events.Options{Redis: &events.RedisOptions{URL: url, KeyPrefix: redistest.Prefix(t, url), Block: 100 * time.Millisecond}})
+		})
+	})
+}
+
+// productionEvents is a defaults/events bus with opts, closed when the
+// test ends.
+func productionEvents(t *testing.T, opts events.Options) servicetest.EventsEnv {
+	opts.Logger = mockservices.Logger(t)
+	b, err := events.New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(context.Background()); err != nil {
+			t.Errorf("closing the events bus: %v", err)
+		}
+	})
+	return servicetest.EventsEnv{ForPlugin: func(id string) core.Events { return b.ForPlugin(id, nil) }}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/defaults/events"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/errs"
 	"github.com/greenroom-dev/greenroom/mockservices"
@@ -126,6 +127,42 @@ var drifted = []struct {
 			return servicetest.CacheEnv{ForPlugin: func(id string) core.Cache { return noDefaultTTL{c.ForPlugin(id)} }, Advance: c.Advance}
 		})
 	}, "WithDefaultTTL_applies_to_a_ttl_of_0"},
+	{"Events drops metadata", func(t *testing.T) {
+		servicetest.TestEvents(t, func(t *testing.T) servicetest.EventsEnv {
+			env := productionEvents(t, events.Options{})
+			return servicetest.EventsEnv{ForPlugin: func(id string) core.Events { return noMetadata{env.ForPlugin(id)} }}
+		})
+	}, "payload_and_metadata_arrive_unchanged"},
+	{"Events fake delivers to every topic", func(t *testing.T) {
+		servicetest.TestEvents(t, func(t *testing.T) servicetest.EventsEnv {
+			e := mockservices.Events()
+			return servicetest.EventsEnv{ForPlugin: func(id string) core.Events { return allTopics{e.ForPlugin(id)} }}
+		})
+	}, "an_event_reaches_the_subscribers_of_its_topic_only"},
+}
+
+// noMetadata publishes events without their metadata.
+type noMetadata struct{ core.Events }
+
+func (n noMetadata) Publish(ctx context.Context, e core.Event) error {
+	e.Metadata = nil
+	return n.Events.Publish(ctx, e)
+}
+
+// allTopics publishes each event on every topic the test uses.
+type allTopics struct{ core.Events }
+
+func (a allTopics) Publish(ctx context.Context, e core.Event) error {
+	for _, topic := range []string{"order.created", "order.deleted"} {
+		if topic != e.Topic {
+			other := e
+			other.Topic = topic
+			if err := a.Events.Publish(ctx, other); err != nil {
+				return err
+			}
+		}
+	}
+	return a.Events.Publish(ctx, e)
 }
 
 // noDefaultTTL ignores WithDefaultTTL.

@@ -129,3 +129,10 @@ func ExampleTestHTTPRouter() {
 		}
 	})
 }
+
+func ExampleTestEvents() {
+	servicetest.TestEvents(t, func(t *testing.T) servicetest.EventsEnv {
+		ev := mockservices.Events() // or a bus of the implementation under test
+		return servicetest.EventsEnv{ForPlugin: ev.ForPlugin}
+	})
+}

@@ -114,4 +114,16 @@
 //	c := mockservices.Cache()
 //	tb := testbackend.Start(t, todo.Plugin, mockservices.CacheFactory(c))
 //	c.Advance(time.Hour) // entries with a shorter TTL are gone
+// # Events
+//
+// Each test backend also has an events fake of its own (mockservices.Events),
+// shared by its plugins, which delivers each event synchronously within
+// Publish: once a plugin's request that publishes has returned, the
+// subscribers have handled the event. A test that publishes or reads what
+// was published passes its own:
+//
+//	ev := mockservices.Events()
+//	tb := testbackend.Start(t, todo.Plugin, mockservices.EventsFactory(ev))
+//	tb.Post("/api/todo/todos/1/complete", nil).AsUser("user:default/alice").Do(t)
+//	got := ev.PublishedOn("todo.completed")
 package testbackend

@@ -316,6 +316,9 @@ var sharedFakes = []*backend.ServiceFactory{
 	mockservices.SchedulerFactory(nil),
 	// The cache fake is per backend too, made the same way.
 	mockservices.CacheFactory(nil),
+	// So is the events bus: the plugins of one backend talk to each other
+	// through it, never to another backend's.
+	mockservices.EventsFactory(nil),
 }
 
 var routerMuxes = httprouter.NewMuxCache()
