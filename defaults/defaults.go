@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/greenroom-dev/greenroom/backend"
+	"github.com/greenroom-dev/greenroom/defaults/auditor"
 	"github.com/greenroom-dev/greenroom/defaults/auth"
 	"github.com/greenroom-dev/greenroom/defaults/config"
 	"github.com/greenroom-dev/greenroom/defaults/database"
@@ -11,6 +12,7 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/health"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
+	"github.com/greenroom-dev/greenroom/defaults/permissions"
 	"github.com/greenroom-dev/greenroom/defaults/scheduler"
 )
 
@@ -66,6 +68,9 @@ func Factories(opts ...Option) []*backend.ServiceFactory {
 		discovery.Factory(),
 		database.Factory(),
 		scheduler.Factory(),
+		permissions.PolicyFactory(),
+		permissions.Factory(),
+		auditor.Factory(),
 	}
 }
 

@@ -48,6 +48,9 @@ func ExampleFactories() {
 	// serviceRef{core.discovery}
 	// serviceRef{core.database}
 	// serviceRef{core.scheduler}
+	// serviceRef{core.permissionPolicy}
+	// serviceRef{core.permissions}
+	// serviceRef{core.auditor}
 }
 
 func ExampleConfigFiles() {

@@ -6,13 +6,16 @@
 //
 //   - a working fake, built by a function named after the service:
 //     [Config], [Logger], [Auth], [HTTPAuth], [UserInfo], [Discovery],
-//     [Database], [SQLMock], [RootHealth], [Scheduler], [Lifecycle];
+//     [Database], [SQLMock], [RootHealth], [Scheduler], [Permissions],
+//     [Auditor], [Lifecycle];
 //   - a factory for a backend, named ...Factory, such as [AuthFactory];
 //     [DefaultFactories] returns one for every replaceable core service, and
 //     [Factory] hands any instance to a backend;
 //   - where a test wants to assert on calls, the fake records them: the
 //     Calls method of [AuthService], [HTTPAuthService], [UserInfoService]
-//     and [DiscoveryService] returns each [Call] with its arguments.
+//     and [DiscoveryService] returns each [Call] with its arguments;
+//     [PermissionsService.Calls] returns each question and its decision,
+//     and [AuditorService.Events] each audit event.
 //
 // The fakes behave as the production services do, and the conformance
 // suites of package servicetest, which both pass, keep it so. The config
@@ -47,6 +50,22 @@
 //	tb := testbackend.Start(t, todo.Plugin, mockservices.SchedulerFactory(s))
 //	if _, err := s.Run(ctx, "todo", "purge-completed"); err != nil {
 //		t.Fatal(err)
+//	}
+//
+// # Permissions and audit events
+//
+// The [Permissions] fake decides by rule ([AllowPermission],
+// [DenyPermission], [ConditionalPermission], narrowed with ForUser or
+// ForService; unmatched requests are allowed unless [DenyUnmatched]), or
+// with a real policy through [PermissionsWithPolicy], and records every
+// question. The [Auditor] fake records events instead of logging them:
+//
+//	p := mockservices.Permissions(mockservices.DenyPermission("todo.item.delete"))
+//	a := mockservices.Auditor()
+//	tb := testbackend.Start(t, todo.Plugin, mockservices.PermissionsFactory(p), mockservices.AuditorFactory(a))
+//	// ... a request that deletes an item ...
+//	if ev := a.EventsWithID("todo-delete"); len(ev) != 1 || ev[0].Status != mockservices.AuditFailed {
+//		t.Errorf("todo-delete events = %v, want one failed", ev)
 //	}
 //
 // # Lifecycle

@@ -36,6 +36,8 @@ func DefaultFactories(t testing.TB) []*backend.ServiceFactory {
 		HTTPAuthFactory(),
 		UserInfoFactory(),
 		SchedulerFactory(nil),
+		PermissionsFactory(nil),
+		AuditorFactory(nil),
 		DatabaseFactory(t),
 		DiscoveryFactory(nil),
 	}

@@ -103,4 +103,14 @@
 //	s := mockservices.Scheduler()
 //	tb := testbackend.Start(t, todo.Plugin, mockservices.SchedulerFactory(s))
 //	s.Advance(ctx, time.Hour) // runs what became due, each task once
+//
+// # Permissions and audit events
+//
+// Each test backend also has a permissions fake that allows everything and
+// an auditor fake of its own (mockservices.Permissions, mockservices.Auditor).
+// A test that denies a permission or reads the audit events passes its own:
+//
+//	p := mockservices.Permissions(mockservices.DenyPermission("todo.item.delete"))
+//	a := mockservices.Auditor()
+//	tb := testbackend.Start(t, todo.Plugin, mockservices.PermissionsFactory(p), mockservices.AuditorFactory(a))
 package testbackend

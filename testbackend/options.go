@@ -314,6 +314,10 @@ var sharedFakes = []*backend.ServiceFactory{
 	// plugin first depends on the scheduler, so backends that do not use
 	// it pay nothing and no two backends share tasks.
 	mockservices.SchedulerFactory(nil),
+	// The permissions and auditor fakes are per backend too, for the same
+	// reasons: each backend records its own questions and events.
+	mockservices.PermissionsFactory(nil),
+	mockservices.AuditorFactory(nil),
 }
 
 var routerMuxes = httprouter.NewMuxCache()
