@@ -67,16 +67,24 @@ func ActorSubject(p core.Principal) string {
 // RequestURL is the path and query of r without the query parameters that
 // may carry credentials (token, access_token, api_key, password, secret,
 // ... : any whose name contains "token", "key", "secret", "password",
-// "auth" or "credential"); the host and user info are left out too.
+// "auth" or "credential"); the host and user info are left out too. The
+// path is the request's target as the client sent it (r.RequestURI), not
+// r.URL.Path, which a plugin's router has stripped of /api/<pluginId>.
 func RequestURL(r *http.Request) string {
 	if r == nil || r.URL == nil {
 		return ""
 	}
-	u := r.URL.EscapedPath()
-	if r.URL.RawQuery == "" {
+	target := r.URL
+	if r.RequestURI != "" {
+		if t, err := url.ParseRequestURI(r.RequestURI); err == nil {
+			target = t
+		}
+	}
+	u := target.EscapedPath()
+	if target.RawQuery == "" {
 		return u
 	}
-	q, err := url.ParseQuery(r.URL.RawQuery)
+	q, err := url.ParseQuery(target.RawQuery)
 	if err != nil {
 		return u // an unparsable query might hide anything
 	}
