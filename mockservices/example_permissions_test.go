@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
@@ -137,4 +138,80 @@ func ExampleAuditorFactory() {
 		fmt.Println(e.Status, e.Actor.Type, e.ActorSubject)
 	}
 	// Output: succeeded service plugin:catalog
+}
+
+func ExampleDenyPermission() {
+	p := mockservices.Permissions(mockservices.DenyPermission("todo.item.delete"))
+	ds, _ := p.Authorize(context.Background(), mockcreds.User().Credentials(), core.PermissionRequest{Permission: deleteItem})
+	fmt.Println(ds[0].Result, ds[0].Reason)
+	// Output: DENY mockservices: DenyPermission rule
+}
+
+func ExamplePermissionRule_ForUser() {
+	p := mockservices.Permissions(mockservices.DenyPermission("todo.item.delete").ForUser("user:default/bob"))
+	for _, who := range []string{"user:default/alice", "user:default/bob"} {
+		ds, _ := p.Authorize(context.Background(), mockcreds.User(who).Credentials(), core.PermissionRequest{Permission: deleteItem})
+		fmt.Println(who, ds[0].Result)
+	}
+	// Output:
+	// user:default/alice ALLOW
+	// user:default/bob DENY
+}
+
+func ExamplePermissionRule_ForService() {
+	p := mockservices.Permissions(mockservices.DenyPermission("todo.item.delete").ForService("plugin:search"))
+	svc := mockcreds.ServiceCaller(mockcreds.ServiceOptions{Subject: "plugin:search"}).Credentials()
+	ds, _ := p.Authorize(context.Background(), svc, core.PermissionRequest{Permission: deleteItem})
+	fmt.Println(ds[0].Result)
+	// Output: DENY
+}
+
+func ExamplePermissionsService_ForPlugin() {
+	p := mockservices.Permissions()
+	// The core.Permissions a plugin sees, for a unit test without a backend.
+	perms := p.ForPlugin("todo")
+	_, err := perms.Authorize(context.Background(), mockcreds.User().Credentials(), core.PermissionRequest{})
+	fmt.Println(err)
+	// Output: InputError: permissions: plugin 'todo': request 0 has no permission name; name the permission, such as "todo.item.delete"
+}
+
+func ExamplePermissionsService_Calls() {
+	p := mockservices.Permissions()
+	_, _ = p.ForPlugin("todo").Authorize(context.Background(), mockcreds.None().Credentials(), core.PermissionRequest{Permission: deleteItem})
+	for _, c := range p.Calls() {
+		fmt.Println(c)
+		fmt.Println(c.Decision.Reason)
+	}
+	// Output:
+	// todo: credentials{none} todo.item.delete = DENY
+	// the caller is not authenticated (none credentials): permissions are only granted to users and services
+}
+
+func ExampleAuditorService_EventsWithID() {
+	ctx := context.Background()
+	a := mockservices.Auditor()
+	for _, id := range []string{"todo-create", "todo-delete", "todo-create"} {
+		_, _ = a.CreateEvent(ctx, core.AuditEventOptions{EventID: id})
+	}
+	fmt.Println(len(a.Events()), len(a.EventsWithID("todo-create")))
+	// Output: 3 2
+}
+
+func ExampleAuditorService_ForPlugin() {
+	a := mockservices.Auditor()
+	_, err := a.ForPlugin("todo").CreateEvent(context.Background(), core.AuditEventOptions{EventID: "todo-delete", Severity: "extreme"})
+	fmt.Println(err)
+	// Output: InputError: auditor: plugin 'todo': audit event "todo-delete" has the unknown severity "extreme"; use low, medium, high or critical
+}
+
+func ExampleAuditorService_Events() {
+	ctx := context.Background()
+	a := mockservices.Auditor()
+	r := httptest.NewRequest("GET", "/api/todo/export?format=csv&access_token=secret", nil)
+	r.Header.Set("Authorization", mockcreds.User("user:default/alice").Header())
+	ev, _ := a.ForPlugin("todo").CreateEvent(ctx, core.AuditEventOptions{EventID: "todo-export", Request: r})
+	ev.Fail(ctx, errors.New("disk full"), nil)
+	e := a.Events()[0]
+	fmt.Println(e.ActorSubject, e.Method, e.URL, e.Status, e.Err)
+	// Output: user:default/alice GET /api/todo/export?format=csv failed disk full
 }

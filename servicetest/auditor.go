@@ -150,6 +150,10 @@ func TestAuditor(t *testing.T, newAuditor func(t *testing.T, pluginID string) (c
 		anon := httptest.NewRequest("DELETE", "http://user:pw@example.com/api/todo/items/42?token=secret&page=2&api_key=k", nil)
 		garbage := httptest.NewRequest("POST", "/api/todo/items", nil)
 		garbage.Header.Set("Authorization", "Bearer not-a-token")
+		// A plugin's router strips /api/<pluginId> from r.URL.Path, as
+		// http.StripPrefix does; the event records the full target.
+		stripped := httptest.NewRequest("PUT", "/api/todo/items/9?page=1", nil)
+		stripped.URL.Path = "/items/9"
 		given := httptest.NewRequest("GET", "/api/todo/items", nil)
 		given.Header.Set("Authorization", "Bearer not-a-token")
 		cases := []struct {
@@ -161,6 +165,8 @@ func TestAuditor(t *testing.T, newAuditor func(t *testing.T, pluginID string) (c
 				AuditRecord{ActorType: "none", Method: "DELETE", URL: "/api/todo/items/42?page=2"}},
 			{"unreadable-caller", core.AuditEventOptions{Request: garbage},
 				AuditRecord{ActorType: "none", Method: "POST", URL: "/api/todo/items"}},
+			{"stripped-path", core.AuditEventOptions{Request: stripped},
+				AuditRecord{ActorType: "none", Method: "PUT", URL: "/api/todo/items/9?page=1"}},
 			{"given-credentials", core.AuditEventOptions{Request: given, Credentials: &svc},
 				AuditRecord{ActorSubject: "plugin:catalog", ActorType: "service", Method: "GET", URL: "/api/todo/items"}},
 		}

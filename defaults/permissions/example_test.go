@@ -155,3 +155,11 @@ func ExamplePolicyFactory() {
 	defer b.Stop(context.Background())
 	// Output: ALLOW
 }
+
+func ExampleOwnership_Decide() {
+	own, _ := permissions.OwnershipPolicy("group:default/admins")
+	svc := mockcreds.ServiceCaller(mockcreds.ServiceOptions{Subject: "plugin:catalog"}).Credentials()
+	d, _ := own.Decide(context.Background(), core.PolicyQuery{Request: deleteItem, Credentials: svc})
+	fmt.Println(d.Result, d.Reason)
+	// Output: ALLOW service callers are allowed everything
+}
