@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/greenroom-dev/greenroom/backend"
+	"github.com/greenroom-dev/greenroom/defaults/auditor"
 	"github.com/greenroom-dev/greenroom/defaults/auth"
 	"github.com/greenroom-dev/greenroom/defaults/cache"
 	"github.com/greenroom-dev/greenroom/defaults/config"
@@ -13,6 +14,7 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/health"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
+	"github.com/greenroom-dev/greenroom/defaults/permissions"
 	"github.com/greenroom-dev/greenroom/defaults/scheduler"
 )
 
@@ -70,6 +72,9 @@ func Factories(opts ...Option) []*backend.ServiceFactory {
 		scheduler.Factory(),
 		cache.Factory(),
 		events.Factory(),
+		permissions.PolicyFactory(),
+		permissions.Factory(),
+		auditor.Factory(),
 	}
 }
 

@@ -10,6 +10,8 @@
 //	discovery   core.Discovery      where plugins are reachable
 //	database    core.Database       SQLite, PostgreSQL, MySQL/MariaDB, a database per plugin
 //	scheduler   core.Scheduler      background tasks, once per period across instances through the plugin's database
+//	permissions core.Permissions, core.PermissionPolicy    decisions; the ownership policy unless a module replaces it
+//	auditor     core.Auditor        audit events as structured log records
 //
 // The lifecycle and plugin metadata services are built into package backend.
 // Any factory added to the backend replaces the default for its service.

@@ -50,6 +50,9 @@ func ExampleFactories() {
 	// serviceRef{core.scheduler}
 	// serviceRef{core.cache}
 	// serviceRef{core.events}
+	// serviceRef{core.permissionPolicy}
+	// serviceRef{core.permissions}
+	// serviceRef{core.auditor}
 }
 
 func ExampleConfigFiles() {

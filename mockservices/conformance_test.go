@@ -194,3 +194,36 @@ func TestConformanceEvents(t *testing.T) {
 		return servicetest.EventsEnv{ForPlugin: e.ForPlugin}
 	})
 }
+func TestConformancePermissions(t *testing.T) {
+	t.Parallel()
+	servicetest.TestPermissions(t, func(t *testing.T, policy core.PermissionPolicy) core.Permissions {
+		return PermissionsWithPolicy(policy).ForPlugin("todo")
+	})
+}
+
+func TestConformanceAuditor(t *testing.T) {
+	t.Parallel()
+	servicetest.TestAuditor(t, func(t *testing.T, pluginID string) (core.Auditor, func() []servicetest.AuditRecord) {
+		a := Auditor()
+		return a.ForPlugin(pluginID), func() []servicetest.AuditRecord { return auditRecords(a.Events()) }
+	})
+}
+
+// auditRecords are the fake's events as the suite reads them: one record
+// per event, in its current state.
+func auditRecords(events []AuditRecord) []servicetest.AuditRecord {
+	var out []servicetest.AuditRecord
+	for _, e := range events {
+		r := servicetest.AuditRecord{Plugin: e.PluginID, EventID: e.EventID, Severity: string(e.Severity),
+			ActorSubject: e.ActorSubject, ActorType: string(e.Actor.Type), Method: e.Method, URL: e.URL,
+			Meta: e.Meta, Status: string(e.Status)}
+		if e.Status == AuditOpen {
+			r.Status = "initiated"
+		}
+		if e.Err != nil {
+			r.Error = e.Err.Error()
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -9,12 +9,16 @@
 //     [Database], [SQLMock], [RootHealth], [Scheduler], [Cache], [Lifecycle];
 //     [Database], [SQLMock], [RootHealth], [Scheduler], [Events],
 //     [Lifecycle];
+//     [Database], [SQLMock], [RootHealth], [Scheduler], [Permissions],
+//     [Auditor], [Lifecycle];
 //   - a factory for a backend, named ...Factory, such as [AuthFactory];
 //     [DefaultFactories] returns one for every replaceable core service, and
 //     [Factory] hands any instance to a backend;
 //   - where a test wants to assert on calls, the fake records them: the
 //     Calls method of [AuthService], [HTTPAuthService], [UserInfoService]
-//     and [DiscoveryService] returns each [Call] with its arguments.
+//     and [DiscoveryService] returns each [Call] with its arguments;
+//     [PermissionsService.Calls] returns each question and its decision,
+//     and [AuditorService.Events] each audit event.
 //
 // The fakes behave as the production services do, and the conformance
 // suites of package servicetest, which both pass, keep it so. The config
@@ -74,6 +78,21 @@
 //		t.Fatal(err)
 //	}
 //	got := ev.PublishedOn("todo.completed")
+// # Permissions and audit events
+//
+// The [Permissions] fake decides by rule ([AllowPermission],
+// [DenyPermission], [ConditionalPermission], narrowed with ForUser or
+// ForService; unmatched requests are allowed unless [DenyUnmatched]), or
+// with a real policy through [PermissionsWithPolicy], and records every
+// question. The [Auditor] fake records events instead of logging them:
+//
+//	p := mockservices.Permissions(mockservices.DenyPermission("todo.item.delete"))
+//	a := mockservices.Auditor()
+//	tb := testbackend.Start(t, todo.Plugin, mockservices.PermissionsFactory(p), mockservices.AuditorFactory(a))
+//	// ... a request that deletes an item ...
+//	if ev := a.EventsWithID("todo-delete"); len(ev) != 1 || ev[0].Status != mockservices.AuditFailed {
+//		t.Errorf("todo-delete events = %v, want one failed", ev)
+//	}
 //
 // # Lifecycle
 //

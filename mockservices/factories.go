@@ -40,6 +40,8 @@ func DefaultFactories(t testing.TB) []*backend.ServiceFactory {
 		SchedulerFactory(nil),
 		CacheFactory(nil),
 		EventsFactory(nil),
+		PermissionsFactory(nil),
+		AuditorFactory(nil),
 		DatabaseFactory(t),
 		DiscoveryFactory(nil),
 	}

@@ -139,6 +139,77 @@ var drifted = []struct {
 			return servicetest.EventsEnv{ForPlugin: func(id string) core.Events { return allTopics{e.ForPlugin(id)} }}
 		})
 	}, "an_event_reaches_the_subscribers_of_its_topic_only"},
+	{"Permissions asks the policy for anyone", func(t *testing.T) {
+		servicetest.TestPermissions(t, func(t *testing.T, policy core.PermissionPolicy) core.Permissions { return askAnyway{policy} })
+	}, "none_and_limited_credentials_are_denied_without_asking_the_policy"},
+	{"Auditor lets Fail override Success", func(t *testing.T) {
+		servicetest.TestAuditor(t, func(t *testing.T, pluginID string) (core.Auditor, func() []servicetest.AuditRecord) {
+			a := mockservices.Auditor()
+			return reopen{a.ForPlugin(pluginID)}, func() []servicetest.AuditRecord { return fakeAuditRecords(a.Events()) }
+		})
+	}, "only_the_first_of_Success_and_Fail_counts"},
+}
+
+// askAnyway is a permissions service that skips the credential checks:
+// it asks the policy about every request, for every caller.
+type askAnyway struct{ policy core.PermissionPolicy }
+
+func (p askAnyway) Authorize(ctx context.Context, creds core.Credentials, reqs ...core.PermissionRequest) ([]core.PermissionDecision, error) {
+	var out []core.PermissionDecision
+	for _, r := range reqs {
+		if r.Permission.Name == "" || (r.Permission.ResourceType == "" && r.ResourceRef != "") {
+			return nil, errs.NewInput("invalid request")
+		}
+		d, err := p.policy.Decide(ctx, core.PolicyQuery{Request: r, Credentials: creds, User: &core.UserDetails{UserEntityRef: creds.Principal.UserEntityRef}})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// reopen is an auditor whose events take every Fail after the first end
+// as a new event's failure.
+type reopen struct{ core.Auditor }
+
+func (a reopen) CreateEvent(ctx context.Context, opts core.AuditEventOptions) (core.AuditEvent, error) {
+	ev, err := a.Auditor.CreateEvent(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &reopened{a: a.Auditor, opts: opts, AuditEvent: ev}, nil
+}
+
+type reopened struct {
+	a    core.Auditor
+	opts core.AuditEventOptions
+	core.AuditEvent
+}
+
+func (e *reopened) Fail(ctx context.Context, err error, meta map[string]any) {
+	e.AuditEvent.Fail(ctx, err, meta)
+	if ev, cerr := e.a.CreateEvent(ctx, e.opts); cerr == nil {
+		ev.Fail(ctx, err, meta)
+	}
+}
+
+// fakeAuditRecords are the fake's events as the auditor suite reads them.
+func fakeAuditRecords(events []mockservices.AuditRecord) []servicetest.AuditRecord {
+	var out []servicetest.AuditRecord
+	for _, e := range events {
+		r := servicetest.AuditRecord{Plugin: e.PluginID, EventID: e.EventID, Severity: string(e.Severity),
+			ActorSubject: e.ActorSubject, ActorType: string(e.Actor.Type), Method: e.Method, URL: e.URL,
+			Meta: e.Meta, Status: string(e.Status)}
+		if e.Status == mockservices.AuditOpen {
+			r.Status = "initiated"
+		}
+		if e.Err != nil {
+			r.Error = e.Err.Error()
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // noMetadata publishes events without their metadata.

@@ -134,5 +134,31 @@ func ExampleTestEvents() {
 	servicetest.TestEvents(t, func(t *testing.T) servicetest.EventsEnv {
 		ev := mockservices.Events() // or a bus of the implementation under test
 		return servicetest.EventsEnv{ForPlugin: ev.ForPlugin}
+func ExampleTestPermissions() {
+	// An implementation that takes its policy, such as the fake.
+	servicetest.TestPermissions(t, func(t *testing.T, policy core.PermissionPolicy) core.Permissions {
+		return mockservices.PermissionsWithPolicy(policy).ForPlugin("todo")
+	})
+}
+
+func ExampleTestAuditor() {
+	servicetest.TestAuditor(t, func(t *testing.T, pluginID string) (core.Auditor, func() []servicetest.AuditRecord) {
+		a := mockservices.Auditor()
+		return a.ForPlugin(pluginID), func() []servicetest.AuditRecord {
+			var out []servicetest.AuditRecord
+			for _, e := range a.Events() { // one record per event, in its current state
+				status := string(e.Status)
+				if e.Status == mockservices.AuditOpen {
+					status = "initiated"
+				}
+				r := servicetest.AuditRecord{Plugin: e.PluginID, EventID: e.EventID, Severity: string(e.Severity),
+					ActorSubject: e.ActorSubject, ActorType: string(e.Actor.Type), Method: e.Method, URL: e.URL, Meta: e.Meta, Status: status}
+				if e.Err != nil {
+					r.Error = e.Err.Error()
+				}
+				out = append(out, r)
+			}
+			return out
+		}
 	})
 }

@@ -126,4 +126,13 @@
 //	tb := testbackend.Start(t, todo.Plugin, mockservices.EventsFactory(ev))
 //	tb.Post("/api/todo/todos/1/complete", nil).AsUser("user:default/alice").Do(t)
 //	got := ev.PublishedOn("todo.completed")
+// # Permissions and audit events
+//
+// Each test backend also has a permissions fake that allows everything and
+// an auditor fake of its own (mockservices.Permissions, mockservices.Auditor).
+// A test that denies a permission or reads the audit events passes its own:
+//
+//	p := mockservices.Permissions(mockservices.DenyPermission("todo.item.delete"))
+//	a := mockservices.Auditor()
+//	tb := testbackend.Start(t, todo.Plugin, mockservices.PermissionsFactory(p), mockservices.AuditorFactory(a))
 package testbackend

@@ -319,6 +319,10 @@ var sharedFakes = []*backend.ServiceFactory{
 	// So is the events bus: the plugins of one backend talk to each other
 	// through it, never to another backend's.
 	mockservices.EventsFactory(nil),
+	// The permissions and auditor fakes are per backend too, for the same
+	// reasons: each backend records its own questions and events.
+	mockservices.PermissionsFactory(nil),
+	mockservices.AuditorFactory(nil),
 }
 
 var routerMuxes = httprouter.NewMuxCache()
