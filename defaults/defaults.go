@@ -12,6 +12,7 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
 	"github.com/greenroom-dev/greenroom/defaults/scheduler"
+	"github.com/greenroom-dev/greenroom/defaults/urlreader"
 )
 
 // Option configures the default services.
@@ -66,6 +67,7 @@ func Factories(opts ...Option) []*backend.ServiceFactory {
 		discovery.Factory(),
 		database.Factory(),
 		scheduler.Factory(),
+		urlreader.Factory(),
 	}
 }
 

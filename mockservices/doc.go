@@ -6,7 +6,8 @@
 //
 //   - a working fake, built by a function named after the service:
 //     [Config], [Logger], [Auth], [HTTPAuth], [UserInfo], [Discovery],
-//     [Database], [SQLMock], [RootHealth], [Scheduler], [Lifecycle];
+//     [Database], [SQLMock], [RootHealth], [Scheduler], [URLReader],
+//     [Lifecycle], [InstanceMetadata];
 //   - a factory for a backend, named ...Factory, such as [AuthFactory];
 //     [DefaultFactories] returns one for every replaceable core service, and
 //     [Factory] hands any instance to a backend;
@@ -49,10 +50,20 @@
 //		t.Fatal(err)
 //	}
 //
+// # URL reader
+//
+// The [URLReader] fake reads from an in-memory map of files, URL to
+// content, and records the URLs read ([URLReaderService.Reads]): a test
+// publishes files with [URLReaderService.Set] and a tree as the files under
+// its URL. It has no allow-list; the production reader's rules are tested in
+// package defaults/urlreader.
+//
 // # Lifecycle
 //
 // The lifecycle services are built into the backend engine, which runs each
 // plugin's hooks as it starts and stops, so they cannot be replaced and
 // have no factory here. [Lifecycle] is a standalone fake for unit tests of
-// code that takes a core.Lifecycle: the test runs the hooks itself.
+// code that takes a core.Lifecycle: the test runs the hooks itself. The
+// instance metadata is built in too; [InstanceMetadata] is its standalone
+// fake.
 package mockservices

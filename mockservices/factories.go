@@ -19,10 +19,11 @@ import (
 // so that requests pass through the real mount, auth barrier and error
 // handling. The logger and the databases belong to t. Each backend gets
 // its own [Scheduler] fake, made when a plugin first depends on it: a test
-// that drives the tasks passes its own with [SchedulerFactory].
+// that drives the tasks passes its own with [SchedulerFactory]; so with an
+// empty [URLReader] fake ([URLReaderFactory]).
 //
-// The lifecycle and plugin metadata services are built into the backend
-// and are not among them.
+// The lifecycle, plugin metadata and instance metadata services are built
+// into the backend and are not among them.
 func DefaultFactories(t testing.TB) []*backend.ServiceFactory {
 	t.Helper()
 	return []*backend.ServiceFactory{
@@ -36,6 +37,7 @@ func DefaultFactories(t testing.TB) []*backend.ServiceFactory {
 		HTTPAuthFactory(),
 		UserInfoFactory(),
 		SchedulerFactory(nil),
+		URLReaderFactory(nil),
 		DatabaseFactory(t),
 		DiscoveryFactory(nil),
 	}

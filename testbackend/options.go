@@ -314,6 +314,8 @@ var sharedFakes = []*backend.ServiceFactory{
 	// plugin first depends on the scheduler, so backends that do not use
 	// it pay nothing and no two backends share tasks.
 	mockservices.SchedulerFactory(nil),
+	// Likewise an empty URL reader fake per backend.
+	mockservices.URLReaderFactory(nil),
 }
 
 var routerMuxes = httprouter.NewMuxCache()
