@@ -113,6 +113,13 @@ var drifted = []struct {
 	{"Scheduler triggers a running task", func(t *testing.T) {
 		servicetest.TestScheduler(t, func(t testing.TB) core.Scheduler { return reTrigger{productionScheduler(t)} })
 	}, "triggering_a_running_global_task_is_a_conflict"},
+	{"URLReader ignores the ETag", func(t *testing.T) {
+		servicetest.TestURLReader(t, func(t *testing.T) servicetest.URLReaderEnv {
+			env := productionURLReaderEnv(t)
+			env.Reader = ignoreETag{env.Reader}
+			return env
+		})
+	}, "an_unchanged_ETag_is_not_modified"},
 }
 
 // reTrigger accepts a trigger of a running task instead of refusing it.
@@ -208,3 +215,10 @@ func (l *lateLifecycle) AddStartupHook(h core.Hook) error {
 type withless struct{ core.Logger }
 
 func (l withless) With(...any) core.Logger { return l }
+
+type ignoreETag struct{ core.URLReader }
+
+func (r ignoreETag) ReadURL(ctx context.Context, url string, opts core.ReadURLOptions) (core.ReadURLResponse, error) {
+	opts.ETag = ""
+	return r.URLReader.ReadURL(ctx, url, opts)
+}
