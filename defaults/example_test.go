@@ -48,6 +48,7 @@ func ExampleFactories() {
 	// serviceRef{core.discovery}
 	// serviceRef{core.database}
 	// serviceRef{core.scheduler}
+	// serviceRef{core.urlReader}
 }
 
 func ExampleConfigFiles() {
