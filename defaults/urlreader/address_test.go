@@ -67,7 +67,7 @@ func TestAllowEntryMatching(t *testing.T) {
 		{"docs.example.net", "https", false},
 		{"example.com.evil.net", "https", false},
 	} {
-		if got := r.entry(tc.host, defaultPorts(tc.scheme)) != nil; got != tc.want {
+		if got := len(r.entries(tc.host, defaultPorts(tc.scheme))) > 0; got != tc.want {
 			t.Errorf("%s://%s allowed = %v, want %v", tc.scheme, tc.host, got, tc.want)
 		}
 	}

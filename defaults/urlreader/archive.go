@@ -7,6 +7,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"math"
 	"path"
 	"slices"
 	"strings"
@@ -25,7 +26,7 @@ var errTooLarge = errors.New("too large")
 func extract(data []byte, maxBytes int64, modified time.Time) ([]core.TreeFile, error) {
 	var files []core.TreeFile
 	var err error
-	budget := maxBytes
+	budget := min(maxBytes, math.MaxInt64-1) // readAll reads one byte more
 	switch {
 	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
 		files, err = extractTarGz(data, &budget, modified)
@@ -154,4 +155,19 @@ func stripTop(files []core.TreeFile) {
 	for i := range files {
 		files[i].Path = files[i].Path[len(top)+1:]
 	}
+}
+
+// readAll reads r whole if it holds at most *budget bytes, and takes what
+// it read from the budget; otherwise it fails with errTooLarge.
+func readAll(r io.Reader, budget *int64) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(r, *budget+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > *budget {
+		return nil, errTooLarge
+	}
+	*budget -= n
+	return buf.Bytes(), nil
 }

@@ -20,7 +20,9 @@
 //	    timeout: 30s                   # default 30s
 //
 // A URL whose host no entry matches is an errs.NotAllowed error naming the
-// host and backend.reading.allow. The allow-list applies to every reader,
+// host and backend.reading.allow. Entries of one host add up: a path is
+// allowed if one of them allows it, and the host may be internal if one of
+// them sets allowInternal. The allow-list applies to every reader,
 // the pluggable ones too, and to every hop of an HTTP redirect (at most
 // [MaxRedirects]).
 //
@@ -43,7 +45,8 @@
 // links, hard links and devices are skipped; the total extracted size is
 // capped by MaxBytes (so a small archive cannot expand without bound), and
 // one directory holding every file (as in GitHub's archives) is stripped.
-// Files are sorted by path.
+// Files are sorted by path. The archive itself may be at most twice
+// MaxBytes (plus 64 KiB), for the headers of many small files.
 //
 // # Using it
 //

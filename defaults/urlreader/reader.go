@@ -1,11 +1,11 @@
 package urlreader
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -110,14 +110,16 @@ func checkPattern(host string) error {
 	return nil
 }
 
-// entry returns the allow entry for host ("name" or "name:port", as in a
-// URL) on the scheme's default port defPort, or nil.
-func (r *Reader) entry(hostport, defPorts string) *AllowEntry {
+// entries returns the allow entries that match hostport ("name" or
+// "name:port", as in a URL) on a scheme whose default ports are defPorts
+// (",80," for http).
+func (r *Reader) entries(hostport, defPorts string) []*AllowEntry {
 	name, port := hostport, ""
 	if h, p, err := net.SplitHostPort(hostport); err == nil {
 		name, port = h, p
 	}
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	var out []*AllowEntry
 	for i := range r.allow {
 		e := &r.allow[i]
 		pname, pport := e.Host, ""
@@ -134,13 +136,13 @@ func (r *Reader) entry(hostport, defPorts string) *AllowEntry {
 		}
 		if sub, ok := strings.CutPrefix(pname, "*."); ok {
 			if strings.HasSuffix(name, "."+sub) {
-				return e
+				out = append(out, e)
 			}
 		} else if name == pname {
-			return e
+			out = append(out, e)
 		}
 	}
-	return nil
+	return out
 }
 
 func defaultPorts(scheme string) string {
@@ -158,12 +160,9 @@ func (r *Reader) check(u *url.URL) error {
 	if u.Host == "" {
 		return errs.NewNotAllowed("reading %q is not allowed: the URL has no host; use an absolute URL of a host in %s", u.Redacted(), allowKey)
 	}
-	e := r.entry(u.Host, defaultPorts(u.Scheme))
-	if e == nil {
+	es := r.entries(u.Host, defaultPorts(u.Scheme))
+	if len(es) == 0 {
 		return errs.NewNotAllowed("reading %q is not allowed: host %q is not in %s; add {host: %q} to it", u.Redacted(), u.Host, allowKey, u.Host)
-	}
-	if len(e.Paths) == 0 {
-		return nil
 	}
 	p := u.Path
 	if p == "" {
@@ -173,12 +172,19 @@ func (r *Reader) check(u *url.URL) error {
 	if strings.HasSuffix(p, "/") && clean != "/" {
 		clean += "/"
 	}
-	for _, prefix := range e.Paths {
-		if strings.HasPrefix(clean, prefix) {
+	var prefixes []string
+	for _, e := range es {
+		if len(e.Paths) == 0 {
 			return nil
 		}
+		for _, prefix := range e.Paths {
+			if strings.HasPrefix(clean, prefix) {
+				return nil
+			}
+		}
+		prefixes = append(prefixes, e.Paths...)
 	}
-	return errs.NewNotAllowed("reading %q is not allowed: path %q of host %q is not under the paths %q of %s; add its prefix to the entry's paths", u.Redacted(), clean, u.Host, e.Paths, allowKey)
+	return errs.NewNotAllowed("reading %q is not allowed: path %q of host %q is not under the paths %q of %s; add its prefix to the entry's paths", u.Redacted(), clean, u.Host, prefixes, allowKey)
 }
 
 func (r *Reader) parse(rawURL string) (*url.URL, error) {
@@ -223,7 +229,17 @@ func (r *Reader) ReadURL(ctx context.Context, rawURL string, opts core.ReadURLOp
 	if err := checkScheme(u); err != nil {
 		return core.ReadURLResponse{}, err
 	}
-	return r.get(ctx, u, opts.ETag, opts.MaxBytes)
+	return r.get(ctx, u, opts.ETag, opts.MaxBytes,
+		"%q is larger than the limit of %d bytes; raise ReadURLOptions.MaxBytes or backend.reading.maxBytes")
+}
+
+// saturatingAdd returns a+b for non-negative a and b, or math.MaxInt64-1
+// when the sum does not fit (readers add 1 to their limit).
+func saturatingAdd(a, b int64) int64 {
+	if a > math.MaxInt64-1-b {
+		return math.MaxInt64 - 1
+	}
+	return a + b
 }
 
 // ReadTree reads the archive at rawURL and returns its files.
@@ -241,9 +257,11 @@ func (r *Reader) ReadTree(ctx context.Context, rawURL string, opts core.ReadTree
 	if err := checkScheme(u); err != nil {
 		return core.ReadTreeResponse{}, err
 	}
-	// The compressed archive is at most as large as its contents, give or
-	// take the headers: the same limit caps the download.
-	res, err := r.get(ctx, u, opts.ETag, opts.MaxBytes+64<<10)
+	// An archive is rarely larger than its contents, but the headers of
+	// many small files can make it so: the download may be twice the
+	// limit, plus room for the headers of a small tree.
+	res, err := r.get(ctx, u, opts.ETag, saturatingAdd(saturatingAdd(opts.MaxBytes, opts.MaxBytes), 64<<10),
+		"the archive at %q is larger than %d bytes, twice the limit on its files; raise ReadTreeOptions.MaxBytes or backend.reading.maxBytes")
 	if err != nil {
 		return core.ReadTreeResponse{}, err
 	}
@@ -263,8 +281,10 @@ func (r *Reader) ReadTree(ctx context.Context, rawURL string, opts core.ReadTree
 	return core.ReadTreeResponse{Files: files, ETag: res.ETag}, nil
 }
 
-// get reads u with the HTTP client.
-func (r *Reader) get(ctx context.Context, u *url.URL, etag string, maxBytes int64) (core.ReadURLResponse, error) {
+// get reads u with the HTTP client. tooLarge is the message of the error
+// for a body over maxBytes, formatted with the URL and maxBytes.
+func (r *Reader) get(ctx context.Context, u *url.URL, etag string, maxBytes int64, tooLarge string) (core.ReadURLResponse, error) {
+	maxBytes = min(maxBytes, math.MaxInt64-1)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return core.ReadURLResponse{}, fmt.Errorf("urlReader: %w", err)
@@ -288,18 +308,15 @@ func (r *Reader) get(ctx context.Context, u *url.URL, etag string, maxBytes int6
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return core.ReadURLResponse{}, fmt.Errorf("urlReader: reading %q: unexpected status %s", u.Redacted(), resp.Status)
 	}
-	tooLarge := func() error {
-		return errs.New(errs.PayloadTooLarge, "%q is larger than the limit of %d bytes; raise ReadURLOptions.MaxBytes or backend.reading.maxBytes", u.Redacted(), maxBytes)
-	}
 	if resp.ContentLength > maxBytes {
-		return core.ReadURLResponse{}, tooLarge()
+		return core.ReadURLResponse{}, errs.New(errs.PayloadTooLarge, tooLarge, u.Redacted(), maxBytes)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBytes+1))
 	if err != nil {
 		return core.ReadURLResponse{}, fmt.Errorf("urlReader: reading %q: %w", u.Redacted(), err)
 	}
 	if int64(len(data)) > maxBytes {
-		return core.ReadURLResponse{}, tooLarge()
+		return core.ReadURLResponse{}, errs.New(errs.PayloadTooLarge, tooLarge, u.Redacted(), maxBytes)
 	}
 	res := core.ReadURLResponse{Data: data, ETag: resp.Header.Get("ETag")}
 	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
@@ -331,9 +348,10 @@ func (r *Reader) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	if err != nil {
 		return nil, err
 	}
+	// AllowInternal is a property of the host: any entry of it may set it.
 	allowInternal := false
-	if e := r.entry(net.JoinHostPort(host, port), ",80,443,"); e != nil {
-		allowInternal = e.AllowInternal
+	for _, e := range r.entries(net.JoinHostPort(host, port), ",80,443,") {
+		allowInternal = allowInternal || e.AllowInternal
 	}
 	d := net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	if !allowInternal {
@@ -353,18 +371,4 @@ func checkAddress(host, address string) error {
 		return errs.NewNotAllowed("reading from host %q is not allowed: it resolves to %s, a %s address; set allowInternal: true on its entry in %s if it is meant to be read", host, h, why, allowKey)
 	}
 	return nil
-}
-
-// readAll is bytes.Buffer's ReadFrom with a limit, for the extraction.
-func readAll(r io.Reader, budget *int64) ([]byte, error) {
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, *budget+1))
-	if err != nil {
-		return nil, err
-	}
-	if n > *budget {
-		return nil, errTooLarge
-	}
-	*budget -= n
-	return buf.Bytes(), nil
 }

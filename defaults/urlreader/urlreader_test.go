@@ -3,9 +3,12 @@ package urlreader_test
 import (
 	"archive/tar"
 	"context"
+	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -150,6 +153,43 @@ func TestRedirects(t *testing.T) {
 	checkErr(t, "ReadURL redirected to file://", err, errs.NotAllowed, `"file"`)
 	_, err = r.ReadURL(ctx, redirector.URL+"/loop", core.ReadURLOptions{})
 	checkErr(t, "ReadURL in a redirect loop", err, errs.NotAllowed, "more than 5 redirects")
+}
+
+func TestRedirectHopsAreLimitedToFive(t *testing.T) {
+	t.Parallel()
+	// /hop/n redirects to /hop/n-1; /hop/0 is the file.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/hop/"))
+		if err != nil || n == 0 {
+			fmt.Fprint(w, "arrived")
+			return
+		}
+		http.Redirect(w, r, fmt.Sprintf("/hop/%d", n-1), http.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	r := newReader(t, urlreader.Options{Allow: []urlreader.AllowEntry{{Host: hostOf(t, srv.URL), AllowInternal: true}}})
+	if res, err := r.ReadURL(t.Context(), srv.URL+"/hop/5", core.ReadURLOptions{}); err != nil || string(res.Data) != "arrived" {
+		t.Errorf("ReadURL through 5 redirects = %q, %v; want the file", res.Data, err)
+	}
+	_, err := r.ReadURL(t.Context(), srv.URL+"/hop/6", core.ReadURLOptions{})
+	checkErr(t, "ReadURL through 6 redirects", err, errs.NotAllowed, "more than 5 redirects")
+}
+
+func TestEntriesOfOneHostAddUp(t *testing.T) {
+	t.Parallel()
+	srv := serve(t, map[string][]byte{"/a/x": []byte("a"), "/b/x": []byte("b"), "/c/x": []byte("c")})
+	host := hostOf(t, srv.URL)
+	r := newReader(t, urlreader.Options{Allow: []urlreader.AllowEntry{
+		{Host: host, Paths: []string{"/a/"}},
+		{Host: host, Paths: []string{"/b/"}, AllowInternal: true},
+	}, MaxBytes: math.MaxInt64})
+	for _, p := range []string{"/a/x", "/b/x"} {
+		if _, err := r.ReadURL(t.Context(), srv.URL+p, core.ReadURLOptions{}); err != nil {
+			t.Errorf("ReadURL of %s = %v", p, err)
+		}
+	}
+	_, err := r.ReadURL(t.Context(), srv.URL+"/c/x", core.ReadURLOptions{})
+	checkErr(t, "ReadURL of /c/x", err, errs.NotAllowed, "/a/", "/b/")
 }
 
 func TestUnexpectedStatus(t *testing.T) {
