@@ -99,3 +99,10 @@ func TestInstanceMetadataSortsPluginsAndModules(t *testing.T) {
 		t.Errorf("InstalledPlugins() (-want +got):\n%s", diff)
 	}
 }
+
+func TestConformanceInstanceMetadata(t *testing.T) {
+	t.Parallel()
+	servicetest.TestInstanceMetadata(t, func(_ *testing.T, plugins []core.InstalledPlugin) core.RootInstanceMetadata {
+		return InstanceMetadata(plugins...)
+	})
+}

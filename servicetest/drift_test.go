@@ -120,6 +120,11 @@ var drifted = []struct {
 			return env
 		})
 	}, "an_unchanged_ETag_is_not_modified"},
+	{"InstanceMetadata in the order of Add", func(t *testing.T) {
+		servicetest.TestInstanceMetadata(t, func(t *testing.T, plugins []core.InstalledPlugin) core.RootInstanceMetadata {
+			return addOrder(plugins)
+		})
+	}, "plugins_and_modules_are_sorted"},
 }
 
 // reTrigger accepts a trigger of a running task instead of refusing it.
@@ -221,4 +226,15 @@ type ignoreETag struct{ core.URLReader }
 func (r ignoreETag) ReadURL(ctx context.Context, url string, opts core.ReadURLOptions) (core.ReadURLResponse, error) {
 	opts.ETag = ""
 	return r.URLReader.ReadURL(ctx, url, opts)
+}
+
+// addOrder lists the plugins as they were added, unsorted.
+type addOrder []core.InstalledPlugin
+
+func (a addOrder) InstalledPlugins(context.Context) ([]core.InstalledPlugin, error) {
+	out := make([]core.InstalledPlugin, len(a))
+	for i, p := range a {
+		out[i] = core.InstalledPlugin{PluginID: p.PluginID, Modules: append([]string{}, p.Modules...)}
+	}
+	return out, nil
 }

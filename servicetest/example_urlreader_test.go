@@ -3,6 +3,7 @@ package servicetest_test
 import (
 	"testing"
 
+	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/mockservices"
 	"github.com/greenroom-dev/greenroom/servicetest"
 )
@@ -28,5 +29,13 @@ func ExampleTestURLReader() {
 			},
 			Missing: func() string { return "https://files.example/missing" },
 		}
+	})
+}
+
+// The fake passes the suite given the plugins; the backend's own service
+// is checked the same way on a backend with those plugins added.
+func ExampleTestInstanceMetadata() {
+	servicetest.TestInstanceMetadata(t, func(_ *testing.T, plugins []core.InstalledPlugin) core.RootInstanceMetadata {
+		return mockservices.InstanceMetadata(plugins...)
 	})
 }

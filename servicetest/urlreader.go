@@ -29,7 +29,7 @@ type URLReaderEnv struct {
 // TestURLReader checks an implementation of [core.URLReader]: ReadURL
 // returns the content and an ETag, answers errs.NotModified when given
 // that ETag and reads again when given another, errs.NotFound for a
-// missing file and errs.PayloadTooLarge for a file over MaxBytes (a file
+// missing file (ReadTree too) and errs.PayloadTooLarge for a file over MaxBytes (a file
 // of exactly MaxBytes is read); ReadTree returns every file with its path
 // relative to the tree, sorted, keeps those that Filter accepts, honours
 // the ETag and caps the total size with MaxBytes.
@@ -73,6 +73,8 @@ func TestURLReader(t *testing.T, newEnv func(t *testing.T) URLReaderEnv) {
 		env := newEnv(t)
 		_, err := env.Reader.ReadURL(ctx, env.Missing(), core.ReadURLOptions{})
 		checkErr(t, "ReadURL of a missing file", err, errs.NotFound, "")
+		_, err = env.Reader.ReadTree(ctx, env.Missing(), core.ReadTreeOptions{})
+		checkErr(t, "ReadTree of a missing tree", err, errs.NotFound, "")
 	})
 
 	t.Run("a file over MaxBytes is refused", func(t *testing.T) {
