@@ -44,6 +44,8 @@ func TestAllowEntryMatching(t *testing.T) {
 		{Host: "example.com"},
 		{Host: "*.example.org"},
 		{Host: "docs.example.net:8443"},
+		{Host: "[2001:db8::1]:8080"},
+		{Host: "2001:db8::2"},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +68,10 @@ func TestAllowEntryMatching(t *testing.T) {
 		{"docs.example.net:8443", "https", true},
 		{"docs.example.net", "https", false},
 		{"example.com.evil.net", "https", false},
+		{"[2001:db8::1]:8080", "http", true},
+		{"[2001:db8::1]", "http", false},
+		{"[2001:db8::2]", "https", true},
+		{"[2001:db8::2]:443", "https", true},
 	} {
 		if got := len(r.entries(tc.host, defaultPorts(tc.scheme))) > 0; got != tc.want {
 			t.Errorf("%s://%s allowed = %v, want %v", tc.scheme, tc.host, got, tc.want)

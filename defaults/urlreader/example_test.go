@@ -124,3 +124,12 @@ func Example_provider() {
 	fmt.Printf("%s %v\n", res.Data, err)
 	// Output: hello <nil>
 }
+
+// A reader keeps connections for reuse; close them when done with it
+// (Factory does so when the backend shuts down).
+func ExampleReader_CloseIdleConnections() {
+	r, _ := urlreader.New(urlreader.Options{Allow: []urlreader.AllowEntry{{Host: "example.com"}}})
+	defer r.CloseIdleConnections()
+	fmt.Println(r != nil)
+	// Output: true
+}

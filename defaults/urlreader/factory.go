@@ -12,11 +12,13 @@ import (
 // per backend, made in the factory's root context from
 // backend.reading.allow, backend.reading.maxBytes and
 // backend.reading.timeout and the readers of core.URLReaderProvidersRef,
-// serves every plugin; the errors a plugin sees name it.
+// serves every plugin; the errors a plugin sees name it. Its idle
+// connections are closed when the backend shuts down.
 func Factory() *backend.ServiceFactory {
 	return backend.NewPluginServiceFactoryWithContext(core.URLReaderRef,
 		func(ctx context.Context, d struct {
 			Config    core.RootConfig
+			Lifecycle core.RootLifecycle
 			Providers []core.URLReaderProvider
 		}) (*Reader, error) {
 			opts, err := ReadConfig(d.Config)
@@ -26,6 +28,9 @@ func Factory() *backend.ServiceFactory {
 			opts.Providers = d.Providers
 			r, err := New(opts)
 			if err != nil {
+				return nil, fmt.Errorf("urlReader: %w", err)
+			}
+			if err := d.Lifecycle.AddShutdownHook(func(context.Context) error { r.CloseIdleConnections(); return nil }); err != nil {
 				return nil, fmt.Errorf("urlReader: %w", err)
 			}
 			return r, nil

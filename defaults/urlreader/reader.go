@@ -99,6 +99,9 @@ func New(opts Options) (*Reader, error) {
 	return r, nil
 }
 
+// CloseIdleConnections closes the connections the reader keeps for reuse.
+func (r *Reader) CloseIdleConnections() { r.client.CloseIdleConnections() }
+
 func checkPattern(host string) error {
 	h := strings.TrimPrefix(host, "*.")
 	switch {
@@ -118,7 +121,7 @@ func (r *Reader) entries(hostport, defPorts string) []*AllowEntry {
 	if h, p, err := net.SplitHostPort(hostport); err == nil {
 		name, port = h, p
 	}
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	name = strings.ToLower(strings.TrimSuffix(strings.Trim(name, "[]"), "."))
 	var out []*AllowEntry
 	for i := range r.allow {
 		e := &r.allow[i]
@@ -126,7 +129,7 @@ func (r *Reader) entries(hostport, defPorts string) []*AllowEntry {
 		if h, p, err := net.SplitHostPort(e.Host); err == nil {
 			pname, pport = h, p
 		}
-		pname = strings.ToLower(pname)
+		pname = strings.ToLower(strings.Trim(pname, "[]"))
 		if pport == "" {
 			if port != "" && !strings.Contains(defPorts, ","+port+",") {
 				continue
