@@ -46,6 +46,7 @@ type Backend struct {
 	specs  map[reflect.Type][]depField
 
 	rootLifecycle    *rootLifecycle
+	instanceMetadata reflect.Value // of core.RootInstanceMetadata, built in
 	pluginLifecycles map[string]*pluginLifecycle
 	// shutdown holds the settings of Stop's phases, read from the root
 	// config by Start (see readShutdownSettings) when shutdownRead.
@@ -122,6 +123,7 @@ func New(opts ...BackendOption) *Backend {
 		rootLifecycle: &rootLifecycle{h: &hooks{}},
 	}
 	b.rootLifecycle.value = boxOf[core.RootLifecycle](b.rootLifecycle)
+	b.instanceMetadata = boxOf[core.RootInstanceMetadata](instanceMetadata{b: b})
 	for _, o := range opts {
 		o(b)
 	}

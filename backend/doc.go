@@ -40,9 +40,11 @@
 // [NewPluginServiceFactoryWithContext] is created once per backend. Creation
 // is memoized: plugins resolving a service concurrently share one instance.
 //
-// Three services are built into the backend and cannot be replaced:
+// Four services are built into the backend and cannot be replaced:
 // core.PluginMetadataRef (the id of the plugin), core.LifecycleRef (a
-// plugin's startup and shutdown hooks) and core.RootLifecycleRef.
+// plugin's startup and shutdown hooks), core.RootLifecycleRef and
+// core.RootInstanceMetadataRef (the plugins and modules given to
+// [Backend.Add], sorted by id).
 //
 // # Modules and extension points
 //

@@ -11,14 +11,15 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 )
 
-// The built-in services: core.pluginMetadata, core.lifecycle and
-// core.rootLifecycle are implemented here because the backend itself drives
-// them. They cannot be replaced by a factory.
+// The built-in services: core.pluginMetadata, core.lifecycle,
+// core.rootLifecycle and core.rootInstanceMetadata are implemented here
+// because the backend itself drives them (or, for the instance metadata,
+// alone knows what was added). They cannot be replaced by a factory.
 
 // isBuiltin reports whether id names a service built into the backend.
 func isBuiltin(id string) bool {
 	switch id {
-	case core.PluginMetadataRef.ID(), core.LifecycleRef.ID(), core.RootLifecycleRef.ID():
+	case core.PluginMetadataRef.ID(), core.LifecycleRef.ID(), core.RootLifecycleRef.ID(), core.RootInstanceMetadataRef.ID():
 		return true
 	}
 	return false

@@ -113,6 +113,8 @@ func (b *Backend) resolve(ctx context.Context, svc *refindex.Desc, pluginID stri
 		return b.lifecycleFor(pluginID).value, nil
 	case core.RootLifecycleRef.ID():
 		return b.rootLifecycle.value, nil
+	case core.RootInstanceMetadataRef.ID():
+		return b.instanceMetadata, nil
 	}
 	b.mu.Lock()
 	fs := b.effective(svc)

@@ -17,6 +17,7 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/discovery"
 	"github.com/greenroom-dev/greenroom/defaults/httprouter"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
+	"github.com/greenroom-dev/greenroom/defaults/urlreader"
 )
 
 // configDoc is the configuration reference, relative to this package.
@@ -142,6 +143,11 @@ func exampleProblems(t *testing.T, example, doc string) []string {
 		report("auth: %v", err)
 	} else if keyring.DangerouslyDisableDefaultAuthPolicy() {
 		report("auth: the production example disables the default auth policy")
+	}
+	if opts, err := urlreader.ReadConfig(cfg); err != nil {
+		report("%v", err)
+	} else if _, err := urlreader.New(opts); err != nil {
+		report("%v", err)
 	}
 	if _, err := discovery.New(cfg, nil); err != nil {
 		report("discovery: %v", err)

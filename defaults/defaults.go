@@ -16,6 +16,7 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/logger"
 	"github.com/greenroom-dev/greenroom/defaults/permissions"
 	"github.com/greenroom-dev/greenroom/defaults/scheduler"
+	"github.com/greenroom-dev/greenroom/defaults/urlreader"
 )
 
 // Option configures the default services.
@@ -75,6 +76,7 @@ func Factories(opts ...Option) []*backend.ServiceFactory {
 		permissions.PolicyFactory(),
 		permissions.Factory(),
 		auditor.Factory(),
+		urlreader.Factory(),
 	}
 }
 

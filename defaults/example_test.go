@@ -53,6 +53,7 @@ func ExampleFactories() {
 	// serviceRef{core.permissionPolicy}
 	// serviceRef{core.permissions}
 	// serviceRef{core.auditor}
+	// serviceRef{core.urlReader}
 }
 
 func ExampleConfigFiles() {

@@ -11,6 +11,8 @@
 //     [Lifecycle];
 //     [Database], [SQLMock], [RootHealth], [Scheduler], [Permissions],
 //     [Auditor], [Lifecycle];
+//     [Database], [SQLMock], [RootHealth], [Scheduler], [URLReader],
+//     [Lifecycle], [InstanceMetadata];
 //   - a factory for a backend, named ...Factory, such as [AuthFactory];
 //     [DefaultFactories] returns one for every replaceable core service, and
 //     [Factory] hands any instance to a backend;
@@ -93,11 +95,20 @@
 //	if ev := a.EventsWithID("todo-delete"); len(ev) != 1 || ev[0].Status != mockservices.AuditFailed {
 //		t.Errorf("todo-delete events = %v, want one failed", ev)
 //	}
+// # URL reader
+//
+// The [URLReader] fake reads from an in-memory map of files, URL to
+// content, and records the URLs read ([URLReaderService.Reads]): a test
+// publishes files with [URLReaderService.Set] and a tree as the files under
+// its URL. It has no allow-list; the production reader's rules are tested in
+// package defaults/urlreader.
 //
 // # Lifecycle
 //
 // The lifecycle services are built into the backend engine, which runs each
 // plugin's hooks as it starts and stops, so they cannot be replaced and
 // have no factory here. [Lifecycle] is a standalone fake for unit tests of
-// code that takes a core.Lifecycle: the test runs the hooks itself.
+// code that takes a core.Lifecycle: the test runs the hooks itself. The
+// instance metadata is built in too; [InstanceMetadata] is its standalone
+// fake.
 package mockservices

@@ -22,9 +22,12 @@ import (
 // [Permissions], [Auditor], [URLReader]), made when a plugin first depends
 // on it: a test that drives or inspects one passes its own with the
 // service's ...Factory, such as [SchedulerFactory].
+// its own [Scheduler] fake, made when a plugin first depends on it: a test
+// that drives the tasks passes its own with [SchedulerFactory]; so with an
+// empty [URLReader] fake ([URLReaderFactory]).
 //
-// The lifecycle and plugin metadata services are built into the backend
-// and are not among them.
+// The lifecycle, plugin metadata and instance metadata services are built
+// into the backend and are not among them.
 func DefaultFactories(t testing.TB) []*backend.ServiceFactory {
 	t.Helper()
 	return []*backend.ServiceFactory{
@@ -42,6 +45,7 @@ func DefaultFactories(t testing.TB) []*backend.ServiceFactory {
 		EventsFactory(nil),
 		PermissionsFactory(nil),
 		AuditorFactory(nil),
+		URLReaderFactory(nil),
 		DatabaseFactory(t),
 		DiscoveryFactory(nil),
 	}

@@ -148,6 +148,18 @@ var drifted = []struct {
 			return reopen{a.ForPlugin(pluginID)}, func() []servicetest.AuditRecord { return fakeAuditRecords(a.Events()) }
 		})
 	}, "only_the_first_of_Success_and_Fail_counts"},
+	{"URLReader ignores the ETag", func(t *testing.T) {
+		servicetest.TestURLReader(t, func(t *testing.T) servicetest.URLReaderEnv {
+			env := productionURLReaderEnv(t)
+			env.Reader = ignoreETag{env.Reader}
+			return env
+		})
+	}, "an_unchanged_ETag_is_not_modified"},
+	{"InstanceMetadata in the order of Add", func(t *testing.T) {
+		servicetest.TestInstanceMetadata(t, func(t *testing.T, plugins []core.InstalledPlugin) core.RootInstanceMetadata {
+			return addOrder(plugins)
+		})
+	}, "plugins_and_modules_are_sorted"},
 }
 
 // askAnyway is a permissions service that skips the credential checks:
@@ -334,3 +346,21 @@ func (l *lateLifecycle) AddStartupHook(h core.Hook) error {
 type withless struct{ core.Logger }
 
 func (l withless) With(...any) core.Logger { return l }
+
+type ignoreETag struct{ core.URLReader }
+
+func (r ignoreETag) ReadURL(ctx context.Context, url string, opts core.ReadURLOptions) (core.ReadURLResponse, error) {
+	opts.ETag = ""
+	return r.URLReader.ReadURL(ctx, url, opts)
+}
+
+// addOrder lists the plugins as they were added, unsorted.
+type addOrder []core.InstalledPlugin
+
+func (a addOrder) InstalledPlugins(context.Context) ([]core.InstalledPlugin, error) {
+	out := make([]core.InstalledPlugin, len(a))
+	for i, p := range a {
+		out[i] = core.InstalledPlugin{PluginID: p.PluginID, Modules: append([]string{}, p.Modules...)}
+	}
+	return out, nil
+}

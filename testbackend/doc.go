@@ -135,4 +135,15 @@
 //	p := mockservices.Permissions(mockservices.DenyPermission("todo.item.delete"))
 //	a := mockservices.Auditor()
 //	tb := testbackend.Start(t, todo.Plugin, mockservices.PermissionsFactory(p), mockservices.AuditorFactory(a))
+// # Reading URLs
+//
+// Each test backend has an empty URL reader fake of its own
+// (mockservices.URLReader), which reads nothing over the network. A test
+// whose plugin reads URLs passes a fake holding the files:
+//
+//	r := mockservices.URLReader(map[string]string{"https://example.com/a.yaml": "kind: A"})
+//	tb := testbackend.Start(t, catalog.Plugin, mockservices.URLReaderFactory(r))
+//
+// The backend's instance metadata (core.RootInstanceMetadataRef) is built
+// into the engine and lists the plugins and modules the test started.
 package testbackend

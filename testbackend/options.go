@@ -323,6 +323,8 @@ var sharedFakes = []*backend.ServiceFactory{
 	// reasons: each backend records its own questions and events.
 	mockservices.PermissionsFactory(nil),
 	mockservices.AuditorFactory(nil),
+	// Likewise an empty URL reader fake per backend.
+	mockservices.URLReaderFactory(nil),
 }
 
 var routerMuxes = httprouter.NewMuxCache()
