@@ -5,8 +5,34 @@
 // an unauthenticated /health and every other route secure by default), a
 // logger, its own database with migrations for SQLite, PostgreSQL and
 // MySQL, HTTPAuth to require user credentials, UserInfo to find who the
-// caller is, the config and the scheduler. Todos belong to the calling user; another user's todo is
+// caller is, the config, the scheduler, the cache, permissions and the
+// auditor. Todos belong to the calling user; another user's todo is
 // answered with 404, exactly like a todo that does not exist.
+//
+// # Deleting, permissions and audit
+//
+// A delete asks the permissions service for [DeletePermission] on the
+// todo's resource ref ("todo-item:<id>") and evaluates a conditional
+// decision with the rule core.IsOwnerRule. With the production default
+// policy, the owner of a todo and the members of a group listed in
+// permission.admins may delete it, and nobody else:
+//
+//	permission:
+//	  admins: [group:default/admins]
+//
+// A policy module (a root factory for core.PermissionPolicyRef) can decide
+// otherwise. Every delete, allowed or not, is an audit event
+// ([AuditDelete]) with the caller, the request and the outcome; every run
+// of the purge task is one too ([AuditPurge]).
+//
+// # Cache
+//
+// Todos read by id are kept in the plugin's cache for todo.cache.ttl
+// (default 1m) and dropped when they change. The cache is not the source
+// of truth: when it fails, the plugin logs a warning and reads the
+// database. With several instances, use a shared cache
+// (backend.cache.store: redis), or an instance may serve a todo changed
+// through another until its entry expires.
 //
 // A user's titles are unique (trimmed, case-sensitive, on every engine): a
 // duplicate is answered with 409 through sqlkit.HTTPError, which is how a
@@ -40,5 +66,5 @@
 //	POST   /todos         {"title":"...","done":false} creates one (201; 409 for a title the user has)
 //	GET    /todos/{id}    one todo
 //	PATCH  /todos/{id}    {"title":"...","done":true} changes given fields
-//	DELETE /todos/{id}    deletes it (204)
+//	DELETE /todos/{id}    deletes it (204), for its owner or an admin
 package todo

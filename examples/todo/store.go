@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/greenroom-dev/greenroom/core"
@@ -69,22 +70,6 @@ func (s *store) list(ctx context.Context, owner string) (_ []Todo, err error) {
 		return nil, fmt.Errorf("list todos: %w", err)
 	}
 	return todos, nil
-}
-
-func (s *store) get(ctx context.Context, owner string, id int64) (_ Todo, err error) {
-	defer func() {
-		if err != nil {
-			err = sqlkit.HTTPError(err, fmt.Sprintf("todo %d", id))
-		}
-	}()
-	t, err := scanTodo(s.db.QueryRowContext(ctx, s.q("SELECT "+todoColumns+" FROM todos WHERE owner = ? AND id = ?"), owner, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Todo{}, errs.NewNotFound("todo %d not found", id)
-	}
-	if err != nil {
-		return Todo{}, fmt.Errorf("get todo %d: %w", id, err)
-	}
-	return t, nil
 }
 
 func (s *store) create(ctx context.Context, owner, title string, done bool) (t Todo, err error) {
@@ -170,6 +155,28 @@ func (s *store) update(ctx context.Context, owner string, id int64, title *strin
 	return t, nil
 }
 
+// find returns the todo id, whoever owns it, and its owner: the delete
+// route decides with the permissions service who may act on it.
+func (s *store) find(ctx context.Context, id int64) (_ Todo, owner string, err error) {
+	defer func() {
+		if err != nil {
+			err = sqlkit.HTTPError(err, fmt.Sprintf("todo %d", id))
+		}
+	}()
+	var t Todo
+	err = s.db.QueryRowContext(ctx, s.q("SELECT "+todoColumns+", owner FROM todos WHERE id = ?"), id).
+		Scan(&t.ID, &t.Title, &t.Done, &t.CreatedAt, &t.UpdatedAt, &owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Todo{}, "", errs.NewNotFound("todo %d not found", id)
+	}
+	if err != nil {
+		return Todo{}, "", fmt.Errorf("get todo %d: %w", id, err)
+	}
+	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
+	return t, owner, nil
+}
+
+// delete deletes the todo id of owner. The caller has checked that it may.
 func (s *store) delete(ctx context.Context, owner string, id int64) (err error) {
 	defer func() {
 		if err != nil {
@@ -190,19 +197,59 @@ func (s *store) delete(ctx context.Context, owner string, id int64) (err error) 
 	return nil
 }
 
-// purgeCompleted deletes, in one statement, every todo (of every owner)
-// completed before cutoff, and returns how many it deleted. Open todos,
-// whose completed_at is NULL, never match.
-func (s *store) purgeCompleted(ctx context.Context, cutoff time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM todos WHERE completed_at < ?"), cutoff.UTC().Truncate(time.Microsecond))
-	if err != nil {
-		return 0, fmt.Errorf("purge the todos completed before %s: %w", cutoff.Format(time.RFC3339), err)
+// purgeBatch bounds the ids of one purge statement (and its placeholders).
+const purgeBatch = 500
+
+// purgeCompleted deletes every todo (of every owner) completed before
+// cutoff and returns the ids it deleted, so that their cache entries can
+// be dropped, and how many it deleted. It reads the ids, then deletes them
+// in batches with the same condition, so a todo reopened in between is
+// kept (its id is among those returned all the same: dropping a cache
+// entry costs nothing). Open todos, whose completed_at is NULL, never
+// match.
+func (s *store) purgeCompleted(ctx context.Context, cutoff time.Time) (n int64, ids []int64, err error) {
+	cut := cutoff.UTC().Truncate(time.Microsecond)
+	var done []int64
+	fail := func(err error) (int64, []int64, error) {
+		return n, done, fmt.Errorf("purge the todos completed before %s: %w", cutoff.Format(time.RFC3339), err)
 	}
-	n, err := res.RowsAffected()
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT id FROM todos WHERE completed_at < ? ORDER BY id"), cut)
 	if err != nil {
-		return 0, fmt.Errorf("purge the todos completed before %s: %w", cutoff.Format(time.RFC3339), err)
+		return fail(err)
 	}
-	return n, nil
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fail(err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), purgeBatch)]
+		ids = ids[len(batch):]
+		args := make([]any, 0, len(batch)+1)
+		args = append(args, cut)
+		for _, id := range batch {
+			args = append(args, id)
+		}
+		q := "DELETE FROM todos WHERE completed_at < ? AND id IN (?" + strings.Repeat(", ?", len(batch)-1) + ")"
+		res, err := s.db.ExecContext(ctx, s.q(q), args...)
+		if err != nil {
+			return fail(err)
+		}
+		done = append(done, batch...)
+		k, err := res.RowsAffected()
+		if err != nil {
+			return fail(err)
+		}
+		n += k
+	}
+	return n, done, nil
 }
 
 // titled names a todo by its title in an error message.
