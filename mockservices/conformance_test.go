@@ -188,12 +188,17 @@ func TestConformanceCache(t *testing.T) {
 	servicetest.TestCache(t, func(t *testing.T) servicetest.CacheEnv {
 		c := Cache()
 		return servicetest.CacheEnv{ForPlugin: c.ForPlugin, Advance: c.Advance}
+	})
+}
+
 func TestConformanceEvents(t *testing.T) {
+	t.Parallel()
 	servicetest.TestEvents(t, func(t *testing.T) servicetest.EventsEnv {
 		e := Events()
 		return servicetest.EventsEnv{ForPlugin: e.ForPlugin}
 	})
 }
+
 func TestConformancePermissions(t *testing.T) {
 	t.Parallel()
 	servicetest.TestPermissions(t, func(t *testing.T, policy core.PermissionPolicy) core.Permissions {

@@ -6,13 +6,9 @@
 //
 //   - a working fake, built by a function named after the service:
 //     [Config], [Logger], [Auth], [HTTPAuth], [UserInfo], [Discovery],
-//     [Database], [SQLMock], [RootHealth], [Scheduler], [Cache], [Lifecycle];
-//     [Database], [SQLMock], [RootHealth], [Scheduler], [Events],
-//     [Lifecycle];
-//     [Database], [SQLMock], [RootHealth], [Scheduler], [Permissions],
-//     [Auditor], [Lifecycle];
-//     [Database], [SQLMock], [RootHealth], [Scheduler], [URLReader],
-//     [Lifecycle], [InstanceMetadata];
+//     [Database], [SQLMock], [RootHealth], [Scheduler], [Cache], [Events],
+//     [Permissions], [Auditor], [URLReader], [Lifecycle],
+//     [InstanceMetadata];
 //   - a factory for a backend, named ...Factory, such as [AuthFactory];
 //     [DefaultFactories] returns one for every replaceable core service, and
 //     [Factory] hands any instance to a backend;
@@ -66,6 +62,7 @@
 //	c := mockservices.Cache()
 //	tb := testbackend.Start(t, todo.Plugin, mockservices.CacheFactory(c))
 //	c.Advance(10 * time.Minute) // entries with a shorter TTL are gone
+//
 // # Events
 //
 // The [Events] fake delivers each event within Publish, synchronously, to
@@ -80,6 +77,7 @@
 //		t.Fatal(err)
 //	}
 //	got := ev.PublishedOn("todo.completed")
+//
 // # Permissions and audit events
 //
 // The [Permissions] fake decides by rule ([AllowPermission],
@@ -95,6 +93,7 @@
 //	if ev := a.EventsWithID("todo-delete"); len(ev) != 1 || ev[0].Status != mockservices.AuditFailed {
 //		t.Errorf("todo-delete events = %v, want one failed", ev)
 //	}
+//
 // # URL reader
 //
 // The [URLReader] fake reads from an in-memory map of files, URL to

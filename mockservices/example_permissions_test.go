@@ -148,13 +148,15 @@ func ExampleDenyPermission() {
 }
 
 func ExamplePermissionRule_ForUser() {
+	// Bob is denied; alice, whom no rule matches, gets what production's
+	// default policy gives a user: the permission on what she owns.
 	p := mockservices.Permissions(mockservices.DenyPermission("todo.item.delete").ForUser("user:default/bob"))
 	for _, who := range []string{"user:default/alice", "user:default/bob"} {
 		ds, _ := p.Authorize(context.Background(), mockcreds.User(who).Credentials(), core.PermissionRequest{Permission: deleteItem})
 		fmt.Println(who, ds[0].Result)
 	}
 	// Output:
-	// user:default/alice ALLOW
+	// user:default/alice CONDITIONAL
 	// user:default/bob DENY
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/defaults/permissions"
 	"github.com/greenroom-dev/greenroom/internal/permspec"
 )
 
@@ -22,7 +23,9 @@ import (
 type PermissionsService struct {
 	policy core.PermissionPolicy
 	rules  []PermissionRule
-	deny   bool // the result for unmatched requests is Deny
+	// unmatched decides the requests no rule matches: the production
+	// default policy unless an option says otherwise.
+	unmatched core.PermissionPolicy
 
 	mu    sync.Mutex
 	calls []PermissionCall
@@ -58,9 +61,35 @@ type permissionsOptionFunc func(*PermissionsService)
 func (f permissionsOptionFunc) applyPermissions(p *PermissionsService) { f(p) }
 
 // DenyUnmatched makes a [Permissions] fake deny the requests no rule
-// matches; by default it allows them, as Backstage's mock does.
+// matches.
 func DenyUnmatched() PermissionsOption {
-	return permissionsOptionFunc(func(p *PermissionsService) { p.deny = true })
+	return permissionsOptionFunc(func(p *PermissionsService) {
+		p.unmatched = core.PermissionPolicyFunc(func(context.Context, core.PolicyQuery) (core.PermissionDecision, error) {
+			return core.PermissionDecision{Result: core.Deny, Reason: "mockservices: no rule matched and DenyUnmatched is set"}, nil
+		})
+	})
+}
+
+// AllowUnmatched makes a [Permissions] fake allow the requests no rule
+// matches, as Backstage's mock does.
+func AllowUnmatched() PermissionsOption {
+	return permissionsOptionFunc(func(p *PermissionsService) {
+		p.unmatched = core.PermissionPolicyFunc(func(context.Context, core.PolicyQuery) (core.PermissionDecision, error) {
+			return core.PermissionDecision{Result: core.Allow, Reason: "mockservices: no rule matched and AllowUnmatched is set"}, nil
+		})
+	})
+}
+
+// PermissionAdmins makes a [Permissions] fake decide the requests no rule
+// matches with the production default policy with these admins, as a
+// backend configured with permission.admins does. It panics on an invalid
+// entity ref.
+func PermissionAdmins(refs ...string) PermissionsOption {
+	pol, err := permissions.OwnershipPolicy(refs...)
+	if err != nil {
+		panic("mockservices: PermissionAdmins: " + err.Error())
+	}
+	return permissionsOptionFunc(func(p *PermissionsService) { p.unmatched = pol })
 }
 
 // PermissionRule decides the requests for one permission, for every caller
@@ -113,14 +142,20 @@ func (r PermissionRule) matches(q core.PolicyQuery) bool {
 // Permissions returns a fake permissions service that decides by rule: the
 // last rule that matches a request decides it, so that a narrowed rule
 // given after a general one overrides it; a request that no rule matches
-// is allowed, or denied with [DenyUnmatched].
+// is decided as production decides it by default (the ownership policy of
+// package defaults/permissions, without admins: services and users are
+// allowed basic permissions, users resource permissions on what they own),
+// or with [PermissionAdmins], [AllowUnmatched] or [DenyUnmatched]. So a
+// test backend, whose default fake this is, enforces a plugin's ownership
+// rules as production does.
 //
 //	p := mockservices.Permissions(
 //		mockservices.DenyPermission("todo.item.delete"),
 //		mockservices.AllowPermission("todo.item.delete").ForUser("user:default/admin"),
 //	)
 func Permissions(opts ...PermissionsOption) *PermissionsService {
-	p := &PermissionsService{}
+	def, _ := permissions.OwnershipPolicy() // no refs, no error
+	p := &PermissionsService{unmatched: def}
 	for _, o := range opts {
 		o.applyPermissions(p)
 	}
@@ -136,16 +171,13 @@ func PermissionsWithPolicy(policy core.PermissionPolicy) *PermissionsService {
 	return &PermissionsService{policy: policy}
 }
 
-func (p *PermissionsService) decideByRule(_ context.Context, q core.PolicyQuery) (core.PermissionDecision, error) {
+func (p *PermissionsService) decideByRule(ctx context.Context, q core.PolicyQuery) (core.PermissionDecision, error) {
 	for _, r := range slices.Backward(p.rules) {
 		if r.matches(q) {
 			return r.decision, nil
 		}
 	}
-	if p.deny {
-		return core.PermissionDecision{Result: core.Deny, Reason: "mockservices: no rule matched and DenyUnmatched is set"}, nil
-	}
-	return core.PermissionDecision{Result: core.Allow, Reason: "mockservices: no rule matched; the fake allows by default"}, nil
+	return p.unmatched.Decide(ctx, q)
 }
 
 // Authorize implements [core.Permissions] for a plugin with the id "test",
@@ -188,7 +220,8 @@ func (v pluginPermissions) Authorize(ctx context.Context, creds core.Credentials
 // PermissionsFactory returns a factory of the core.permissions service that
 // gives each plugin a view of p bound to its id, with the plugin's
 // core.userInfo. With a nil p, each backend gets a fake of its own that
-// allows everything, made when a plugin first depends on it: that is the
+// decides as the production default policy does ([Permissions] with no
+// options), made when a plugin first depends on it: that is the
 // factory of [DefaultFactories]. A test that sets rules or reads the calls
 // passes its own.
 func PermissionsFactory(p *PermissionsService) *backend.ServiceFactory {

@@ -134,6 +134,9 @@ func ExampleTestEvents() {
 	servicetest.TestEvents(t, func(t *testing.T) servicetest.EventsEnv {
 		ev := mockservices.Events() // or a bus of the implementation under test
 		return servicetest.EventsEnv{ForPlugin: ev.ForPlugin}
+	})
+}
+
 func ExampleTestPermissions() {
 	// An implementation that takes its policy, such as the fake.
 	servicetest.TestPermissions(t, func(t *testing.T, policy core.PermissionPolicy) core.Permissions {

@@ -114,6 +114,7 @@
 //	c := mockservices.Cache()
 //	tb := testbackend.Start(t, todo.Plugin, mockservices.CacheFactory(c))
 //	c.Advance(time.Hour) // entries with a shorter TTL are gone
+//
 // # Events
 //
 // Each test backend also has an events fake of its own (mockservices.Events),
@@ -126,15 +127,19 @@
 //	tb := testbackend.Start(t, todo.Plugin, mockservices.EventsFactory(ev))
 //	tb.Post("/api/todo/todos/1/complete", nil).AsUser("user:default/alice").Do(t)
 //	got := ev.PublishedOn("todo.completed")
+//
 // # Permissions and audit events
 //
-// Each test backend also has a permissions fake that allows everything and
+// Each test backend also has a permissions fake that decides as the
+// production default policy does (owners and services; see
+// mockservices.Permissions) and
 // an auditor fake of its own (mockservices.Permissions, mockservices.Auditor).
 // A test that denies a permission or reads the audit events passes its own:
 //
 //	p := mockservices.Permissions(mockservices.DenyPermission("todo.item.delete"))
 //	a := mockservices.Auditor()
 //	tb := testbackend.Start(t, todo.Plugin, mockservices.PermissionsFactory(p), mockservices.AuditorFactory(a))
+//
 // # Reading URLs
 //
 // Each test backend has an empty URL reader fake of its own

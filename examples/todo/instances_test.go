@@ -14,6 +14,7 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/scheduler"
 	"github.com/greenroom-dev/greenroom/examples/todo"
+	"github.com/greenroom-dev/greenroom/mockservices"
 	"github.com/greenroom-dev/greenroom/sqlkit"
 	"github.com/greenroom-dev/greenroom/testbackend"
 	"github.com/greenroom-dev/greenroom/testdatabases"
@@ -211,7 +212,12 @@ func TestGlobalTaskRunsOnceAcrossInstances(t *testing.T) {
 				"backend.scheduler.pollInterval":  "100ms",
 				"todo.purge.frequency":            "100ms",
 			}),
-		).StartInstances(t, instances, todo.Plugin, jobsPlugin(tick, long), scheduler.Factory())
+		).StartInstances(t, instances, todo.Plugin, jobsPlugin(tick, long), scheduler.Factory(),
+			// One cache for every instance, as a shared Redis cache is in
+			// production (backend.cache.store: redis): with a cache of its
+			// own, an instance would serve a todo purged through another
+			// until todo.cache.ttl passed.
+			mockservices.CacheFactory(mockservices.Cache()))
 
 		t.Run("once per period", func(t *testing.T) {
 			for len(tick.snapshot()) < tickRuns {
