@@ -13,7 +13,7 @@ import (
 // TestGeneratedCodePasses is the acceptance test, and it is SLOW (it
 // compiles and tests a module): in a fresh module that requires Greenroom
 // (replaced by this checkout), a plugin "demo" and a module of it are
-// generated, and `go mod tidy`, `go vet ./...` and `go test ./...` must pass
+// generated, and `go mod tidy`, `go vet ./...` and `go test -race ./...` must pass
 // exactly as generated. The go command inherits the environment (GOPROXY,
 // GOMODCACHE, GOCACHE, the GREENROOM_TEST_* databases), so it reuses the
 // build cache and needs no network beyond what the module cache lacks.
@@ -54,7 +54,7 @@ func TestGeneratedCodePasses(t *testing.T) {
 
 	run("mod", "tidy")
 	run("vet", "./...")
-	run("test", "./...")
+	run("test", "-race", "./...")
 }
 
 // repoRoot returns the directory of Greenroom's go.mod, from the test's
