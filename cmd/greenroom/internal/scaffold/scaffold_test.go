@@ -1,6 +1,7 @@
 package scaffold_test
 
 import (
+	"go/format"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -131,6 +132,16 @@ func TestPlugin(t *testing.T) {
 	}
 	if test := readFile(t, filepath.Join(pkgDir, "plugin_test.go")); !strings.Contains(test, "package techradar_test\n") || !strings.Contains(test, `"example.com/backend/plugins/tech-radar"`) {
 		t.Errorf("plugin_test.go has the wrong package or import path:\n%s", test)
+	}
+	for _, name := range created {
+		if filepath.Ext(name) != ".go" {
+			continue
+		}
+		src := readFile(t, filepath.Join(dir, name))
+		formatted, err := format.Source([]byte(src))
+		if err != nil || string(formatted) != src {
+			t.Errorf("%s is not gofmt-formatted (err %v)", name, err)
+		}
 	}
 	for _, engine := range []string{"sqlite", "postgres", "mysql"} {
 		m := readFile(t, filepath.Join(pkgDir, "migrations", engine, "00001_create_tech_radar_items.sql"))
