@@ -56,7 +56,10 @@ type Candidate struct {
 	// Owner is the user entity ref of the user creating or renaming the
 	// todo, such as "user:default/alice".
 	Owner string
-	// ID is the id of the todo being renamed, or 0 for a new todo.
+	// ID is the id of the todo being renamed, or 0 for a new todo. It is
+	// the id of the request's path: validators run before the plugin looks
+	// the todo up, so it may name a todo that does not exist or belongs to
+	// another user, which the plugin then answers with 404.
 	ID int64
 	// Title is the title, trimmed of surrounding white space and never
 	// empty.
