@@ -1,5 +1,9 @@
 // Command backend is the example Greenroom backend: it serves the todo
-// plugin at /api/todo.
+// plugin at /api/todo, with the module nobadwords, which refuses todo titles
+// containing words of todo.nobadwords.words through todo's extension point,
+// and the digest plugin at /api/digest, which summarises the caller's todos
+// by calling todo over HTTP with a plugin token issued on the caller's
+// behalf.
 //
 //	go run ./examples/backend                 # port 7007, SQLite in memory
 //	go run ./examples/backend --port 8080
@@ -9,6 +13,11 @@
 // signed with the development key dev-user-key.json; mint one with
 //
 //	go run ./cmd/greenroom token -key examples/backend/dev-user-key.json -sub user:default/alice
+//
+// With such a token in $TOKEN:
+//
+//	curl -s -H "Authorization: Bearer $TOKEN" localhost:7007/api/digest/summary
+//	# {"user":"user:default/alice","open":0,"completed":0}
 //
 // The backend stops gracefully on SIGINT or SIGTERM: readiness goes down,
 // the server stops accepting connections and finishes the requests in
@@ -31,7 +40,9 @@ import (
 	"time"
 
 	"github.com/greenroom-dev/greenroom/defaults"
+	"github.com/greenroom-dev/greenroom/examples/digest"
 	"github.com/greenroom-dev/greenroom/examples/todo"
+	"github.com/greenroom-dev/greenroom/examples/todo/modules/nobadwords"
 )
 
 //go:embed app-config.yaml
@@ -89,7 +100,7 @@ func run(ctx context.Context, args, env []string, stderr io.Writer) error {
 		defaults.Env(env),
 		defaults.LogOutput(stderr),
 	)
-	if err := b.Add(todo.Plugin); err != nil {
+	if err := b.Add(todo.Plugin, nobadwords.Module, digest.Plugin); err != nil {
 		return err
 	}
 	if err := b.Start(ctx); err != nil {

@@ -149,6 +149,8 @@ func TestSecureByDefault(t *testing.T) {
 		{name: "alg none", method: "GET", path: "/api/todo/todos", token: algNoneToken(), wantStatus: 401, wantError: "AuthenticationError"},
 		{name: "unauthenticated POST", method: "POST", path: "/api/todo/todos", body: `{"title":"x"}`, wantStatus: 401, wantError: "AuthenticationError"},
 		{name: "static service token is not a user", method: "GET", path: "/api/todo/todos", token: "dev-static-token-0123456789", wantStatus: 403, wantError: "NotAllowedError"},
+		{name: "digest without credentials", method: "GET", path: "/api/digest/summary", wantStatus: 401, wantError: "AuthenticationError"},
+		{name: "digest with a mock token", method: "GET", path: "/api/digest/summary", token: "mock-user-token", wantStatus: 401, wantError: "AuthenticationError"},
 		{name: "readiness", method: "GET", path: "/.greenroom/health/v1/readiness", wantStatus: 200},
 	}
 	for _, tt := range tests {
@@ -270,4 +272,44 @@ func freePort(t *testing.T) string {
 	defer l.Close()
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	return port
+}
+
+// TestDigestAndModule checks the plugins added next to todo: the
+// nobadwords module refuses a title through todo's extension point, and
+// the digest plugin reads the caller's todos from todo over the backend's
+// listener, with a plugin token issued by the production auth on the
+// caller's behalf.
+func TestDigestAndModule(t *testing.T) {
+	t.Parallel()
+	base := startBackend(t)
+	alice, bob := devToken(t, "user:default/alice"), devToken(t, "user:default/bob")
+
+	r := call(t, "POST", base+"/api/todo/todos", alice, `{"title":"fix the darn printer"}`)
+	if e, _ := r.body["error"].(map[string]any); r.status != 400 || !strings.Contains(e["message"].(string), `validator "no-bad-words"`) {
+		t.Errorf("create with a refused word = %d %v, want 400 naming the validator", r.status, r.body)
+	}
+	for _, c := range []struct{ token, body string }{
+		{alice, `{"title":"milk"}`},
+		{alice, `{"title":"bread","done":true}`},
+		{bob, `{"title":"tea"}`},
+	} {
+		if r := call(t, "POST", base+"/api/todo/todos", c.token, c.body); r.status != 201 {
+			t.Fatalf("create %s = %d %v", c.body, r.status, r.body)
+		}
+	}
+	for _, c := range []struct {
+		token, user     string
+		open, completed float64
+	}{
+		{alice, "user:default/alice", 1, 1},
+		{bob, "user:default/bob", 1, 0},
+	} {
+		r := call(t, "GET", base+"/api/digest/summary", c.token, "")
+		if r.status != 200 || r.body["user"] != c.user || r.body["open"] != c.open || r.body["completed"] != c.completed {
+			t.Errorf("summary of %s = %d %v, want %v open and %v completed", c.user, r.status, r.body, c.open, c.completed)
+		}
+	}
+	if r := call(t, "GET", base+"/api/digest/summary", "", ""); r.status != 401 {
+		t.Errorf("summary without credentials = %d %v, want 401", r.status, r.body)
+	}
 }

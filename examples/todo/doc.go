@@ -34,6 +34,18 @@
 // (backend.cache.store: redis), or an instance may serve a todo changed
 // through another until its entry expires.
 //
+// # Title validators
+//
+// Modules extend the plugin through [ValidatorsExtensionPoint]: they add
+// a [Validator] by name to [Validators] in their init, and the plugin runs
+// every validator, sorted by name, on each title created or renamed, after
+// trimming it. A validator returns nil to accept, [Reject] to refuse (400,
+// an InputError naming the validator, with a field error on "title"), or
+// another error when it cannot decide (500). Without modules every title
+// is accepted. Package examples/todo/modules/nobadwords is such a module;
+// docs/plugin-to-plugin.md shows how to write and test one, alone with
+// testbackend.WithExtensionPoint or next to the plugin.
+//
 // A user's titles are unique (trimmed, case-sensitive, on every engine): a
 // duplicate is answered with 409 through sqlkit.HTTPError, which is how a
 // plugin turns database errors into HTTP errors without importing a driver.

@@ -31,7 +31,9 @@ const PluginID = "todo"
 
 // Plugin is the todo plugin. Add it to a backend with backend.Add or
 // testbackend.Start.
-var Plugin = backend.NewPlugin(PluginID, backend.Init(initPlugin))
+var Plugin = backend.NewPlugin(PluginID,
+	backend.ProvideExtensionPoint(ValidatorsExtensionPoint, newValidators),
+	backend.Init(initPlugin))
 
 type deps struct {
 	Config    core.RootConfig
@@ -49,6 +51,9 @@ type deps struct {
 	// Auditor records every delete, allowed or not, and every purge.
 	Auditor core.Auditor
 	Auth    core.Auth
+	// Validators holds the title validators that modules added through
+	// ValidatorsExtensionPoint; the plugin inits after its modules.
+	Validators Validators
 }
 
 // ResourceType is the permission resource type of a todo; a todo's
@@ -145,15 +150,20 @@ func initPlugin(ctx context.Context, d deps) error {
 	if err != nil {
 		return err
 	}
+	validators, err := sealValidators(d.Validators)
+	if err != nil {
+		return err
+	}
 	h := &handlers{
-		store:    &store{db: db, dialect: d.Database.Dialect(), now: time.Now},
-		logger:   d.Logger,
-		httpAuth: d.HTTPAuth,
-		userInfo: d.UserInfo,
-		cache:    d.Cache.WithDefaultTTL(cacheTTL),
-		perms:    d.Permissions,
-		auditor:  d.Auditor,
-		auth:     d.Auth,
+		store:      &store{db: db, dialect: d.Database.Dialect(), now: time.Now},
+		logger:     d.Logger,
+		httpAuth:   d.HTTPAuth,
+		userInfo:   d.UserInfo,
+		cache:      d.Cache.WithDefaultTTL(cacheTTL),
+		perms:      d.Permissions,
+		auditor:    d.Auditor,
+		auth:       d.Auth,
+		validators: validators,
 	}
 	err = d.Scheduler.ScheduleTask(ctx, core.Task{
 		ID:        PurgeTaskID,
@@ -184,6 +194,8 @@ type handlers struct {
 	perms    core.Permissions
 	auditor  core.Auditor
 	auth     core.Auth
+	// validators check titles on create and rename, in order.
+	validators []namedValidator
 }
 
 // The validation matches the columns of migrations/*, so that every engine
@@ -344,6 +356,9 @@ func (h *handlers) create(w http.ResponseWriter, r *http.Request) error {
 	if req.Title, err = normalizeTitle(req.Title); err != nil {
 		return err
 	}
+	if err := validate(r.Context(), h.validators, Candidate{Owner: owner, Title: req.Title}); err != nil {
+		return err
+	}
 	t, err := h.store.create(r.Context(), owner, req.Title, req.Done)
 	if err != nil {
 		return err
@@ -380,6 +395,9 @@ func (h *handlers) update(w http.ResponseWriter, r *http.Request) error {
 	if req.Title != nil {
 		t, err := normalizeTitle(*req.Title)
 		if err != nil {
+			return err
+		}
+		if err := validate(r.Context(), h.validators, Candidate{Owner: owner, ID: id, Title: t}); err != nil {
 			return err
 		}
 		req.Title = &t
