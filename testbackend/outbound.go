@@ -218,4 +218,3 @@ func (d *standInDiscovery) url(pluginID string) (string, error) {
 
 // The stand-in discovery must stay a core.Discovery.
 var _ core.Discovery = (*standInDiscovery)(nil)
-
