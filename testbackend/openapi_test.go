@@ -168,7 +168,7 @@ func TestWithOpenAPIReports(t *testing.T) {
 			name: "over the real listener",
 			mode: "badget",
 			send: func(tb *testbackend.Backend, t testing.TB) {
-				req := tb.Get(tb.URL()+"/api/notes/notes/1").AsUser("user:default/mock").Build(t)
+				req := tb.Get(tb.URL() + "/api/notes/notes/1").AsUser("user:default/mock").Build(t)
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					t.Fatal(err)
