@@ -73,15 +73,19 @@ func LogCoverageGaps() OpenAPIOption {
 // WithOpenAPI fails the start, naming the plugin, if the document cannot
 // be parsed or is not a valid OpenAPI 3 document.
 func WithOpenAPI(pluginID string, spec []byte, opts ...OpenAPIOption) Option {
-	return Option{apply: func(s *settings) error {
-		c, err := newOpenAPIContract(pluginID, spec)
-		if err != nil {
-			return fmt.Errorf("WithOpenAPI: plugin '%s': %w", pluginID, err)
-		}
+	// Parsed once, here: every backend started with the option shares the
+	// parsed document, which is only read.
+	c, err := newOpenAPIContract(pluginID, spec)
+	if err == nil {
 		for _, o := range opts {
 			if o.apply != nil {
 				o.apply(c)
 			}
+		}
+	}
+	return Option{apply: func(s *settings) error {
+		if err != nil {
+			return fmt.Errorf("WithOpenAPI: plugin '%s': %w", pluginID, err)
 		}
 		if s.contracts == nil {
 			s.contracts = map[string]*openAPIContract{}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/examples/todo"
 	"github.com/greenroom-dev/greenroom/testbackend"
 )
 
@@ -247,5 +248,40 @@ func TestWithOpenAPIInstances(t *testing.T) {
 	})
 	if got := f.output(); strings.Count(got, "value must be a string") != 1 {
 		t.Errorf("want one report of the response of instance 1, got:\n%s", got)
+	}
+}
+
+// BenchmarkOpenAPIRequest is the cost of the check on a request: GET of a
+// todo, with and without WithOpenAPI.
+func BenchmarkOpenAPIRequest(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		opts []testbackend.Option
+	}{
+		{"plain", nil},
+		{"WithOpenAPI", []testbackend.Option{testbackend.WithOpenAPI(todo.PluginID, todo.OpenAPI)}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			opts := append([]testbackend.Option{testbackend.WithDefaultUser("user:default/alice")}, bc.opts...)
+			tb := testbackend.New(opts...).Start(b, todo.Plugin)
+			tb.Post("/api/todo/todos", map[string]any{"title": "x"}).Do(b).ExpectStatus(b, http.StatusCreated)
+			req := tb.Get("/api/todo/todos/1")
+			b.ReportAllocs()
+			for b.Loop() {
+				req.Do(b).ExpectStatus(b, http.StatusOK)
+			}
+		})
+	}
+}
+
+// BenchmarkOpenAPIStart is the cost of WithOpenAPI on a start: the
+// document is parsed once per option, so a start pays the route listing.
+func BenchmarkOpenAPIStart(b *testing.B) {
+	setup := testbackend.New(testbackend.WithOpenAPI(todo.PluginID, todo.OpenAPI))
+	b.ReportAllocs()
+	for b.Loop() {
+		o := &opTB{TB: b}
+		setup.Start(o, todo.Plugin)
+		o.end()
 	}
 }

@@ -130,6 +130,9 @@ func (m *OutboundMock) StandIn(pluginIDs ...string) Option {
 
 // checkStandIns fails when a stand-in is also a plugin of the backend.
 func (s *settings) checkStandIns(pluginIDs []string) error {
+	if len(s.standIns) == 0 {
+		return nil
+	}
 	for _, id := range slices.Sorted(maps.Keys(s.standIns)) {
 		if slices.Contains(pluginIDs, id) {
 			return fmt.Errorf("OutboundMock.StandIn: plugin '%s' is a plugin of the backend, so the mock cannot stand in for it; remove the plugin from Start or the id from StandIn", id)
