@@ -126,6 +126,10 @@ type settings struct {
 	testDB          *testdatabases.DB // of WithDatabase, or nil
 	extensionPoints []extensionPoint
 	features        []backend.Feature
+	// contracts are the OpenAPI documents of WithOpenAPI, by plugin id.
+	contracts map[string]*openAPIContract
+	// standIns are the outbound mocks of OutboundMock.StandIn, by plugin id.
+	standIns map[string]*OutboundMock
 }
 
 type extensionPoint struct {
@@ -259,6 +263,9 @@ func (s *settings) defaults(t testing.TB, tb *Backend) ([]*backend.ServiceFactor
 	discovery := sharedDiscovery
 	if tb != nil {
 		discovery = mockservices.DiscoveryFactory(tb.URL)
+		if len(s.standIns) > 0 {
+			discovery = standInDiscoveryFactory(tb.URL, s.standIns)
+		}
 	}
 	// The order of mockservices.DefaultFactories (TestDefaults checks it).
 	fs := make([]*backend.ServiceFactory, 0, 15)

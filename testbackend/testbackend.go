@@ -36,6 +36,10 @@ type Backend struct {
 	// nil; it closes after the root services.
 	pool *sql.DB
 
+	// contracts checks requests against the documents of WithOpenAPI, or
+	// is nil.
+	contracts *contractChecker
+
 	srvMu   sync.Mutex
 	srv     *httptest.Server // started by URL
 	stopped bool             // Stop or the test's end: no more requests
@@ -153,6 +157,14 @@ func (st *settings) newBackend(t testing.TB) (*Backend, error) {
 		tb.auth = &realAuth{b: tb.b, realAuthKeys: st.keys}
 	}
 	tb.pluginIDs = tb.b.PluginIDs()
+	if st.contracts != nil {
+		tb.contracts = &contractChecker{t: t, contracts: st.contracts}
+		// Registered before the stop: it runs after the backend stopped.
+		t.Cleanup(func() { tb.contracts.checkCoverage(t) })
+	}
+	if err := st.checkStandIns(tb.pluginIDs); err != nil {
+		return nil, err
+	}
 	tb.client = &http.Client{Transport: &transport{tb: tb}}
 	return tb, nil
 }
@@ -163,6 +175,9 @@ func (tb *Backend) run(t testing.TB) error {
 	err := tb.b.Start(t.Context())
 	if err == nil {
 		_, err = tb.rootHandler()
+	}
+	if err == nil && tb.contracts != nil {
+		err = tb.contracts.resolveListers(tb.b)
 	}
 	if err != nil {
 		// t.Context is not done yet; the stop hooks get their own, as in
@@ -383,6 +398,9 @@ func (tb *Backend) rootHandler() (http.Handler, error) {
 			return nil, err
 		}
 		tb.handler = root.Handler()
+		if tb.contracts != nil {
+			tb.handler = tb.contracts.wrap(tb.handler)
+		}
 	}
 	return tb.handler, nil
 }

@@ -71,6 +71,12 @@
 //	testbackend.Start(t, todo.Plugin, mockservices.SchedulerFactory(s))
 //	_, err := s.Run(ctx, todo.PluginID, todo.PurgeTaskID)
 //
+// The routes are described by an OpenAPI 3 document, openapi.yaml,
+// exported as [OpenAPI]; contract_test.go runs the plugin's flows with
+// testbackend.WithOpenAPI(todo.PluginID, todo.OpenAPI), which checks every
+// request and response against it and fails on routes it does not describe
+// (see docs/contract-testing.md).
+//
 // Routes, relative to /api/todo:
 //
 //	GET    /health        {"status":"ok"}, no credentials needed

@@ -1,0 +1,132 @@
+package testbackend_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/jarcoal/httpmock"
+
+	"github.com/greenroom-dev/greenroom/backend"
+	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/examples/todo"
+	"github.com/greenroom-dev/greenroom/testbackend"
+)
+
+// Every request to the todo plugin, and every answer, is checked against
+// its OpenAPI document; at the end of the test its routes are compared
+// with the document's operations. A request refused on purpose (400) is
+// not a contract problem.
+func ExampleWithOpenAPI() {
+	t := newExampleT()
+	defer t.finish()
+
+	tb := testbackend.New(
+		testbackend.WithOpenAPI(todo.PluginID, todo.OpenAPI),
+		testbackend.WithDefaultUser("user:default/alice"),
+	).Start(t, todo.Plugin)
+	fmt.Println(tb.Post("/api/todo/todos", map[string]any{"title": "write docs"}).Do(t).Status)
+	fmt.Println(tb.Post("/api/todo/todos", map[string]any{"title": ""}).Do(t).Status)
+	fmt.Println(tb.Get("/api/todo/todos/1").Do(t).Status)
+	// Output:
+	// 201 Created
+	// 400 Bad Request
+	// 200 OK
+}
+
+// While a document is being written, LogCoverageGaps logs the routes it
+// lacks instead of failing the test; requests and responses are still
+// checked.
+func ExampleLogCoverageGaps() {
+	t := newExampleT()
+
+	spec := []byte(`
+openapi: 3.0.3
+info: {title: hello, version: "1"}
+paths:
+  /hello:
+    get:
+      responses:
+        "200": {description: a greeting, content: {text/plain: {schema: {type: string}}}}
+`)
+	hello := backend.NewPlugin("hello", backend.Init(func(ctx context.Context, d struct{ Router core.HTTPRouter }) error {
+		d.Router.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			io.WriteString(w, "hello")
+		})
+		d.Router.HandleFunc("GET /bye", func(w http.ResponseWriter, r *http.Request) {})
+		d.Router.AddAuthPolicy("/", core.AllowUnauthenticated)
+		return nil
+	}))
+	tb := testbackend.New(testbackend.WithOpenAPI("hello", spec, testbackend.LogCoverageGaps())).Start(t, hello)
+	fmt.Println(string(tb.Get("/api/hello/hello").Do(t).Bytes()))
+	t.finish() // the end of the test: the gap is logged
+	fmt.Println("failed:", t.Failed())
+	// Output:
+	// hello
+	// testbackend: WithOpenAPI: plugin 'hello': its routes and its OpenAPI document differ:
+	//   route "GET /bye" is served but the document does not describe it
+	// Describe every route under paths (relative to /api/hello), remove operations the plugin does not have, or pass testbackend.LogCoverageGaps() while the document is being written.
+	// failed: false
+}
+
+// A plugin under test calls the catalog plugin, found through discovery:
+// the outbound mock stands in for catalog. A request it has no responder
+// for would fail the test.
+func ExampleOutboundMock_StandIn() {
+	t := newExampleT()
+	defer t.finish()
+
+	// The plugin under test: GET /count asks catalog for its entities.
+	counter := backend.NewPlugin("counter", backend.Init(func(ctx context.Context, d struct {
+		Router    core.HTTPRouter
+		Discovery core.Discovery
+	}) error {
+		d.Router.HandleFunc("GET /count", func(w http.ResponseWriter, r *http.Request) {
+			base, err := d.Discovery.BaseURL(r.Context(), "catalog")
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			resp, err := http.Get(base + "/entities")
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			fmt.Fprintf(w, "catalog answered %d: %s", resp.StatusCode, body)
+		})
+		d.Router.AddAuthPolicy("/count", core.AllowUnauthenticated)
+		return nil
+	}))
+
+	mock := testbackend.MockOutbound(t)
+	mock.On("GET", "/api/catalog/entities", httpmock.NewStringResponder(http.StatusOK, `[{"kind":"User"}]`))
+	tb := testbackend.New(mock.StandIn("catalog")).Start(t, counter)
+	fmt.Println(string(tb.Get("/api/counter/count").Do(t).Bytes()))
+	mock.AssertAllCalled(t)
+	// Output:
+	// catalog answered 200: [{"kind":"User"}]
+}
+
+// A client for code that takes an *http.Client: the mock answers requests
+// to any host, without a server.
+func ExampleOutboundMock_Client() {
+	t := newExampleT()
+	defer t.finish()
+
+	mock := testbackend.MockOutbound(t)
+	mock.On("GET", "https://status.example.com/api", httpmock.NewStringResponder(http.StatusOK, "up"))
+	resp, err := mock.Client().Get("https://status.example.com/api")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.StatusCode, string(body))
+	// Output:
+	// 200 up
+}
