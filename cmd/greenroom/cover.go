@@ -96,7 +96,7 @@ func newCoverCommand() *cobra.Command {
 				return err
 			}
 			if htmlOut != "" {
-				if err := writeHTMLReport(cmd.Context(), htmlOut, rep, profiles); err != nil {
+				if err := writeHTMLReport(cmd.Context(), htmlOut, args[0], rep, profiles); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "Wrote the coverage report to %s\n", htmlOut)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
@@ -29,8 +30,17 @@ type htmlFile struct {
 // the table and every file's source colored by coverage, like go tool
 // cover -html. Source files are found with go list, or else as paths
 // relative to the working directory.
-func writeHTMLReport(ctx context.Context, file string, rep coverReport, profiles []*cover.Profile) error {
-	dirs := packageDirs(ctx, rep)
+func writeHTMLReport(ctx context.Context, file, profile string, rep coverReport, profiles []*cover.Profile) error {
+	var pkgs []string
+	for _, p := range rep.Packages {
+		pkgs = append(pkgs, p.Package)
+	}
+	// The packages of the working directory's module, then those of the
+	// module the profile was written in (go test -coverprofile=cover.out
+	// at its root).
+	dirs := packageDirs(ctx, "", pkgs)
+	pkgs = slices.DeleteFunc(pkgs, func(p string) bool { _, ok := dirs[p]; return ok })
+	maps.Copy(dirs, packageDirs(ctx, filepath.Dir(profile), pkgs))
 	var files []htmlFile
 	for i, p := range slices.SortedFunc(slices.Values(profiles), func(a, b *cover.Profile) int { return strings.Compare(a.FileName, b.FileName) }) {
 		var c coverCount
@@ -59,18 +69,17 @@ func writeHTMLReport(ctx context.Context, file string, rep coverReport, profiles
 	return nil
 }
 
-// packageDirs asks go list for the directories of the report's packages.
+// packageDirs asks go list, run in dir, for the directories of pkgs.
 // Packages it does not find are left out.
-func packageDirs(ctx context.Context, rep coverReport) map[string]string {
+func packageDirs(ctx context.Context, dir string, pkgs []string) map[string]string {
 	dirs := make(map[string]string)
-	if len(rep.Packages) == 0 {
+	if len(pkgs) == 0 {
 		return dirs
 	}
-	args := []string{"list", "-e", "-f", "{{.ImportPath}}\t{{.Dir}}"}
-	for _, p := range rep.Packages {
-		args = append(args, p.Package)
-	}
-	out, err := exec.CommandContext(ctx, "go", args...).Output()
+	args := append([]string{"list", "-e", "-f", "{{.ImportPath}}\t{{.Dir}}"}, pkgs...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
 	if err != nil {
 		return dirs
 	}
