@@ -1,29 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
-
-// command is one subcommand. run parses its own flags from args.
-type command struct {
-	name    string
-	short   string // one line for the command list
-	usage   string // the synopsis after "greenroom <name>"
-	summary string // the help text
-	flags   func(fs *flag.FlagSet) func(stdout, stderr io.Writer) error
-}
-
-// commands lists the subcommands in the order help shows them.
-var commands = []command{keygenCommand, tokenCommand, jwksCommand}
 
 // usageError is an error in the command line; it exits with status 2.
 type usageError struct{ msg string }
@@ -32,87 +22,112 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// exitError is a failure that the command has already reported; run exits
+// with its code and prints nothing more.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
 // run runs the command line args (without the program name) and returns
 // the exit status: 0 on success, 1 when the command failed, 2 for a bad
 // command line.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		printUsage(stderr)
-		return 2
-	}
-	name, rest := args[0], args[1:]
-	switch name {
-	case "help", "-h", "-help", "--help":
-		if len(rest) == 0 {
-			printUsage(stdout)
-			return 0
-		}
-		c, ok := lookup(rest[0])
-		if !ok {
-			fmt.Fprintf(stderr, "greenroom help: unknown command %q\n", rest[0])
-			printUsage(stderr)
-			return 2
-		}
-		fs, _ := c.flagSet(stdout)
-		fs.Usage()
+	return execute(newRootCommand(realScaffolders()), args, stdout, stderr)
+}
+
+// execute runs the command line args on the command tree root.
+func execute(root *cobra.Command, args []string, stdout, stderr io.Writer) int {
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(context.Background())
+	if err == nil {
 		return 0
 	}
-	c, ok := lookup(name)
-	if !ok {
-		fmt.Fprintf(stderr, "greenroom: unknown command %q\n", name)
-		printUsage(stderr)
+	if ee, ok := errors.AsType[exitError](err); ok {
+		return ee.code
+	}
+	name := cmd.CommandPath()
+	if isUsageError(err) {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", name)
 		return 2
 	}
-	fs, exec := c.flagSet(stderr)
-	if err := fs.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2 // the flag package has printed the error and the usage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "greenroom %s: unexpected arguments: %s\n", c.name, strings.Join(fs.Args(), " "))
-		fs.Usage()
-		return 2
-	}
-	if err := exec(stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "greenroom %s: %v\n", c.name, err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "Run 'greenroom help %s' for usage.\n", c.name)
-			return 2
-		}
-		return 1
-	}
-	return 0
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	return 1
 }
 
-func lookup(name string) (command, bool) {
-	for _, c := range commands {
-		if c.name == name {
-			return c, true
-		}
+// isUsageError reports whether err is a mistake in the command line: ours,
+// or cobra's unknown commands and flags.
+func isUsageError(err error) bool {
+	if _, ok := errors.AsType[usageError](err); ok {
+		return true
 	}
-	return command{}, false
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command ") || strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "unknown shorthand flag") || strings.HasPrefix(msg, "required flag")
 }
 
-// flagSet returns the command's flag set, writing errors and usage to out,
-// and the function that runs the command once the flags are parsed.
-func (c command) flagSet(out io.Writer) (*flag.FlagSet, func(stdout, stderr io.Writer) error) {
-	fs := flag.NewFlagSet("greenroom "+c.name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	exec := c.flags(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(out, "usage: greenroom %s %s\n\n%s\n\nFlags:\n", c.name, c.usage, c.summary)
-		fs.PrintDefaults()
+// newRootCommand builds the command tree. Every run builds its own: no
+// state survives between runs.
+func newRootCommand(s scaffolders) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "greenroom",
+		Short: "The command-line tool of Greenroom backends",
+		Long: "Greenroom is the command-line tool of Greenroom backends: it creates plugins and modules,\n" +
+			"mints development tokens from the backend's own config, and gates CI on test coverage.",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// Without a subcommand the command line is incomplete.
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(cmd.ErrOrStderr())
+			_ = cmd.Usage()
+			return exitError{code: 2}
+		},
 	}
-	return fs, exec
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return usageError{msg: err.Error()}
+	})
+	root.SetHelpCommand(newHelpCommand())
+	root.AddCommand(newKeygenCommand(), newTokenCommand(), newJWKSCommand(), newNewCommand(s), newCoverCommand())
+	return root
 }
 
-func printUsage(w io.Writer) {
-	fmt.Fprint(w, "Greenroom is the command-line tool of Greenroom backends.\n\nusage: greenroom <command> [flags]\n\nCommands:\n")
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.short)
+// noArgs rejects positional arguments as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments: %s", strings.Join(args, " "))
 	}
-	fmt.Fprint(w, "\nRun 'greenroom help <command>' for the flags of a command.\n")
+	return nil
+}
+
+// newHelpCommand is cobra's help command, except that an unknown command is
+// a usage error (exit 2) rather than a help text.
+func newHelpCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help prints the help of any command, such as 'greenroom help token'.",
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			cmd, _, err := c.Root().Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []cobra.Completion
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					names = append(names, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				return usagef("unknown command %q; run 'greenroom help' for the list of commands", strings.Join(args, " "))
+			}
+			cmd.InitDefaultHelpFlag()
+			return cmd.Help()
+		},
+	}
 }

@@ -50,11 +50,13 @@ func verifier(t *testing.T, jwks string, extra string) core.Auth {
 }
 
 func TestKeygenAndToken(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, format := range []string{"jwk", "pem"} {
 		t.Run(format, func(t *testing.T) {
+			t.Parallel()
 			key := filepath.Join(t.TempDir(), "dev-user-key")
-			code, jwks, stderr := runCmd(t, "keygen", "-out", key, "-format", format)
+			code, jwks, stderr := runCmd(t, "keygen", "--out", key, "--format", format)
 			if code != 0 {
 				t.Fatalf("keygen exit %d: %s", code, stderr)
 			}
@@ -74,7 +76,7 @@ func TestKeygenAndToken(t *testing.T) {
 				t.Errorf("pem key = %.40q", data)
 			}
 
-			code, tok, stderr := runCmd(t, "token", "-key", key, "-sub", "user:default/alice", "-ent", "user:default/alice, group:default/team-a", "-ttl", "10m")
+			code, tok, stderr := runCmd(t, "token", "--key", key, "--user", "user:default/alice", "--ent", "user:default/alice, group:default/team-a", "--ttl", "10m")
 			if code != 0 {
 				t.Fatalf("token exit %d: %s", code, stderr)
 			}
@@ -95,7 +97,7 @@ func TestKeygenAndToken(t *testing.T) {
 			}
 
 			// jwks prints the same public key set again.
-			code, again, _ := runCmd(t, "jwks", "-key", key)
+			code, again, _ := runCmd(t, "jwks", "--key", key)
 			if code != 0 || again != jwks {
 				t.Errorf("jwks = %d %q, want %q", code, again, jwks)
 			}
@@ -104,20 +106,21 @@ func TestKeygenAndToken(t *testing.T) {
 }
 
 func TestTokenIssuer(t *testing.T) {
+	t.Parallel()
 	key := filepath.Join(t.TempDir(), "k.json")
-	code, jwks, _ := runCmd(t, "keygen", "-out", key)
+	code, jwks, _ := runCmd(t, "keygen", "--out", key)
 	if code != 0 {
 		t.Fatal("keygen failed")
 	}
 	a := verifier(t, jwks, "      issuer: https://idp.example.com\n")
-	code, tok, stderr := runCmd(t, "token", "-key", key, "-sub", "user:default/alice", "-iss", "https://idp.example.com")
+	code, tok, stderr := runCmd(t, "token", "--key", key, "--user", "user:default/alice", "--iss", "https://idp.example.com")
 	if code != 0 {
 		t.Fatalf("token -iss exit %d: %s", code, stderr)
 	}
 	if _, err := a.Authenticate(context.Background(), strings.TrimSpace(tok)); err != nil {
 		t.Errorf("token with -iss refused: %v", err)
 	}
-	code, tok, stderr = runCmd(t, "token", "-key", key, "-sub", "user:default/alice")
+	code, tok, stderr = runCmd(t, "token", "--key", key, "--user", "user:default/alice")
 	if code != 0 {
 		t.Fatalf("token exit %d: %s", code, stderr)
 	}
@@ -131,18 +134,19 @@ func TestTokenIssuer(t *testing.T) {
 }
 
 func TestKeygenOverwrite(t *testing.T) {
+	t.Parallel()
 	key := filepath.Join(t.TempDir(), "k.json")
 	if err := os.WriteFile(key, []byte("precious"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := runCmd(t, "keygen", "-out", key)
-	if code != 1 || !strings.Contains(stderr, key+" already exists; use -force to overwrite it") {
+	code, _, stderr := runCmd(t, "keygen", "--out", key)
+	if code != 1 || !strings.Contains(stderr, key+" already exists; use --force to overwrite it") {
 		t.Errorf("keygen over a file = %d %q", code, stderr)
 	}
 	if data, _ := os.ReadFile(key); string(data) != "precious" {
 		t.Error("keygen overwrote the file without -force")
 	}
-	code, _, stderr = runCmd(t, "keygen", "-out", key, "-force")
+	code, _, stderr = runCmd(t, "keygen", "--out", key, "--force")
 	if code != 0 {
 		t.Fatalf("keygen -force = %d %s", code, stderr)
 	}
@@ -155,9 +159,10 @@ func TestKeygenOverwrite(t *testing.T) {
 }
 
 func TestCommandLineErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	key := filepath.Join(dir, "k.json")
-	if code, _, _ := runCmd(t, "keygen", "-out", key); code != 0 {
+	if code, _, _ := runCmd(t, "keygen", "--out", key); code != 0 {
 		t.Fatal("keygen failed")
 	}
 	garbage := filepath.Join(dir, "garbage")
@@ -169,27 +174,40 @@ func TestCommandLineErrors(t *testing.T) {
 		code       int
 		wantStderr []string
 	}{
-		{"no command", nil, 2, []string{"usage: greenroom <command>", "keygen", "token", "jwks"}},
-		{"unknown command", []string{"mint"}, 2, []string{`greenroom: unknown command "mint"`, "usage: greenroom <command>"}},
-		{"help of unknown command", []string{"help", "mint"}, 2, []string{`greenroom help: unknown command "mint"`}},
-		{"unknown flag", []string{"token", "-user", "x"}, 2, []string{"flag provided but not defined: -user", "usage: greenroom token"}},
-		{"extra arguments", []string{"jwks", "-key", key, "extra"}, 2, []string{"greenroom jwks: unexpected arguments: extra", "usage: greenroom jwks"}},
-		{"keygen without -out", []string{"keygen"}, 2, []string{"greenroom keygen: -out is required", "Run 'greenroom help keygen' for usage."}},
-		{"keygen bad format", []string{"keygen", "-out", filepath.Join(dir, "x"), "-format", "der"}, 2, []string{`greenroom keygen: -format "der" is not supported, use jwk or pem`}},
-		{"keygen into a missing directory", []string{"keygen", "-out", filepath.Join(dir, "no", "such", "dir")}, 1, []string{"greenroom keygen: writing the private key:"}},
-		{"token without -key", []string{"token", "-sub", "user:default/alice"}, 2, []string{"greenroom token: -key is required"}},
-		{"token without -sub", []string{"token", "-key", key}, 2, []string{"greenroom token: -sub is required"}},
-		{"token bad ttl", []string{"token", "-key", key, "-sub", "user:default/alice", "-ttl", "soon"}, 2, []string{`invalid value "soon" for flag -ttl`}},
-		{"token negative ttl", []string{"token", "-key", key, "-sub", "user:default/alice", "-ttl", "-1h"}, 2, []string{"greenroom token: -ttl must be positive, got -1h0m0s"}},
-		{"token bad sub", []string{"token", "-key", key, "-sub", "alice"}, 1, []string{`greenroom token: auth: issuing user token: invalid user entity reference "alice"`}},
-		{"token bad ent", []string{"token", "-key", key, "-sub", "user:default/alice", "-ent", "team-a"}, 1, []string{"ownership ref"}},
-		{"token missing key file", []string{"token", "-key", filepath.Join(dir, "nope"), "-sub", "user:default/alice"}, 1, []string{"greenroom token: reading the key:"}},
-		{"token garbage key file", []string{"token", "-key", garbage, "-sub", "user:default/alice"}, 1, []string{"greenroom token: " + garbage + ": auth: the key is neither a JWK nor PEM"}},
-		{"jwks without -key", []string{"jwks"}, 2, []string{"greenroom jwks: -key is required"}},
-		{"jwks garbage key file", []string{"jwks", "-key", garbage}, 1, []string{"neither a JWK nor PEM"}},
+		{"no command", nil, 2, []string{"Usage:", "greenroom [command]", "keygen", "token", "jwks", "new", "cover"}},
+		{"unknown command", []string{"mint"}, 2, []string{`greenroom: unknown command "mint" for "greenroom"`, "Run 'greenroom --help' for usage."}},
+		{"help of unknown command", []string{"help", "mint"}, 2, []string{`greenroom help: unknown command "mint"; run 'greenroom help' for the list of commands`}},
+		{"unknown flag", []string{"token", "--bogus", "x"}, 2, []string{"greenroom token: unknown flag: --bogus", "Run 'greenroom token --help' for usage."}},
+		{"single-dash long flag", []string{"token", "-key", key}, 2, []string{"greenroom token: unknown shorthand flag: 'k' in -key"}},
+		{"extra arguments", []string{"jwks", "--key", key, "extra"}, 2, []string{"greenroom jwks: unexpected arguments: extra", "Run 'greenroom jwks --help' for usage."}},
+		{"keygen without --out", []string{"keygen"}, 2, []string{"greenroom keygen: --out is required", "Run 'greenroom keygen --help' for usage."}},
+		{"keygen bad format", []string{"keygen", "--out", filepath.Join(dir, "x"), "--format", "der"}, 2, []string{`greenroom keygen: --format "der" is not supported, use jwk or pem`}},
+		{"keygen into a missing directory", []string{"keygen", "--out", filepath.Join(dir, "no", "such", "dir")}, 1, []string{"greenroom keygen: writing the private key:"}},
+		{"token without a key", []string{"token", "--user", "user:default/alice"}, 2, []string{"greenroom token: --user needs the signing key: give --key <file>"}},
+		{"token without a principal", []string{"token", "--key", key}, 2, []string{"greenroom token: name the principal: --user user:default/alice"}},
+		{"token user and service", []string{"token", "--key", key, "--user", "user:default/alice", "--service", "ci"}, 2, []string{"--user and --service exclude each other"}},
+		{"token service without config", []string{"token", "--service", "ci"}, 2, []string{"--service reads backend.auth.externalAccess: give the backend's config with --config <file>"}},
+		{"token bad ttl", []string{"token", "--key", key, "--user", "user:default/alice", "--ttl", "soon"}, 2, []string{`invalid argument "soon" for "--ttl" flag`}},
+		{"token negative ttl", []string{"token", "--key", key, "--user", "user:default/alice", "--ttl", "-1h"}, 2, []string{"greenroom token: --ttl must be positive, got -1h0m0s"}},
+		{"token bad sub", []string{"token", "--key", key, "--user", "alice"}, 1, []string{`greenroom token: auth: issuing user token: invalid user entity reference "alice"`}},
+		{"token bad ent", []string{"token", "--key", key, "--user", "user:default/alice", "--ent", "team-a"}, 1, []string{"ownership ref"}},
+		{"token missing key file", []string{"token", "--key", filepath.Join(dir, "nope"), "--user", "user:default/alice"}, 1, []string{"greenroom token: reading the key:"}},
+		{"token garbage key file", []string{"token", "--key", garbage, "--user", "user:default/alice"}, 1, []string{"greenroom token: " + garbage + ": auth: the key is neither a JWK nor PEM"}},
+		{"token missing config", []string{"token", "--config", filepath.Join(dir, "nope.yaml"), "--user", "user:default/alice"}, 1, []string{"greenroom token: reading the config " + filepath.Join(dir, "nope.yaml")}},
+		{"jwks without --key", []string{"jwks"}, 2, []string{"greenroom jwks: --key is required"}},
+		{"jwks garbage key file", []string{"jwks", "--key", garbage}, 1, []string{"neither a JWK nor PEM"}},
+		{"new without a kind", []string{"new"}, 2, []string{"greenroom new: name what to create"}},
+		{"new plugin without --id", []string{"new", "plugin"}, 2, []string{"greenroom new plugin: --id is required"}},
+		{"new module without --plugin", []string{"new", "module", "--id", "audit"}, 2, []string{"greenroom new module: --plugin is required"}},
+		{"new module without --id", []string{"new", "module", "--plugin", "demo"}, 2, []string{"greenroom new module: --id is required"}},
+		{"cover without a profile", []string{"cover"}, 2, []string{"greenroom cover: give one coverage profile"}},
+		{"cover negative min", []string{"cover", "--min", "-1", "x.out"}, 2, []string{"thresholds are percentages from 0 up"}},
+		{"cover missing profile", []string{"cover", filepath.Join(dir, "nope.out")}, 1, []string{"greenroom cover: reading the coverage profile:"}},
+		{"cover missing config", []string{"cover", "--config", filepath.Join(dir, "nope.yaml"), "x.out"}, 1, []string{"greenroom cover: reading the coverage config:"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCmd(t, tc.args...)
 			if code != tc.code {
 				t.Errorf("exit = %d, want %d; stderr:\n%s", code, tc.code, stderr)
@@ -207,19 +225,26 @@ func TestCommandLineErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		want []string
 	}{
-		{[]string{"help"}, []string{"usage: greenroom <command> [flags]", "keygen   create a private key", "token    print a user token", "jwks     print the public key set"}},
-		{[]string{"--help"}, []string{"usage: greenroom <command> [flags]"}},
-		{[]string{"-h"}, []string{"usage: greenroom <command> [flags]"}},
-		{[]string{"help", "keygen"}, []string{"usage: greenroom keygen -out <file>", "backend.auth.userTokens.jwks", "-force", "-format"}},
-		{[]string{"help", "token"}, []string{"usage: greenroom token -key <file> -sub <user entity ref>", "-ttl duration", "(default 1h0m0s)", "-ent refs", "-iss issuer"}},
-		{[]string{"help", "jwks"}, []string{"usage: greenroom jwks -key <file>"}},
+		{[]string{"help"}, []string{"Usage:\n  greenroom [flags]\n  greenroom [command]", "keygen      Create a private key", "token       Print a user or service token", "jwks        Print the public key set", "new         Create a plugin or a module", "cover       Check a coverage profile", "completion"}},
+		{[]string{"--help"}, []string{"greenroom [command]"}},
+		{[]string{"-h"}, []string{"greenroom [command]"}},
+		{[]string{"help", "keygen"}, []string{"greenroom keygen --out <file>", "backend.auth.userTokens.jwks", "--force", "--format"}},
+		{[]string{"help", "token"}, []string{"greenroom token (--user <ref> | --service <subject>)", "--ttl duration", "(default 1h0m0s)", "--ent refs", "--iss issuer", "--config file", "--service subject", devSigningKeyConfig}},
+		{[]string{"help", "jwks"}, []string{"greenroom jwks --key <file>"}},
+		{[]string{"help", "new", "plugin"}, []string{"greenroom new plugin --id <id> [--dir <dir>]", "--id id"}},
+		{[]string{"help", "new", "module"}, []string{"greenroom new module --plugin <id> --id <module>", "--plugin id"}},
+		{[]string{"help", "cover"}, []string{"--min percent", "--package-min percent", "--html file", "--config file", defaultCoverConfig}},
+		{[]string{"token", "--help"}, []string{"greenroom token (--user"}},
+		{[]string{"completion", "--help"}, []string{"bash", "zsh", "fish", "powershell"}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCmd(t, tc.args...)
 			if code != 0 || stderr != "" {
 				t.Errorf("exit = %d, stderr = %q", code, stderr)
@@ -231,10 +256,28 @@ func TestHelp(t *testing.T) {
 			}
 		})
 	}
-	// A command's -help prints its usage to stderr and succeeds.
-	code, _, stderr := runCmd(t, "token", "-help")
-	if code != 0 || !strings.Contains(stderr, "usage: greenroom token") {
-		t.Errorf("token -help = %d %q", code, stderr)
+}
+
+func TestCompletion(t *testing.T) {
+	t.Parallel()
+	for shell, want := range map[string]string{
+		"bash":       "# bash completion V2 for greenroom",
+		"zsh":        "#compdef greenroom",
+		"fish":       "# fish completion for greenroom",
+		"powershell": "# powershell completion for greenroom",
+	} {
+		t.Run(shell, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runCmd(t, "completion", shell)
+			if code != 0 || !strings.Contains(stdout, want) {
+				t.Errorf("completion %s = %d, stderr %q, stdout starts %.80q", shell, code, stderr, stdout)
+			}
+		})
+	}
+	// The completion of the keygen --format values.
+	code, stdout, _ := runCmd(t, "__complete", "keygen", "--format", "")
+	if code != 0 || !strings.Contains(stdout, "jwk\npem\n") {
+		t.Errorf("completion of --format = %d %q", code, stdout)
 	}
 }
 
@@ -250,14 +293,24 @@ func mustRead(t *testing.T, path string) []byte {
 func Example() {
 	run([]string{"help"}, os.Stdout, os.Stderr)
 	// Output:
-	// Greenroom is the command-line tool of Greenroom backends.
+	// Greenroom is the command-line tool of Greenroom backends: it creates plugins and modules,
+	// mints development tokens from the backend's own config, and gates CI on test coverage.
 	//
-	// usage: greenroom <command> [flags]
+	// Usage:
+	//   greenroom [flags]
+	//   greenroom [command]
 	//
-	// Commands:
-	//   keygen   create a private key for signing development user tokens
-	//   token    print a user token signed with a keygen key
-	//   jwks     print the public key set of a keygen key
+	// Available Commands:
+	//   completion  Generate the autocompletion script for the specified shell
+	//   cover       Check a coverage profile against thresholds: the CI coverage gate
+	//   help        Help about any command
+	//   jwks        Print the public key set of a keygen key
+	//   keygen      Create a private key for signing development user tokens
+	//   new         Create a plugin or a module in the current Go module
+	//   token       Print a user or service token that a backend accepts
 	//
-	// Run 'greenroom help <command>' for the flags of a command.
+	// Flags:
+	//   -h, --help   help for greenroom
+	//
+	// Use "greenroom [command] --help" for more information about a command.
 }

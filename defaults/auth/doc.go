@@ -207,6 +207,6 @@
 // [UserTokenIssuer] holds a private key and issues user tokens, for tests
 // and development:
 //
-//	go run ./cmd/greenroom keygen -out dev-user-key.json   # prints the public JWKS for userTokens.jwks
-//	go run ./cmd/greenroom token -key dev-user-key.json -sub user:default/alice -ttl 1h
+//	go run ./cmd/greenroom keygen --out dev-user-key.json  # prints the public JWKS for userTokens.jwks
+//	go run ./cmd/greenroom token --key dev-user-key.json --user user:default/alice --ttl 1h
 package auth

@@ -10,9 +10,10 @@
 //	go run ./examples/backend --config my-config.yaml
 //
 // Its built-in configuration (app-config.yaml, embedded) accepts user tokens
-// signed with the development key dev-user-key.json; mint one with
+// signed with the development key dev-user-key.json; mint one from the same
+// config with
 //
-//	go run ./cmd/greenroom token -key examples/backend/dev-user-key.json -sub user:default/alice
+//	go run ./cmd/greenroom token --config examples/backend/app-config.yaml --user user:default/alice
 //
 // With such a token in $TOKEN:
 //
