@@ -114,13 +114,13 @@ type fuzzInput struct {
 	Route       uint   // index into the routes, modulo their number
 	Method      uint8  // 0: the route's method; else fuzzMethods[Method % len]
 	Segment     string // fills the path wildcards (see PathMode)
-	PathMode    uint8  // see pathModes
+	PathMode    uint8  // pathRaw, pathEscaped, pathAppend or pathLong, modulo numPathModes
 	Query       string // the raw query, without "?"
 	HeaderName  string // one header, if not ""
 	HeaderValue string
 	ContentType uint8 // fuzzContentTypes[ContentType % len]
 	Body        []byte
-	Creds       uint8 // fuzzCreds[Creds % len]
+	Creds       uint8 // credsNone ... credsLimitedUser, modulo numCreds
 }
 
 // fuzzMethods are the methods of inputs whose Method is not 0.
