@@ -564,3 +564,17 @@ func ExampleResponse_String() {
 	fmt.Println(tb.Get("/api/todo/health").Do(t))
 	// Output: GET /api/todo/health: 200 OK {"status":"ok"}
 }
+
+// A fuzz target of a plugin's repository: go test replays the seed corpus
+// (every route, caller and a few bodies), go test -fuzz mutates it. The
+// backend is started once per fuzz process, with f.
+func ExampleBackend_FuzzRoutes() {
+	fuzzTodoRoutes := func(f *testing.F) {
+		tb := testbackend.Start(f, todo.Plugin)
+		tb.FuzzRoutes(f,
+			testbackend.FuzzPublic("GET /api/todo/health"),
+			testbackend.FuzzBodies(`{"title":"milk"}`, `{"done":true}`),
+		)
+	}
+	_ = fuzzTodoRoutes // in a _test.go file: func FuzzTodoRoutes(f *testing.F) { ... }
+}

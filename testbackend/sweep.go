@@ -1,6 +1,7 @@
 package testbackend
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,63 +38,39 @@ import (
 // list tells a public route from one opened by mistake.
 func (tb *Backend) AssertSecureByDefault(t testing.TB, public ...string) {
 	t.Helper()
-	var offending, stale, problems []string
+	var offending, stale []string
 	checked := 0
 	wantPublic := make(map[string]bool, len(public))
 	for _, p := range public {
 		wantPublic[normalizePattern(p)] = false
 	}
-	// With the barrier disabled, routers report every route as open,
-	// whatever the plugin's policies.
-	disabled := false
-	if cfg, err := backend.Resolve(t.Context(), tb.b, core.RootConfigRef, ""); err == nil {
-		disabled, _, _ = cfg.OptionalBool(disableAuthPolicyKey)
-	}
-	for _, id := range tb.pluginIDs {
-		router, err := backend.Resolve(t.Context(), tb.b, core.HTTPRouterRef, id)
+	routes, disabled, problems := tb.listRoutes(t.Context())
+	for _, r := range routes {
+		_, isPublic := wantPublic[r.name]
+		if isPublic {
+			wantPublic[r.name] = true
+		}
+		req, err := http.NewRequestWithContext(t.Context(), r.method, r.url, nil)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("plugin '%s': resolving its core.httpRouter: %v", id, err))
+			problems = append(problems, fmt.Sprintf("plugin '%s': route %q: %v", r.pluginID, r.route.Pattern, err))
 			continue
 		}
-		lister, ok := router.(core.RouteLister)
-		if !ok {
-			problems = append(problems, fmt.Sprintf("plugin '%s': its core.httpRouter (%T) does not implement core.RouteLister, so its routes cannot be swept", id, router))
+		req = req.WithContext(withoutDefaultCredentials(req.Context()))
+		checked++
+		resp, err := tb.client.Do(req)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("plugin '%s': %s %s: %v", r.pluginID, r.method, r.url, err))
 			continue
 		}
-		for _, route := range lister.Routes() {
-			method, path, err := sampleRequest(route.Pattern)
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("plugin '%s': route %q: %v", id, route.Pattern, err))
-				continue
-			}
-			name := mountedPattern(id, route.Pattern)
-			_, isPublic := wantPublic[name]
-			if isPublic {
-				wantPublic[name] = true
-			}
-			url := "/api/" + id + path
-			req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("plugin '%s': route %q: %v", id, route.Pattern, err))
-				continue
-			}
-			req = req.WithContext(withoutDefaultCredentials(req.Context()))
-			checked++
-			resp, err := tb.client.Do(req)
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("plugin '%s': %s %s: %v", id, method, url, err))
-				continue
-			}
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-			resp.Body.Close()
-			switch {
-			case isPublic && resp.StatusCode == http.StatusUnauthorized:
-				stale = append(stale, fmt.Sprintf("%q (plugin '%s', route %q) is listed as public but answered %s without credentials", name, id, route.Pattern, resp.Status))
-			case isPublic, resp.StatusCode == http.StatusUnauthorized:
-			default:
-				offending = append(offending, fmt.Sprintf("plugin '%s': %s %s (route %q) answered %s without credentials; want 401 Unauthorized: %s; body: %s",
-					id, method, url, route.Pattern, resp.Status, openedBy(route, disabled), strings.TrimSpace(string(body))))
-			}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		resp.Body.Close()
+		switch {
+		case isPublic && resp.StatusCode == http.StatusUnauthorized:
+			stale = append(stale, fmt.Sprintf("%q (plugin '%s', route %q) is listed as public but answered %s without credentials", r.name, r.pluginID, r.route.Pattern, resp.Status))
+		case isPublic, resp.StatusCode == http.StatusUnauthorized:
+		default:
+			offending = append(offending, fmt.Sprintf("plugin '%s': %s %s (route %q) answered %s without credentials; want 401 Unauthorized: %s; body: %s",
+				r.pluginID, r.method, r.url, r.route.Pattern, resp.Status, openedBy(r.route, disabled), strings.TrimSpace(string(body))))
 		}
 	}
 	for _, p := range public {
@@ -119,6 +96,59 @@ func (tb *Backend) AssertSecureByDefault(t testing.TB, public ...string) {
 	if len(problems) > 0 {
 		t.Errorf("testbackend: AssertSecureByDefault could not check every route:\n  %s", strings.Join(problems, "\n  "))
 	}
+}
+
+// listedRoute is one route of one plugin, as the sweep and the fuzzer
+// request it.
+type listedRoute struct {
+	pluginID string
+	route    core.Route
+	name     string // the pattern with the plugin's mount: "GET /api/todo/health"
+	method   string // the pattern's method, GET for a pattern without one
+	path     string // the pattern's path relative to the mount, wildcards kept
+	url      string // a sample URL: /api/<pluginId> and the path, wildcards filled with "1"
+}
+
+// listRoutes lists every route of every plugin of the backend, in the
+// order of the plugins and of their routers' Routes. disabled reports
+// backend.auth.dangerouslyDisableDefaultAuthPolicy. problems names the
+// plugins whose routes cannot be listed and the routes that cannot be
+// requested.
+func (tb *Backend) listRoutes(ctx context.Context) (routes []listedRoute, disabled bool, problems []string) {
+	// With the barrier disabled, routers report every route as open,
+	// whatever the plugin's policies.
+	if cfg, err := backend.Resolve(ctx, tb.b, core.RootConfigRef, ""); err == nil {
+		disabled, _, _ = cfg.OptionalBool(disableAuthPolicyKey)
+	}
+	for _, id := range tb.pluginIDs {
+		router, err := backend.Resolve(ctx, tb.b, core.HTTPRouterRef, id)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("plugin '%s': resolving its core.httpRouter: %v", id, err))
+			continue
+		}
+		lister, ok := router.(core.RouteLister)
+		if !ok {
+			problems = append(problems, fmt.Sprintf("plugin '%s': its core.httpRouter (%T) does not implement core.RouteLister, so its routes cannot be swept", id, router))
+			continue
+		}
+		for _, route := range lister.Routes() {
+			method, path, err := sampleRequest(route.Pattern)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("plugin '%s': route %q: %v", id, route.Pattern, err))
+				continue
+			}
+			_, rest := splitPattern(route.Pattern)
+			routes = append(routes, listedRoute{
+				pluginID: id,
+				route:    route,
+				name:     mountedPattern(id, route.Pattern),
+				method:   method,
+				path:     rest,
+				url:      "/api/" + id + path,
+			})
+		}
+	}
+	return routes, disabled, problems
 }
 
 // openedBy says why a route answered without credentials.
