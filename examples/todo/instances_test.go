@@ -208,7 +208,12 @@ func TestGlobalTaskRunsOnceAcrossInstances(t *testing.T) {
 		tbs := testbackend.New(
 			testbackend.WithDatabase(db),
 			testbackend.WithConfig(map[string]any{
-				"backend.scheduler.leaseDuration": "1s",
+				// A lease well above a stall of a loaded -race run: a
+				// run that cannot renew for two thirds of its lease is
+				// given up, and another instance may then claim it while
+				// the first still runs (seen with a 1s lease at load 16).
+				// Stop releases a lease, so the hand-over does not wait.
+				"backend.scheduler.leaseDuration": "5s",
 				"backend.scheduler.pollInterval":  "100ms",
 				"todo.purge.frequency":            "100ms",
 			}),
