@@ -361,31 +361,53 @@ func (s *pgServer) connect(ctx context.Context, dbname string) (driver.Conn, err
 // pgSequenceReset builds one statement that puts every sequence that moved
 // back where the template had it. setval is not transactional, so this is
 // the only state a rollback leaves behind.
+//
+// A sequence's state is its last_value and is_called, read from the
+// sequence itself: pg_sequence_last_value is NULL both for a sequence never
+// used and for one set with setval(seq, n, false), so it cannot tell the
+// second from the first (fixtures loaders set counters that way).
 func pgSequenceReset(ctx context.Context, c *pgx.Conn) (string, error) {
-	rows, err := c.Query(ctx, `SELECT c.oid::int8, s.seqstart, pg_catalog.pg_sequence_last_value(c.oid)
-		FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid ORDER BY 1`)
+	rows, err := c.Query(ctx, `SELECT c.oid::int8, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'S' ORDER BY 1`)
+	if err != nil {
+		return "", err
+	}
+	var reads []string
+	for rows.Next() {
+		var oid int64
+		var name string
+		if err := rows.Scan(&oid, &name); err != nil {
+			rows.Close()
+			return "", err
+		}
+		reads = append(reads, fmt.Sprintf("SELECT %d::int8 AS o, last_value, is_called FROM %s", oid, name))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(reads) == 0 {
+		return "", err
+	}
+	current := strings.Join(reads, " UNION ALL ")
+	rows, err = c.Query(ctx, current)
 	if err != nil {
 		return "", err
 	}
 	defer rows.Close()
 	var vals []string
 	for rows.Next() {
-		var oid, start int64
-		var last *int64
-		if err := rows.Scan(&oid, &start, &last); err != nil {
+		var oid, last int64
+		var called bool
+		if err := rows.Scan(&oid, &last, &called); err != nil {
 			return "", err
 		}
-		if last == nil {
-			vals = append(vals, fmt.Sprintf("(%d,%d,false,NULL::int8)", oid, start))
-		} else {
-			vals = append(vals, fmt.Sprintf("(%d,%d,true,%d)", oid, *last, *last))
-		}
+		vals = append(vals, fmt.Sprintf("(%d,%d,%t)", oid, last, called))
 	}
-	if err := rows.Err(); err != nil || len(vals) == 0 {
+	if err := rows.Err(); err != nil {
 		return "", err
 	}
 	return "SELECT count(pg_catalog.setval(v.o::oid::regclass, v.val, v.called)) FROM (VALUES " + strings.Join(vals, ",") +
-		") v(o, val, called, last) WHERE pg_catalog.pg_sequence_last_value(v.o::oid::regclass) IS DISTINCT FROM v.last", nil
+		") v(o, val, called) JOIN (" + current + ") cur ON cur.o = v.o" +
+		" WHERE (cur.last_value, cur.is_called) IS DISTINCT FROM (v.val, v.called)", nil
 }
 
 func (s *pgServer) recycle(ctx context.Context, sl *slot, st txmux.State) error {
