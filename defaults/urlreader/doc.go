@@ -39,12 +39,14 @@
 //
 // # Trees
 //
-// ReadTree reads a .tar.gz (or .tgz) or .zip archive at the URL, told
-// apart by its first bytes, and extracts it in memory: entries with an
-// absolute path or a ".." element make the whole read fail; symbolic
-// links, hard links and devices are skipped; the total extracted size is
+// ReadTree reads a .tar.gz (or .tgz), .tar or .zip archive at the URL,
+// told apart by its first bytes, and extracts it in memory: entries with
+// an absolute path or a ".." element make the whole read fail; symbolic
+// links, hard links and devices are skipped; the total extracted size,
+// with [EntryCost] per entry and the content of skipped entries, is
 // capped by MaxBytes (so a small archive cannot expand without bound), and
-// one directory holding every file (as in GitHub's archives) is stripped.
+// one directory holding every file (as in GitHub's archives; any single
+// top directory, which an archive cannot tell apart) is stripped.
 // Files are sorted by path. The archive itself may be at most twice
 // MaxBytes (plus 64 KiB), for the headers of many small files.
 //
