@@ -138,13 +138,11 @@ func (s *Service) Publish(ctx context.Context, e core.Event) error {
 	subs := s.bus.topics[e.Topic] // never modified in place: see subscribe and unsubscribe
 	s.bus.mu.Unlock()
 	inHandler := ctx.Value(handlerKey{}) != nil
-	for i, sub := range subs {
-		// Each subscriber gets a copy of its own: a handler that changes
-		// its event changes nobody else's.
-		se := e
-		if i > 0 {
-			se = eventspec.Copy(e)
-		}
+	for _, sub := range subs {
+		// Each subscriber gets a copy of its own, made from e, which no
+		// handler holds: a handler that changes its event changes nobody
+		// else's.
+		se := eventspec.Copy(e)
 		select {
 		case sub.queue <- se:
 			continue
