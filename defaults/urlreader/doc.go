@@ -36,8 +36,8 @@
 // multicast addresses are refused unless the allow entry of the host sets
 // allowInternal, as are benchmarking (198.18/15), reserved (240/4) and
 // documentation ranges. IPv4 addresses embedded in IPv6 (::ffff:0:0/96,
-// ::/96, 64:ff9b::/96, 6to4 2002::/16; 64:ff9b:1::/48 as a whole,
-// 64:ff9b::/96) are checked as IPv4. No proxy from the environment is used.
+// ::/96, 64:ff9b::/96, 6to4 2002::/16) are checked as IPv4, and
+// 64:ff9b:1::/48 is refused as a whole. No proxy from the environment is used.
 //
 // # Trees
 //
