@@ -176,7 +176,9 @@ func (e *EventsService) publish(ctx context.Context, pluginID string, ev core.Ev
 		p := e.plugin(s.plugin)
 		hctx, l := p.ctx, p.logger
 		e.mu.Unlock()
-		if err := s.deliver(hctx, ev); err != nil {
+		// A copy per subscriber: a handler that changes its event changes
+		// neither another subscriber's nor the record of Published.
+		if err := s.deliver(hctx, eventspec.Copy(ev)); err != nil {
 			err = fmt.Errorf("mockservices: events: subscriber %q on topic %q: %w", s.group, ev.Topic, err)
 			if l != nil {
 				l.Error("events: the handler failed", "subscriber", s.group, "topic", ev.Topic, "error", err)

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -133,6 +134,13 @@ var drifted = []struct {
 			return servicetest.EventsEnv{ForPlugin: func(id string) core.Events { return noMetadata{env.ForPlugin(id)} }}
 		})
 	}, "payload_and_metadata_arrive_unchanged"},
+	{"Events shares one event between subscribers", func(t *testing.T) {
+		servicetest.TestEvents(t, func(t *testing.T) servicetest.EventsEnv {
+			env := productionEvents(t, events.Options{})
+			shared := &sharedEvent{}
+			return servicetest.EventsEnv{ForPlugin: func(id string) core.Events { return sharing{env.ForPlugin(id), shared} }}
+		})
+	}, "each_subscriber_receives_its_own_copy_of_payload_and_metadata"},
 	{"Events fake delivers to every topic", func(t *testing.T) {
 		servicetest.TestEvents(t, func(t *testing.T) servicetest.EventsEnv {
 			e := mockservices.Events()
@@ -230,6 +238,37 @@ type noMetadata struct{ core.Events }
 func (n noMetadata) Publish(ctx context.Context, e core.Event) error {
 	e.Metadata = nil
 	return n.Events.Publish(ctx, e)
+}
+
+// sharedEvent is the first event delivered on each topic.
+type sharedEvent struct {
+	mu    sync.Mutex
+	first map[string]core.Event
+}
+
+// sharing hands every subscriber of a topic the payload and metadata of
+// the first delivery on it, as a bus that shares them would.
+type sharing struct {
+	core.Events
+	shared *sharedEvent
+}
+
+func (s sharing) Subscribe(ctx context.Context, sub core.Subscription) error {
+	h := sub.Handler
+	sub.Handler = func(ctx context.Context, e core.Event) error {
+		s.shared.mu.Lock()
+		if first, ok := s.shared.first[e.Topic]; ok {
+			e = first
+		} else {
+			if s.shared.first == nil {
+				s.shared.first = map[string]core.Event{}
+			}
+			s.shared.first[e.Topic] = e
+		}
+		s.shared.mu.Unlock()
+		return h(ctx, e)
+	}
+	return s.Events.Subscribe(ctx, sub)
 }
 
 // allTopics publishes each event on every topic the test uses.

@@ -3,6 +3,8 @@ package servicetest
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,8 +32,9 @@ type EventsEnv struct {
 // taken in the plugin is an errs.Conflict (and free in another plugin), an
 // event reaches the subscribers of its topic in every plugin and no other,
 // each subscriber receives the events of one publisher in publish order,
-// payload and metadata arrive unchanged, and a handler that fails or
-// panics still receives the next event.
+// payload and metadata arrive unchanged, each subscriber receives a copy
+// of its own (one handler's changes never reach another), and a handler
+// that fails or panics still receives the next event.
 //
 // newEnv returns a fresh bus, shut down by its own t.Cleanup. Delivery may
 // be synchronous or asynchronous: the suite waits for each event it
@@ -171,6 +174,49 @@ func TestEvents(t *testing.T, newEnv func(t *testing.T) EventsEnv) {
 		}
 		if d := cmp.Diff(e.Metadata, got.Metadata); d != "" {
 			t.Errorf("metadata (-sent +received):\n%s", d)
+		}
+	})
+
+	t.Run("each subscriber receives its own copy of payload and metadata", func(t *testing.T) {
+		env := newEnv(t)
+		// The first subscriber changes its event; the second looks at its
+		// own once the first is done, so that a shared copy shows.
+		changed := make(chan struct{})
+		err := env.ForPlugin("vandal").Subscribe(ctx, core.Subscription{ID: "mutate", Topics: []string{"doc.saved"}, Handler: func(_ context.Context, e core.Event) error {
+			defer close(changed)
+			e.Metadata["source"] = "changed"
+			e.Metadata["added"] = "by vandal"
+			for i := range e.Payload {
+				e.Payload[i] = ' '
+			}
+			return nil
+		}})
+		if err != nil {
+			t.Fatalf("Subscribe = %v", err)
+		}
+		seen := make(chan core.Event, 1)
+		err = env.ForPlugin("reader").Subscribe(ctx, core.Subscription{ID: "read", Topics: []string{"doc.saved"}, Handler: func(_ context.Context, e core.Event) error {
+			select {
+			case <-changed:
+			case <-time.After(eventsWait):
+			}
+			seen <- core.Event{Topic: e.Topic, Payload: slices.Clone(e.Payload), Metadata: maps.Clone(e.Metadata)}
+			return nil
+		}})
+		if err != nil {
+			t.Fatalf("Subscribe = %v", err)
+		}
+		e := mustEvent(t, "doc.saved", 7)
+		e.Metadata = map[string]string{"source": "editor"}
+		if err := env.ForPlugin("editor").Publish(ctx, e); err != nil {
+			t.Fatalf("Publish = %v", err)
+		}
+		got := receive(t, "subscriber reader.read", seen)
+		if string(got.Payload) != "7" {
+			t.Errorf("payload = %q, want 7: another subscriber's change reached it", got.Payload)
+		}
+		if d := cmp.Diff(map[string]string{"source": "editor"}, got.Metadata); d != "" {
+			t.Errorf("metadata (-sent +received); another subscriber's change reached it:\n%s", d)
 		}
 	})
 

@@ -68,8 +68,10 @@ func (a *Auditor) CreateEvent(ctx context.Context, opts core.AuditEventOptions) 
 	if opts.Request != nil {
 		attrs = append(attrs, slog.Group("request", slog.String("method", opts.Request.Method), slog.String("url", auditspec.RequestURL(opts.Request))))
 	}
-	e := &event{a: a, id: opts.EventID, sev: sev, attrs: attrs, meta: opts.Meta}
-	e.log(auditspec.StatusInitiated, nil, opts.Meta)
+	// A copy: the caller may change its map after CreateEvent returns.
+	meta := auditspec.Merge(nil, opts.Meta)
+	e := &event{a: a, id: opts.EventID, sev: sev, attrs: attrs, meta: meta}
+	e.log(auditspec.StatusInitiated, nil, meta)
 	return e, nil
 }
 

@@ -3,6 +3,7 @@ package auditor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -105,5 +106,36 @@ func TestNewNeedsLogger(t *testing.T) {
 	t.Parallel()
 	if _, err := auditor.New(auditor.Options{PluginID: "todo"}); err == nil {
 		t.Error("New without a logger succeeded")
+	}
+}
+
+// Regression: the auditor kept the caller's Meta map, so changing it after
+// CreateEvent changed what the event recorded.
+func TestMetaIsCopied(t *testing.T) {
+	t.Parallel()
+	log := mockservices.Logger(t)
+	a, err := auditor.New(auditor.Options{PluginID: "todo", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := map[string]any{"item": "42"}
+	ev, err := a.CreateEvent(t.Context(), core.AuditEventOptions{EventID: "todo-update", Meta: meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta["item"] = "changed"
+	meta["extra"] = "added"
+	end := map[string]any{"title": "new"}
+	ev.Success(t.Context(), end)
+	end["title"] = "changed"
+	rs := log.Records()
+	if len(rs) != 2 {
+		t.Fatalf("%d records, want 2", len(rs))
+	}
+	for i, want := range []map[string]any{{"item": "42"}, {"item": "42", "title": "new"}} {
+		got := rs[i].Attrs["meta"].(map[string]any)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("record %q: meta %v, want %v", rs[i].Message, got, want)
+		}
 	}
 }

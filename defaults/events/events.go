@@ -10,6 +10,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/defaults/logger"
+	"github.com/greenroom-dev/greenroom/errs"
 	"github.com/greenroom-dev/greenroom/internal/eventspec"
 )
 
@@ -115,7 +116,10 @@ var _ core.Events = (*Service)(nil)
 // added to the topic's stream (Redis). In the memory store, when a
 // subscriber's queue is full Publish waits for room until ctx is done and
 // then returns an error wrapping ctx's; the subscribers before it in the
-// list already have the event.
+// list already have the event. A Publish made from a handler, with its
+// context (or one derived from it), does not wait: it fails at once with
+// an error wrapping errs.ServiceUnavailable, since the queue it would
+// wait on may be its own. Each subscriber receives a copy of the event.
 func (s *Service) Publish(ctx context.Context, e core.Event) error {
 	e, err := eventspec.Event(s.pluginID, e)
 	if err != nil {
@@ -133,14 +137,25 @@ func (s *Service) Publish(ctx context.Context, e core.Event) error {
 	s.bus.mu.Lock()
 	subs := s.bus.topics[e.Topic] // never modified in place: see subscribe and unsubscribe
 	s.bus.mu.Unlock()
+	inHandler := ctx.Value(handlerKey{}) != nil
 	for _, sub := range subs {
+		// Each subscriber gets a copy of its own, made from e, which no
+		// handler holds: a handler that changes its event changes nobody
+		// else's.
+		se := eventspec.Copy(e)
 		select {
-		case sub.queue <- e:
+		case sub.queue <- se:
 			continue
 		default:
 		}
+		if inHandler {
+			// A handler waiting for room could wait on its own queue, or
+			// on a subscriber that waits on it: it never waits.
+			return fmt.Errorf("events: plugin '%s': Publish on topic %q from an event handler: the queue of subscriber %q (%d events) is full, and a handler's Publish does not wait for room; make its handler faster or raise backend.events.queueSize: %w",
+				s.pluginID, e.Topic, sub.group, cap(sub.queue), errs.NewServiceUnavailable("the queue of subscriber %q is full", sub.group))
+		}
 		select {
-		case sub.queue <- e:
+		case sub.queue <- se:
 		case <-sub.stop:
 		case <-ctx.Done():
 			return fmt.Errorf("events: plugin '%s': Publish on topic %q: the queue of subscriber %q (%d events) stayed full until the context ended; make its handler faster or raise backend.events.queueSize: %w",
@@ -150,6 +165,10 @@ func (s *Service) Publish(ctx context.Context, e core.Event) error {
 	return nil
 }
 
+// handlerKey marks the context of a handler: a Publish made with it (or
+// a context derived from it) never waits for room in a full queue.
+type handlerKey struct{}
+
 // Subscribe starts delivering the events of sub.Topics published from now
 // on to sub.Handler, one at a time, until the plugin shuts down.
 func (s *Service) Subscribe(ctx context.Context, sub core.Subscription) error {
@@ -158,6 +177,7 @@ func (s *Service) Subscribe(ctx context.Context, sub core.Subscription) error {
 		return err
 	}
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	hctx = context.WithValue(hctx, handlerKey{}, sub.ID)
 	su := &subscriber{
 		group: eventspec.GroupName(s.pluginID, sub.ID), topics: topics, handler: sub.Handler,
 		logger: s.logger.With("subscriber", sub.ID), ctx: hctx, cancel: cancel,

@@ -250,8 +250,14 @@ func (r *redisStore) deliver(su *subscriber, stream string, m redis.XMessage) {
 		su.logger.Error("events: an entry of the stream cannot be decoded; it is acknowledged and skipped", "stream", stream, "entry", m.ID, "error", err)
 	} else {
 		su.handle(e)
+		if su.ctx.Err() != nil {
+			// A shutdown cancelled the handler: the event may be half
+			// handled. It stays pending, and another instance claims it
+			// after ClaimIdle.
+			su.logger.Warn("events: the shutdown cancelled the handler; the event is left unacknowledged for another instance to handle after backend.events.redis.claimIdle", "stream", stream, "entry", m.ID)
+			return
+		}
 	}
-	// Acknowledge also after a shutdown cancelled the handler: it returned.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := r.client.XAck(ctx, stream, su.group, m.ID).Err(); err != nil {

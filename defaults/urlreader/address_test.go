@@ -78,3 +78,40 @@ func TestAllowEntryMatching(t *testing.T) {
 		}
 	}
 }
+
+// Regression: internal IPv4 addresses embedded in IPv6, and IPv4 ranges
+// that are never public, passed the check.
+func TestInternalAddressesEmbeddedAndReserved(t *testing.T) {
+	t.Parallel()
+	for ip, want := range map[string]string{
+		"::127.0.0.1":            "loopback", // IPv4-compatible
+		"::10.0.0.1":             "private",
+		"::ffff:10.0.0.1":        "private", // IPv4-mapped
+		"::ffff:169.254.169.254": "link-local",
+		"64:ff9b::10.0.0.1":      "private",           // NAT64
+		"64:ff9b:1::a00:1":       "NAT64 (local-use)", // RFC 8215, never global
+		"64:ff9b:1:ffff::1":      "NAT64 (local-use)", // anywhere in the /48
+		"2002:a00:1::1":          "private",           // 6to4 of 10.0.0.1
+		"2002:7f00:1::":          "loopback",          // 6to4 of 127.0.0.1
+		"2002:a9fe:a9fe::1":      "link-local",        // 6to4 of 169.254.169.254
+		"198.18.0.1":             "benchmarking",      // 198.18/15
+		"198.19.255.255":         "benchmarking",      //
+		"240.0.0.1":              "reserved",          // 240/4
+		"254.255.255.255":        "reserved",          //
+		"100.64.0.0":             "shared (CGNAT)",    //
+		"0.255.255.255":          "unspecified",       //
+		"::ffff:0.0.0.1":         "unspecified",       //
+		"fec0::1":                "site-local",        // deprecated, never global
+		"2002:5db8:d822::1":      "",                  // 6to4 of a public address
+		"::5db8:d822":            "",                  // IPv4-compatible public
+		"198.20.0.1":             "",                  //
+		"64:ff9b::93.184.216.34": "",                  //
+		"2001:db8::1":            "documentation",     // 2001:db8::/32
+		"192.0.2.1":              "documentation",     // TEST-NET-1
+		"2606:4700:4700::1111":   "",                  //
+	} {
+		if got := internal(ip); got != want {
+			t.Errorf("internal(%q) = %q, want %q", ip, got, want)
+		}
+	}
+}

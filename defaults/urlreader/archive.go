@@ -20,23 +20,41 @@ import (
 // errTooLarge is the extraction's error when the files exceed the budget.
 var errTooLarge = errors.New("too large")
 
-// extract returns the regular files of a .tar.gz or .zip archive, with
-// paths sanitized, one common top directory stripped, sorted by path. The
-// files may hold at most maxBytes in all.
+// EntryCost is what every entry of an archive (file, directory, link or
+// any other) costs against MaxBytes on top of its content: the size of a
+// tar header. Without it an archive of many empty files would cost nothing.
+const EntryCost = 512
+
+// extract returns the regular files of a .tar.gz, .tar or .zip archive,
+// with paths sanitized, one common top directory stripped, sorted by
+// path. Every entry costs EntryCost plus its content, skipped entries
+// included, and all of them together at most maxBytes.
 func extract(data []byte, maxBytes int64, modified time.Time) ([]core.TreeFile, error) {
 	var files []core.TreeFile
 	var err error
 	budget := min(maxBytes, math.MaxInt64-1) // readAll reads one byte more
+	// The tar stream as a whole (headers the tar reader consumes itself,
+	// such as PAX records, and padding included) may be as large as the
+	// download may be.
+	streamLimit := saturatingAdd(saturatingAdd(budget, budget), 64<<10)
 	switch {
 	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
-		files, err = extractTarGz(data, &budget, modified)
+		gz, gzErr := gzip.NewReader(bytes.NewReader(data))
+		if gzErr != nil {
+			return nil, errs.NewInput("not a valid gzip stream: %v", gzErr)
+		}
+		defer gz.Close()
+		files, err = extractTar(&limitedReader{r: gz, n: streamLimit}, &budget, modified)
+	case isTar(data):
+		// A .tar.gz whose gzip layer was taken off in transit, or a plain tar.
+		files, err = extractTar(bytes.NewReader(data), &budget, modified)
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")), bytes.HasPrefix(data, []byte("PK\x05\x06")):
 		files, err = extractZip(data, &budget)
 	default:
-		return nil, errs.NewInput("not a .tar.gz, .tgz or .zip archive; ReadTree reads archives only, use ReadURL for one file")
+		return nil, errs.NewInput("not a .tar.gz, .tgz, .tar or .zip archive; ReadTree reads archives only, use ReadURL for one file")
 	}
 	if errors.Is(err, errTooLarge) {
-		return nil, errs.New(errs.PayloadTooLarge, "the extracted files are larger than the limit of %d bytes; raise ReadTreeOptions.MaxBytes or backend.reading.maxBytes", maxBytes)
+		return nil, errs.New(errs.PayloadTooLarge, "the extracted files are larger than the limit of %d bytes (%d bytes per entry for its header, plus the content of every entry, skipped ones included); raise ReadTreeOptions.MaxBytes or backend.reading.maxBytes", maxBytes, EntryCost)
 	}
 	if err != nil {
 		return nil, err
@@ -65,28 +83,74 @@ func cleanPath(name string) (string, error) {
 	return p, nil
 }
 
-func extractTarGz(data []byte, budget *int64, modified time.Time) ([]core.TreeFile, error) {
-	gz, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, errs.NewInput("not a valid gzip stream: %v", err)
+// isTar reports whether data starts with a POSIX or GNU tar header.
+func isTar(data []byte) bool {
+	return len(data) >= 262 && string(data[257:262]) == "ustar"
+}
+
+// limitedReader reads at most n bytes of r and fails with errTooLarge
+// past them.
+type limitedReader struct {
+	r io.Reader
+	n int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errTooLarge
 	}
-	defer gz.Close()
-	tr := tar.NewReader(gz)
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+// charge takes n from the budget, or fails with errTooLarge.
+func charge(budget *int64, n int64) error {
+	if n > *budget {
+		return errTooLarge
+	}
+	*budget -= n
+	return nil
+}
+
+func extractTar(r io.Reader, budget *int64, modified time.Time) ([]core.TreeFile, error) {
+	tr := tar.NewReader(r)
 	var files []core.TreeFile
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
 			return files, nil
 		}
+		if errors.Is(err, errTooLarge) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, errs.NewInput("not a valid tar archive: %v", err)
+		}
+		if err := charge(budget, EntryCost); err != nil {
+			return nil, err
 		}
 		p, err := cleanPath(h.Name)
 		if err != nil {
 			return nil, err
 		}
-		// Directories, links, devices, FIFOs and pax headers are skipped.
+		// Directories, links, devices, FIFOs and pax headers are skipped,
+		// but whatever content they carry counts: Next would otherwise
+		// read it past the budget.
 		if h.Typeflag != tar.TypeReg || p == "" {
+			n, err := io.Copy(io.Discard, io.LimitReader(tr, *budget+1))
+			if err == nil {
+				err = charge(budget, n)
+			}
+			if errors.Is(err, errTooLarge) {
+				return nil, err
+			}
+			if err != nil {
+				return nil, errs.NewInput("reading entry %q: %v", h.Name, err)
+			}
 			continue
 		}
 		b, err := readAll(tr, budget)
@@ -111,6 +175,9 @@ func extractZip(data []byte, budget *int64) ([]core.TreeFile, error) {
 	}
 	var files []core.TreeFile
 	for _, f := range zr.File {
+		if err := charge(budget, EntryCost); err != nil {
+			return nil, err
+		}
 		p, err := cleanPath(f.Name)
 		if err != nil {
 			return nil, err

@@ -34,17 +34,21 @@
 // (169.254/16, which holds cloud metadata services, and fe80::/10),
 // unspecified, "this network" (0/8), CGNAT (100.64/10), broadcast and
 // multicast addresses are refused unless the allow entry of the host sets
-// allowInternal. IPv4 addresses embedded in IPv6 (::ffff:0:0/96,
-// 64:ff9b::/96) are checked as IPv4. No proxy from the environment is used.
+// allowInternal, as are benchmarking (198.18/15), reserved (240/4) and
+// documentation ranges. IPv4 addresses embedded in IPv6 (::ffff:0:0/96,
+// ::/96, 64:ff9b::/96, 6to4 2002::/16) are checked as IPv4, and
+// 64:ff9b:1::/48 is refused as a whole. No proxy from the environment is used.
 //
 // # Trees
 //
-// ReadTree reads a .tar.gz (or .tgz) or .zip archive at the URL, told
-// apart by its first bytes, and extracts it in memory: entries with an
-// absolute path or a ".." element make the whole read fail; symbolic
-// links, hard links and devices are skipped; the total extracted size is
+// ReadTree reads a .tar.gz (or .tgz), .tar or .zip archive at the URL,
+// told apart by its first bytes, and extracts it in memory: entries with
+// an absolute path or a ".." element make the whole read fail; symbolic
+// links, hard links and devices are skipped; the total extracted size,
+// with [EntryCost] per entry and the content of skipped entries, is
 // capped by MaxBytes (so a small archive cannot expand without bound), and
-// one directory holding every file (as in GitHub's archives) is stripped.
+// one directory holding every file (as in GitHub's archives; any single
+// top directory, which an archive cannot tell apart) is stripped.
 // Files are sorted by path. The archive itself may be at most twice
 // MaxBytes (plus 64 KiB), for the headers of many small files.
 //

@@ -87,9 +87,13 @@ func New(opts Options) (*Reader, error) {
 		timeout = DefaultTimeout
 	}
 	transport := &http.Transport{
-		Proxy:                 nil, // a proxy would dial for us, past the address check
-		DialContext:           r.dial,
-		ForceAttemptHTTP2:     true,
+		Proxy:             nil, // a proxy would dial for us, past the address check
+		DialContext:       r.dial,
+		ForceAttemptHTTP2: true,
+		// No transparent gzip: a .tar.gz served with Content-Encoding:
+		// gzip must arrive as the archive it is, and the size limits
+		// count the bytes received.
+		DisableCompression:    true,
 		MaxIdleConns:          100,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
@@ -193,12 +197,43 @@ func (r *Reader) check(u *url.URL) error {
 func (r *Reader) parse(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, errs.NewInput("urlReader: %q is not a URL: %v", rawURL, err)
+		// The error of url.Parse quotes the URL, and parts of it in its
+		// detail: parse the redacted URL again for a detail without them.
+		shown := redactRaw(rawURL)
+		detail := "its user information is malformed"
+		if _, err := url.Parse(shown); err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			detail = err.Error()
+		}
+		return nil, errs.NewInput("urlReader: %q is not a URL: %s", shown, detail)
+	}
+	if u.Host == "" {
+		return nil, errs.NewNotAllowed("reading %q is not allowed: the URL has no host; use an absolute URL of a host in %s", redactRaw(rawURL), allowKey)
 	}
 	if err := r.check(u); err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// redactRaw returns rawURL, a URL that may not parse, with everything
+// between the scheme's "://" (or the start) and the last "@" replaced by
+// "xxxxx". It hides a password wherever the parser would have ended the
+// user information, at the price of hiding more than it when an "@"
+// follows in the path.
+func redactRaw(rawURL string) string {
+	start := 0
+	if i := strings.Index(rawURL, "://"); i >= 0 {
+		start = i + len("://")
+	}
+	at := strings.LastIndex(rawURL[start:], "@")
+	if at < 0 {
+		return rawURL
+	}
+	return rawURL[:start] + "xxxxx" + rawURL[start+at:]
 }
 
 func (r *Reader) provider(rawURL string) core.URLReaderProvider {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/greenroom-dev/greenroom/core"
@@ -65,11 +66,10 @@ func ActorSubject(p core.Principal) string {
 }
 
 // RequestURL is the path and query of r without the query parameters that
-// may carry credentials (token, access_token, api_key, password, secret,
-// ... : any whose name contains "token", "key", "secret", "password",
-// "auth" or "credential"); the host and user info are left out too. The
-// path is the request's target as the client sent it (r.RequestURI), not
-// r.URL.Path, which a plugin's router has stripped of /api/<pluginId>.
+// may carry credentials (see [Sensitive]); the scheme, host and user
+// information are left out too. The path is the request's target as the
+// client sent it (r.RequestURI), not r.URL.Path, which a plugin's router
+// has stripped of /api/<pluginId>.
 func RequestURL(r *http.Request) string {
 	if r == nil || r.URL == nil {
 		return ""
@@ -89,7 +89,7 @@ func RequestURL(r *http.Request) string {
 		return u // an unparsable query might hide anything
 	}
 	for k := range q {
-		if sensitive(k) {
+		if Sensitive(k) {
 			q.Del(k)
 		}
 	}
@@ -99,17 +99,31 @@ func RequestURL(r *http.Request) string {
 	return u
 }
 
-func sensitive(name string) bool {
+// sensitiveParts are the parts of a query parameter's name that mark it
+// as a credential wherever they occur (X-Amz-Security-Token, client_secret,
+// api_key, sessionid, X-Goog-Signature, ...).
+var sensitiveParts = []string{"token", "key", "secret", "passw", "auth", "credential", "signature", "session"}
+
+// sensitiveNames are names that mark a credential only as the whole name:
+// as parts they would match innocent names (design, codec).
+var sensitiveNames = []string{"sig", "pwd", "jwt", "code"}
+
+// Sensitive reports whether a query parameter of this name (in any case)
+// may carry a credential: a name containing token, key, secret, passw,
+// auth, credential, signature or session, or one of sig, pwd, jwt and
+// code.
+func Sensitive(name string) bool {
 	n := strings.ToLower(name)
-	for _, s := range []string{"token", "key", "secret", "password", "auth", "credential"} {
+	for _, s := range sensitiveParts {
 		if strings.Contains(n, s) {
 			return true
 		}
 	}
-	return false
+	return slices.Contains(sensitiveNames, n)
 }
 
-// Merge returns the union of base and more, more winning.
+// Merge returns the union of base and more, more winning: a new map, or
+// base itself when more is empty (so Merge(nil, m) copies m).
 func Merge(base, more map[string]any) map[string]any {
 	if len(more) == 0 {
 		return base

@@ -25,9 +25,15 @@ func Event(pluginID string, e core.Event) (core.Event, error) {
 	} else if !json.Valid(e.Payload) {
 		return core.Event{}, errs.NewInput("events: plugin '%s': Publish on topic %q: the payload is not valid JSON; build the event with core.NewEvent", pluginID, e.Topic)
 	}
+	return Copy(e), nil
+}
+
+// Copy returns e with its payload and metadata copied: each subscriber
+// of an event receives a copy of its own.
+func Copy(e core.Event) core.Event {
 	e.Payload = slices.Clone(e.Payload)
 	e.Metadata = maps.Clone(e.Metadata)
-	return e, nil
+	return e
 }
 
 // Subscription checks sub for plugin pluginID and returns its topics
