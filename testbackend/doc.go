@@ -86,6 +86,41 @@
 // above all) race as replicas' do. [Backend.Stop] stops one instance
 // before the test ends, in the production shutdown order.
 //
+// # Fuzzing every route
+//
+// [Backend.FuzzRoutes] turns a backend started with a *testing.F into a
+// fuzz target over every route of every plugin: each input is a request
+// (route, method, path values, query, header, body, caller), and one that
+// is answered 5xx, answered an error without the JSON error body of
+// package errs, or let in without credentials on a route not listed with
+// [FuzzPublic], fails:
+//
+//	func FuzzTodoRoutes(f *testing.F) {
+//		tb := testbackend.Start(f, todo.Plugin)
+//		tb.FuzzRoutes(f, testbackend.FuzzPublic("GET /api/todo/health"))
+//	}
+//
+// # Outbound HTTP
+//
+// [MockOutbound] stands in for the servers a plugin calls, with the
+// responders of package github.com/jarcoal/httpmock: [OutboundMock.StandIn]
+// points discovery of other plugins at it, [OutboundMock.URL] and
+// [OutboundMock.Client] serve any other server. A request no responder
+// matches fails the test:
+//
+//	mock := testbackend.MockOutbound(t)
+//	mock.On("GET", "/api/catalog/entities", httpmock.NewStringResponder(200, `[]`))
+//	tb := testbackend.New(mock.StandIn("catalog")).Start(t, plugin)
+//
+// # OpenAPI contracts (opt-in)
+//
+// Package testbackend/openapitest checks every request to a plugin, and
+// every answer, against the plugin's OpenAPI 3 document, and its routes
+// against the document's operations. It is a package of its own so that
+// only the tests that import it compile the OpenAPI libraries:
+//
+//	tb := testbackend.New(openapitest.WithOpenAPI(todo.PluginID, todo.OpenAPI)).Start(t, todo.Plugin)
+//
 // # Services
 //
 // [Service] returns a service instance of a started backend, to assert on

@@ -17,6 +17,7 @@ import (
 	"github.com/greenroom-dev/greenroom/defaults/logger"
 	"github.com/greenroom-dev/greenroom/errs"
 	"github.com/greenroom-dev/greenroom/mockservices"
+	"github.com/greenroom-dev/greenroom/testbackend/internal/extension"
 	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
@@ -126,8 +127,9 @@ type settings struct {
 	testDB          *testdatabases.DB // of WithDatabase, or nil
 	extensionPoints []extensionPoint
 	features        []backend.Feature
-	// contracts are the OpenAPI documents of WithOpenAPI, by plugin id.
-	contracts map[string]*openAPIContract
+	// extensions are the additions of the opt-in packages (such as
+	// openapitest.WithOpenAPI), in the order of the options.
+	extensions []extension.Extension
 	// standIns are the outbound mocks of OutboundMock.StandIn, by plugin id.
 	standIns map[string]*OutboundMock
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/errs"
+	"github.com/greenroom-dev/greenroom/testbackend/internal/extension"
 	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
@@ -36,9 +37,8 @@ type Backend struct {
 	// nil; it closes after the root services.
 	pool *sql.DB
 
-	// contracts checks requests against the documents of WithOpenAPI, or
-	// is nil.
-	contracts *contractChecker
+	// extensions are the settings' extensions attached to this backend.
+	extensions []extension.Instance
 
 	srvMu   sync.Mutex
 	srv     *httptest.Server // started by URL
@@ -157,10 +157,10 @@ func (st *settings) newBackend(t testing.TB) (*Backend, error) {
 		tb.auth = &realAuth{b: tb.b, realAuthKeys: st.keys}
 	}
 	tb.pluginIDs = tb.b.PluginIDs()
-	if st.contracts != nil {
-		tb.contracts = &contractChecker{t: t, contracts: st.contracts}
-		// Registered before the stop: it runs after the backend stopped.
-		t.Cleanup(func() { tb.contracts.checkCoverage(t) })
+	// Attached before the stop is registered: their cleanups run after
+	// the backend stopped.
+	for _, e := range st.extensions {
+		tb.extensions = append(tb.extensions, e.Attach(t))
 	}
 	if err := st.checkStandIns(tb.pluginIDs); err != nil {
 		return nil, err
@@ -176,8 +176,8 @@ func (tb *Backend) run(t testing.TB) error {
 	if err == nil {
 		_, err = tb.rootHandler()
 	}
-	if err == nil && tb.contracts != nil {
-		err = tb.contracts.resolveListers(tb.b)
+	for i := 0; err == nil && i < len(tb.extensions); i++ {
+		err = tb.extensions[i].Started(tb.b)
 	}
 	if err != nil {
 		// t.Context is not done yet; the stop hooks get their own, as in
@@ -398,8 +398,8 @@ func (tb *Backend) rootHandler() (http.Handler, error) {
 			return nil, err
 		}
 		tb.handler = root.Handler()
-		if tb.contracts != nil {
-			tb.handler = tb.contracts.wrap(tb.handler)
+		for _, e := range tb.extensions {
+			tb.handler = e.Wrap(tb.handler)
 		}
 	}
 	return tb.handler, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/greenroom-dev/greenroom/httpjson"
 	"github.com/greenroom-dev/greenroom/mockservices"
 	"github.com/greenroom-dev/greenroom/testbackend"
+	"github.com/greenroom-dev/greenroom/testbackend/openapitest"
 	"github.com/greenroom-dev/greenroom/testdatabases"
 )
 
@@ -25,7 +26,7 @@ import (
 // operations when the test ends.
 func TestContract(t *testing.T) {
 	t.Parallel()
-	setup := testbackend.New(testbackend.WithOpenAPI(todo.PluginID, todo.OpenAPI))
+	setup := testbackend.New(openapitest.WithOpenAPI(todo.PluginID, todo.OpenAPI))
 	testdatabases.New(t, testdatabases.WithMigrator(todo.Migrations)).Each(t, func(t *testing.T, db *testdatabases.DB) {
 		tb := setup.Start(t, todo.Plugin, mockservices.DatabaseFactory(t, mockservices.FromTestDatabase(db)))
 		steps := []struct {
@@ -88,7 +89,7 @@ func TestContractReportsViolations(t *testing.T) {
 		return nil
 	}))
 	f := record(t, func(ft testing.TB) {
-		tb := testbackend.New(testbackend.WithOpenAPI(todo.PluginID, todo.OpenAPI)).Start(ft, impostor)
+		tb := testbackend.New(openapitest.WithOpenAPI(todo.PluginID, todo.OpenAPI)).Start(ft, impostor)
 		tb.Get("/api/todo/health").Do(ft)
 		tb.Post("/api/todo/todos", map[string]any{"title": ""}).Do(ft)
 		tb.Get("/api/todo/stats").Do(ft)
@@ -133,7 +134,7 @@ func TestContractLogCoverageGaps(t *testing.T) {
 		return nil
 	}))
 	f := record(t, func(ft testing.TB) {
-		tb := testbackend.New(testbackend.WithOpenAPI(todo.PluginID, todo.OpenAPI, testbackend.LogCoverageGaps())).Start(ft, partial)
+		tb := testbackend.New(openapitest.WithOpenAPI(todo.PluginID, todo.OpenAPI, openapitest.LogCoverageGaps())).Start(ft, partial)
 		tb.Get("/api/todo/health").Do(ft).ExpectStatus(ft, http.StatusOK)
 	})
 	if got := f.output(); got != "" {

@@ -73,7 +73,7 @@
 //
 // The routes are described by an OpenAPI 3 document, openapi.yaml,
 // exported as [OpenAPI]; contract_test.go runs the plugin's flows with
-// testbackend.WithOpenAPI(todo.PluginID, todo.OpenAPI), which checks every
+// openapitest.WithOpenAPI(todo.PluginID, todo.OpenAPI), which checks every
 // request and response against it and fails on routes it does not describe
 // (see docs/contract-testing.md).
 //

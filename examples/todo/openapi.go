@@ -4,7 +4,7 @@ import _ "embed"
 
 // OpenAPI is the plugin's OpenAPI 3 document (openapi.yaml): every route,
 // its parameters, bodies and responses, errors included. Tests check the
-// plugin against it with testbackend.WithOpenAPI(todo.PluginID,
+// plugin against it with openapitest.WithOpenAPI(todo.PluginID,
 // todo.OpenAPI).
 //
 //go:embed openapi.yaml

@@ -1,4 +1,4 @@
-package testbackend_test
+package openapitest_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/examples/todo"
 	"github.com/greenroom-dev/greenroom/testbackend"
+	"github.com/greenroom-dev/greenroom/testbackend/openapitest"
 )
 
 // notesSpec describes the notes plugin of newContractNotes.
@@ -117,7 +118,7 @@ func newContractNotes(mode string) *backend.Plugin {
 func TestWithOpenAPIValid(t *testing.T) {
 	t.Parallel()
 	f := record(t, func(ft testing.TB) {
-		tb := testbackend.New(testbackend.WithOpenAPI("notes", []byte(notesSpec)), testbackend.WithDefaultUser("user:default/mock")).Start(ft, newContractNotes("strict"), echo)
+		tb := testbackend.New(openapitest.WithOpenAPI("notes", []byte(notesSpec)), testbackend.WithDefaultUser("user:default/mock")).Start(ft, newContractNotes("strict"), echo)
 		tb.Post("/api/notes/notes", map[string]string{"text": "hi"}).Do(ft).ExpectStatus(ft, http.StatusCreated)
 		tb.Get("/api/notes/notes/1").Do(ft).ExpectStatus(ft, http.StatusOK)
 		// Refused on purpose: the invalid request is not reported.
@@ -204,7 +205,7 @@ func TestWithOpenAPIReports(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := record(t, func(ft testing.TB) {
-				tb := testbackend.New(testbackend.WithOpenAPI("notes", []byte(notesSpec)), testbackend.WithDefaultUser("user:default/mock")).Start(ft, newContractNotes(tt.mode))
+				tb := testbackend.New(openapitest.WithOpenAPI("notes", []byte(notesSpec)), testbackend.WithDefaultUser("user:default/mock")).Start(ft, newContractNotes(tt.mode))
 				tt.send(tb, ft)
 			})
 			got := f.output()
@@ -224,10 +225,10 @@ func TestWithOpenAPIStartErrors(t *testing.T) {
 		opt  testbackend.Option
 		want string
 	}{
-		{"not a document", testbackend.WithOpenAPI("notes", []byte("{")), "WithOpenAPI: plugin 'notes': parsing the OpenAPI document"},
-		{"invalid document", testbackend.WithOpenAPI("notes", []byte("openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /a:\n    get: {}\n")), "WithOpenAPI: plugin 'notes': the OpenAPI document is invalid"},
-		{"not a plugin", testbackend.WithOpenAPI("other", []byte(notesSpec)), "WithOpenAPI: plugin 'other' is not a plugin of the backend"},
-		{"invalid id", testbackend.WithOpenAPI("a/b", []byte(notesSpec)), `invalid plugin id "a/b"`},
+		{"not a document", openapitest.WithOpenAPI("notes", []byte("{")), "WithOpenAPI: plugin 'notes': parsing the OpenAPI document"},
+		{"invalid document", openapitest.WithOpenAPI("notes", []byte("openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /a:\n    get: {}\n")), "WithOpenAPI: plugin 'notes': the OpenAPI document is invalid"},
+		{"not a plugin", openapitest.WithOpenAPI("other", []byte(notesSpec)), "WithOpenAPI: plugin 'other' is not a plugin of the backend"},
+		{"invalid id", openapitest.WithOpenAPI("a/b", []byte(notesSpec)), `invalid plugin id "a/b"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,10 +241,82 @@ func TestWithOpenAPIStartErrors(t *testing.T) {
 	}
 }
 
+// Two documents for one plugin fail the start, naming the plugin.
+func TestWithOpenAPITwoDocumentsForOnePlugin(t *testing.T) {
+	t.Parallel()
+	_, err := testbackend.New(
+		openapitest.WithOpenAPI("notes", []byte(notesSpec)),
+		openapitest.WithOpenAPI("notes", []byte(notesSpec)),
+	).TryStart(t, newContractNotes("strict"))
+	if want := "WithOpenAPI: plugin 'notes' is given two documents"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("TryStart error %v, want one containing %q", err, want)
+	}
+}
+
+// helloSpec describes GET /hello of newHello, not its GET /bye.
+const helloSpec = `
+openapi: 3.0.3
+info: {title: hello, version: "1"}
+paths:
+  /hello:
+    get:
+      responses:
+        "200": {description: a greeting, content: {text/plain: {schema: {type: string}}}}
+`
+
+// newHello returns a plugin "hello" serving GET /hello and GET /bye
+// without credentials.
+func newHello() *backend.Plugin {
+	return backend.NewPlugin("hello", backend.Init(func(ctx context.Context, d struct{ Router core.HTTPRouter }) error {
+		d.Router.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			io.WriteString(w, "hello")
+		})
+		d.Router.HandleFunc("GET /bye", func(w http.ResponseWriter, r *http.Request) {})
+		d.Router.AddAuthPolicy("/", core.AllowUnauthenticated)
+		return nil
+	}))
+}
+
+// With the documents of two plugins, each plugin's requests are checked
+// against its own document only, and each plugin's routes are compared
+// with its own document.
+func TestWithOpenAPITwoPlugins(t *testing.T) {
+	t.Parallel()
+	f := record(t, func(ft testing.TB) {
+		tb := testbackend.New(
+			openapitest.WithOpenAPI("notes", []byte(notesSpec)),
+			openapitest.WithOpenAPI("hello", []byte(helloSpec)),
+			testbackend.WithDefaultUser("user:default/mock"),
+		).Start(ft, newContractNotes("badget"), newHello())
+		tb.Get("/api/notes/notes/1").Do(ft)
+		tb.Get("/api/hello/hello").Do(ft).ExpectStatus(ft, http.StatusOK)
+	})
+	got := f.output()
+	for _, w := range []string{
+		"plugin 'notes': GET /api/notes/notes/1, operation GET /notes/{id}",
+		"plugin 'hello': its routes and its OpenAPI document differ",
+		`route "GET /bye" is served but the document does not describe it`,
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("the failures do not contain %q; they are:\n%s", w, got)
+		}
+	}
+	if n := strings.Count(got, "value must be a string"); n != 1 {
+		t.Errorf("the response of notes was reported %d times, want once:\n%s", n, got)
+	}
+	if strings.Contains(got, "plugin 'hello': GET") || strings.Contains(got, "plugin 'notes': GET /api/hello") {
+		t.Errorf("a plugin's request was checked against the other plugin's document:\n%s", got)
+	}
+	if n := strings.Count(got, "its routes and its OpenAPI document differ"); n != 1 {
+		t.Errorf("want one coverage report (hello's), got %d:\n%s", n, got)
+	}
+}
+
 func TestWithOpenAPIInstances(t *testing.T) {
 	t.Parallel()
 	f := record(t, func(ft testing.TB) {
-		tbs := testbackend.New(testbackend.WithOpenAPI("notes", []byte(notesSpec)), testbackend.WithDefaultUser("user:default/mock")).StartInstances(ft, 2, newContractNotes("badget"))
+		tbs := testbackend.New(openapitest.WithOpenAPI("notes", []byte(notesSpec)), testbackend.WithDefaultUser("user:default/mock")).StartInstances(ft, 2, newContractNotes("badget"))
 		tbs[1].Get("/api/notes/notes/1").Do(ft)
 	})
 	if got := f.output(); strings.Count(got, "value must be a string") != 1 {
@@ -259,7 +332,7 @@ func BenchmarkOpenAPIRequest(b *testing.B) {
 		opts []testbackend.Option
 	}{
 		{"plain", nil},
-		{"WithOpenAPI", []testbackend.Option{testbackend.WithOpenAPI(todo.PluginID, todo.OpenAPI)}},
+		{"WithOpenAPI", []testbackend.Option{openapitest.WithOpenAPI(todo.PluginID, todo.OpenAPI)}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			opts := append([]testbackend.Option{testbackend.WithDefaultUser("user:default/alice")}, bc.opts...)
@@ -277,7 +350,7 @@ func BenchmarkOpenAPIRequest(b *testing.B) {
 // BenchmarkOpenAPIStart is the cost of WithOpenAPI on a start: the
 // document is parsed once per option, so a start pays the route listing.
 func BenchmarkOpenAPIStart(b *testing.B) {
-	setup := testbackend.New(testbackend.WithOpenAPI(todo.PluginID, todo.OpenAPI))
+	setup := testbackend.New(openapitest.WithOpenAPI(todo.PluginID, todo.OpenAPI))
 	b.ReportAllocs()
 	for b.Loop() {
 		o := &opTB{TB: b}

@@ -1,4 +1,4 @@
-package testbackend
+package openapitest
 
 import (
 	"bytes"
@@ -20,10 +20,12 @@ import (
 
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/testbackend"
+	"github.com/greenroom-dev/greenroom/testbackend/internal/extension"
 )
 
-// OpenAPIOption configures the contract check of [WithOpenAPI].
-type OpenAPIOption struct {
+// Option configures the contract check of [WithOpenAPI].
+type Option struct {
 	apply func(*openAPIContract)
 }
 
@@ -32,8 +34,8 @@ type OpenAPIOption struct {
 // describe and the operations of the document the plugin does not serve:
 // for a document that is being written. Requests and responses that break
 // the document still fail the test.
-func LogCoverageGaps() OpenAPIOption {
-	return OpenAPIOption{apply: func(c *openAPIContract) { c.logGaps = true }}
+func LogCoverageGaps() Option {
+	return Option{apply: func(c *openAPIContract) { c.logGaps = true }}
 }
 
 // WithOpenAPI checks every request sent to the plugin pluginID, and every
@@ -43,7 +45,8 @@ func LogCoverageGaps() OpenAPIOption {
 // the document are ignored.
 //
 // Every request that reaches the backend's root handler is checked, sent by
-// [Backend.Client] in-process or to the real listener of [Backend.URL], by
+// [testbackend.Backend.Client] in-process or to the real listener of
+// [testbackend.Backend.URL], by
 // the test or by another plugin. A problem fails the test that started the
 // backend (t.Errorf), naming the operation, the request and the schema
 // error; the request is still served and its response returned unchanged.
@@ -72,7 +75,7 @@ func LogCoverageGaps() OpenAPIOption {
 //
 // WithOpenAPI fails the start, naming the plugin, if the document cannot
 // be parsed or is not a valid OpenAPI 3 document.
-func WithOpenAPI(pluginID string, spec []byte, opts ...OpenAPIOption) Option {
+func WithOpenAPI(pluginID string, spec []byte, opts ...Option) testbackend.Option {
 	// Parsed once, here: every backend started with the option shares the
 	// parsed document, which is only read.
 	c, err := newOpenAPIContract(pluginID, spec)
@@ -83,19 +86,37 @@ func WithOpenAPI(pluginID string, spec []byte, opts ...OpenAPIOption) Option {
 			}
 		}
 	}
-	return Option{apply: func(s *settings) error {
-		if err != nil {
-			return fmt.Errorf("WithOpenAPI: plugin '%s': %w", pluginID, err)
+	return extension.Option(&contractExtension{pluginID: pluginID, contract: c, err: err}).(testbackend.Option)
+}
+
+// contractExtension adds the check of one plugin's document to the
+// backends of a setup.
+type contractExtension struct {
+	pluginID string
+	contract *openAPIContract // nil when err is not
+	err      error
+}
+
+// Add refuses a document that did not parse and a second document for
+// the same plugin.
+func (e *contractExtension) Add(added []extension.Extension) error {
+	if e.err != nil {
+		return fmt.Errorf("WithOpenAPI: plugin '%s': %w", e.pluginID, e.err)
+	}
+	for _, a := range added {
+		if o, ok := a.(*contractExtension); ok && o.pluginID == e.pluginID {
+			return fmt.Errorf("WithOpenAPI: plugin '%s' is given two documents; give one WithOpenAPI per plugin", e.pluginID)
 		}
-		if s.contracts == nil {
-			s.contracts = map[string]*openAPIContract{}
-		}
-		if _, dup := s.contracts[pluginID]; dup {
-			return fmt.Errorf("WithOpenAPI: plugin '%s' is given two documents; give one WithOpenAPI per plugin", pluginID)
-		}
-		s.contracts[pluginID] = c
-		return nil
-	}}
+	}
+	return nil
+}
+
+// Attach checks the requests of one backend; the coverage check runs when
+// the test ends.
+func (e *contractExtension) Attach(t testing.TB) extension.Instance {
+	c := &contractChecker{t: t, contract: e.contract}
+	t.Cleanup(func() { c.checkCoverage(t) })
+	return c
 }
 
 // openAPIContract is the parsed document of one plugin. It holds no state
@@ -129,20 +150,20 @@ func newOpenAPIContract(pluginID string, spec []byte) (*openAPIContract, error) 
 	return &openAPIContract{pluginID: pluginID, mount: "/api/" + pluginID, doc: doc, router: router}, nil
 }
 
-// contractChecker checks the requests of one backend against the
-// contracts of its settings, failing t.
+// contractChecker checks the requests of one backend to one plugin
+// against its contract, failing t.
 type contractChecker struct {
-	t         testing.TB
-	contracts map[string]*openAPIContract
-	listersMu sync.Mutex
-	listers   map[string]core.RouteLister
+	t        testing.TB
+	contract *openAPIContract
+	listerMu sync.Mutex
+	lister   core.RouteLister // set by Started
 }
 
-// wrap returns h checking the requests to the plugins with a contract.
-func (c *contractChecker) wrap(h http.Handler) http.Handler {
+// Wrap returns h checking the requests to the plugin of the contract.
+func (c *contractChecker) Wrap(h http.Handler) http.Handler {
+	contract := c.contract
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		contract := c.contractOf(r.URL.Path)
-		if contract == nil {
+		if !contract.isFor(r.URL.Path) {
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -152,7 +173,7 @@ func (c *contractChecker) wrap(h http.Handler) http.Handler {
 			reqBody, err = io.ReadAll(r.Body)
 			r.Body.Close()
 			if err != nil {
-				http.Error(w, "testbackend: reading the request body for the OpenAPI check: "+err.Error(), http.StatusBadRequest)
+				http.Error(w, "openapitest: reading the request body for the OpenAPI check: "+err.Error(), http.StatusBadRequest)
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(reqBody))
@@ -160,19 +181,19 @@ func (c *contractChecker) wrap(h http.Handler) http.Handler {
 		rec := &teeWriter{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
 		if problem := contract.check(r, reqBody, rec.status(), w.Header(), rec.body.Bytes()); problem != "" {
-			c.t.Errorf("testbackend: WithOpenAPI: plugin '%s': %s", contract.pluginID, problem)
+			c.t.Errorf("openapitest: WithOpenAPI: plugin '%s': %s", contract.pluginID, problem)
 		}
 	})
 }
 
-// contractOf returns the contract of the plugin a request path is for.
-func (c *contractChecker) contractOf(path string) *openAPIContract {
+// isFor reports whether a request path is for the plugin of the contract.
+func (c *openAPIContract) isFor(path string) bool {
 	rest, ok := strings.CutPrefix(path, "/api/")
 	if !ok {
-		return nil
+		return false
 	}
 	id, _, _ := strings.Cut(rest, "/")
-	return c.contracts[id]
+	return id == c.pluginID
 }
 
 // check returns what is wrong with a request and its response, or "".
@@ -274,59 +295,59 @@ func (w *teeWriter) status() int {
 // Hijack, deadlines).
 func (w *teeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// resolveListers finds the router of every plugin with a contract, once
-// the backend started, for the coverage check at the end of the test.
-func (c *contractChecker) resolveListers(b *backend.Backend) error {
-	c.listersMu.Lock()
-	defer c.listersMu.Unlock()
-	c.listers = map[string]core.RouteLister{}
-	for _, id := range slices.Sorted(maps.Keys(c.contracts)) {
-		if !slices.Contains(b.PluginIDs(), id) {
-			return fmt.Errorf("WithOpenAPI: plugin '%s' is not a plugin of the backend (it has %s); pass the plugin to Start or fix the id", id, strings.Join(b.PluginIDs(), ", "))
-		}
-		router, err := backend.Resolve(context.Background(), b, core.HTTPRouterRef, id)
-		if err != nil {
-			return fmt.Errorf("WithOpenAPI: plugin '%s': resolving its core.httpRouter: %w", id, err)
-		}
-		lister, ok := router.(core.RouteLister)
-		if !ok {
-			return fmt.Errorf("WithOpenAPI: plugin '%s': its core.httpRouter (%T) does not implement core.RouteLister, so its routes cannot be compared with the document", id, router)
-		}
-		c.listers[id] = lister
+// Started finds the router of the plugin, once the backend started, for
+// the coverage check at the end of the test.
+func (c *contractChecker) Started(b *backend.Backend) error {
+	id := c.contract.pluginID
+	if !slices.Contains(b.PluginIDs(), id) {
+		return fmt.Errorf("WithOpenAPI: plugin '%s' is not a plugin of the backend (it has %s); pass the plugin to Start or fix the id", id, strings.Join(b.PluginIDs(), ", "))
 	}
+	router, err := backend.Resolve(context.Background(), b, core.HTTPRouterRef, id)
+	if err != nil {
+		return fmt.Errorf("WithOpenAPI: plugin '%s': resolving its core.httpRouter: %w", id, err)
+	}
+	lister, ok := router.(core.RouteLister)
+	if !ok {
+		return fmt.Errorf("WithOpenAPI: plugin '%s': its core.httpRouter (%T) does not implement core.RouteLister, so its routes cannot be compared with the document", id, router)
+	}
+	c.listerMu.Lock()
+	c.lister = lister
+	c.listerMu.Unlock()
 	return nil
 }
 
-// checkCoverage reports, for every plugin with a contract, the routes the
-// document does not describe and the operations the plugin does not serve.
+// checkCoverage reports the routes the document does not describe and the
+// operations the plugin does not serve, if the backend started.
 func (c *contractChecker) checkCoverage(t testing.TB) {
-	c.listersMu.Lock()
-	listers := c.listers
-	c.listersMu.Unlock()
-	for _, id := range slices.Sorted(maps.Keys(listers)) {
-		contract := c.contracts[id]
-		var patterns []string
-		for _, r := range listers[id].Routes() {
-			patterns = append(patterns, r.Pattern)
-		}
-		undocumented, unserved := contract.coverage(patterns)
-		if len(undocumented) == 0 && len(unserved) == 0 {
-			continue
-		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "testbackend: WithOpenAPI: plugin '%s': its routes and its OpenAPI document differ:", id)
-		for _, u := range undocumented {
-			fmt.Fprintf(&b, "\n  route %q is served but the document does not describe it", u)
-		}
-		for _, u := range unserved {
-			fmt.Fprintf(&b, "\n  operation %q is in the document but the plugin does not serve it", u)
-		}
-		b.WriteString("\nDescribe every route under paths (relative to /api/" + id + "), remove operations the plugin does not have, or pass testbackend.LogCoverageGaps() while the document is being written.")
-		if contract.logGaps {
-			t.Log(b.String())
-		} else {
-			t.Error(b.String())
-		}
+	c.listerMu.Lock()
+	lister := c.lister
+	c.listerMu.Unlock()
+	if lister == nil {
+		return
+	}
+	contract := c.contract
+	id := contract.pluginID
+	var patterns []string
+	for _, r := range lister.Routes() {
+		patterns = append(patterns, r.Pattern)
+	}
+	undocumented, unserved := contract.coverage(patterns)
+	if len(undocumented) == 0 && len(unserved) == 0 {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "openapitest: WithOpenAPI: plugin '%s': its routes and its OpenAPI document differ:", id)
+	for _, u := range undocumented {
+		fmt.Fprintf(&b, "\n  route %q is served but the document does not describe it", u)
+	}
+	for _, u := range unserved {
+		fmt.Fprintf(&b, "\n  operation %q is in the document but the plugin does not serve it", u)
+	}
+	b.WriteString("\nDescribe every route under paths (relative to /api/" + id + "), remove operations the plugin does not have, or pass openapitest.LogCoverageGaps() while the document is being written.")
+	if contract.logGaps {
+		t.Log(b.String())
+	} else {
+		t.Error(b.String())
 	}
 }
 
@@ -390,4 +411,19 @@ func (c *openAPIContract) coverage(patterns []string) (undocumented, unserved []
 	}
 	slices.Sort(undocumented)
 	return undocumented, unserved
+}
+
+// splitPattern returns the method ("" for none) and the path of a
+// ServeMux pattern, without its host, as testbackend's route sweep reads
+// patterns.
+func splitPattern(pattern string) (method, path string) {
+	method, path, found := strings.Cut(strings.TrimSpace(pattern), " ")
+	if !found {
+		method, path = "", method
+	}
+	path = strings.TrimSpace(path)
+	if i := strings.Index(path, "/"); i > 0 {
+		path = path[i:] // a host pattern: keep the path
+	}
+	return method, path
 }
