@@ -101,6 +101,50 @@ func TestBothModuleIDsInvalid(t *testing.T) {
 	}
 }
 
+func TestTooLongPluginID(t *testing.T) {
+	t.Parallel()
+	dir := newModule(t, "example.com/m")
+	id := longestID() + "x"
+	created, err := scaffold.Plugin(scaffold.PluginOptions{ID: id, WorkDir: dir})
+	if err == nil || !strings.Contains(err.Error(), "at most 51 characters") || len(created) > 0 {
+		t.Fatalf("Plugin(%d characters) = %v, %v; want an error naming the limit", len(id), created, err)
+	}
+	if files := tree(t, dir); !slices.Equal(files, []string{"go.mod"}) {
+		t.Errorf("files after the refusal: %v", files)
+	}
+}
+
+// TestAwkwardPackageNames checks the names of the generated packages and
+// imports for ids that are Go keywords or names the generated files use.
+func TestAwkwardPackageNames(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ id, clause, spec string }{
+		{"func", "package funcplugin\n", `funcplugin "example.com/m/plugins/func"`},
+		{"main", "package mainplugin\n", `mainplugin "example.com/m/plugins/main"`},
+		{"testing", "package testing\n", `testingplugin "example.com/m/plugins/testing"`},
+		{"t", "package t\n", `tplugin "example.com/m/plugins/t"`},
+		{"string", "package string\n", `stringplugin "example.com/m/plugins/string"`},
+		{"demo", "package demo\n", "\t\"example.com/m/plugins/demo\"\n"},
+	} {
+		t.Run(c.id, func(t *testing.T) {
+			t.Parallel()
+			dir := newModule(t, "example.com/m")
+			if _, err := scaffold.Plugin(scaffold.PluginOptions{ID: c.id, WorkDir: dir}); err != nil {
+				t.Fatal(err)
+			}
+			pkgDir := filepath.Join(dir, "plugins", c.id)
+			if got := readFile(t, filepath.Join(pkgDir, "plugin.go")); !strings.Contains(got, c.clause) {
+				t.Errorf("plugin.go lacks %q:\n%s", c.clause, got)
+			}
+			for _, f := range []string{"plugin_test.go", "example_test.go"} {
+				if got := readFile(t, filepath.Join(pkgDir, f)); !strings.Contains(got, c.spec) {
+					t.Errorf("%s lacks the import %q:\n%s", f, c.spec, got)
+				}
+			}
+		})
+	}
+}
+
 func TestPlugin(t *testing.T) {
 	t.Parallel()
 	dir := newModule(t, "example.com/backend")
