@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/template"
 
 	"golang.org/x/mod/modfile"
@@ -295,11 +296,48 @@ func locate(workDir, dir string) (target, error) {
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return target{}, fmt.Errorf("directory %s is outside the Go module %s (%s); choose a --dir inside it", dir, modPath, root)
 	}
+	if err := checkInside(root, modPath, dir); err != nil {
+		return target{}, err
+	}
 	importPath := modPath
 	if rel != "." {
 		importPath = path.Join(modPath, filepath.ToSlash(rel))
 	}
 	return target{workDir: workDir, dir: dir, importPath: importPath}, nil
+}
+
+// checkInside returns an error when dir, inside the module's root
+// lexically, is not a directory to write a package into: its nearest
+// existing ancestor (or itself) is a file, or a symbolic link on the way
+// leads outside the module, where the files would not be part of it.
+func checkInside(root, modPath, dir string) error {
+	existing := dir
+	for {
+		fi, err := os.Stat(existing)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("%s is a file, not a directory; choose a --dir that is a directory or does not exist yet", existing)
+			}
+			break
+		}
+		// ENOTDIR (a file on the way) is found on the way up.
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return err
+		}
+		existing = filepath.Dir(existing)
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return err
+	}
+	realExisting, err := filepath.EvalSymlinks(existing)
+	if err != nil {
+		return err
+	}
+	if rel, err := filepath.Rel(realRoot, realExisting); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("directory %s leads through a symbolic link to %s, outside the Go module %s (%s); choose a --dir inside it", existing, realExisting, modPath, root)
+	}
+	return nil
 }
 
 // findModule returns the directory and the module path of the go.mod in dir

@@ -338,3 +338,39 @@ func TestModule(t *testing.T) {
 		t.Errorf("second run: error %v, want a refusal naming %s", err, want[3])
 	}
 }
+
+// TestDirThatIsNotADirectoryInTheModule is the regression test of --dir
+// naming a file, or a symbolic link that leads outside the module.
+func TestDirThatIsNotADirectoryInTheModule(t *testing.T) {
+	t.Parallel()
+	dir := newModule(t, "example.com/m")
+	outside := t.TempDir()
+	writeFile(t, filepath.Join(dir, "afile"), "hello")
+	if err := os.Symlink(outside, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "inner"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "inner"), filepath.Join(dir, "innerlink")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ dir, want string }{
+		{"afile", "afile is a file, not a directory; choose a --dir"},
+		{"afile/sub", "afile is a file, not a directory; choose a --dir"},
+		{"link", "leads through a symbolic link to " + outside + ", outside the Go module example.com/m"},
+		{"link/sub/pkg", "leads through a symbolic link to " + outside + ", outside the Go module example.com/m"},
+	} {
+		created, err := scaffold.Plugin(scaffold.PluginOptions{ID: "demo", Dir: c.dir, WorkDir: dir})
+		if err == nil || !strings.Contains(err.Error(), c.want) || len(created) > 0 {
+			t.Errorf("--dir %s: %v, %v; want an error containing %q", c.dir, created, err, c.want)
+		}
+	}
+	if files := tree(t, outside); len(files) > 0 {
+		t.Errorf("files written outside the module: %v", files)
+	}
+	// A link to a directory inside the module is fine.
+	if _, err := scaffold.Plugin(scaffold.PluginOptions{ID: "demo", Dir: "innerlink/demo", WorkDir: dir}); err != nil {
+		t.Errorf("--dir innerlink/demo: %v", err)
+	}
+}
