@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jarcoal/httpmock"
@@ -36,6 +37,9 @@ type OutboundMock struct {
 	t   testing.TB
 	mt  *httpmock.MockTransport
 	srv *httptest.Server
+
+	mu    sync.Mutex
+	ended bool // t's cleanup ran: t can no longer be failed
 }
 
 // MockOutbound returns a new outbound mock for the test t, with no
@@ -52,7 +56,12 @@ func MockOutbound(t testing.TB) *OutboundMock {
 	m := &OutboundMock{t: t, mt: httpmock.NewMockTransport()}
 	m.mt.RegisterNoResponder(m.unmatched)
 	m.srv = httptest.NewServer(http.HandlerFunc(m.serveHTTP))
-	t.Cleanup(m.srv.Close)
+	t.Cleanup(func() {
+		m.srv.Close() // waits for the requests the server is answering
+		m.mu.Lock()
+		m.ended = true
+		m.mu.Unlock()
+	})
 	return m
 }
 
@@ -75,7 +84,9 @@ func (m *OutboundMock) URL() string { return m.srv.URL }
 
 // Client returns an HTTP client whose transport is the mock itself,
 // without the server: every request it sends, to any host, is answered by
-// the responders. For code that takes an *http.Client.
+// the responders. For code that takes an *http.Client. A request that
+// matches no responder after the test has ended (from a goroutine the test
+// left running) is answered 501 as during the test, but cannot fail it.
 func (m *OutboundMock) Client() *http.Client { return &http.Client{Transport: m.mt} }
 
 // Calls returns how many times each responder was called, keyed by
@@ -86,6 +97,7 @@ func (m *OutboundMock) Calls() map[string]int { return m.mt.GetCallCountInfo() }
 // AssertAllCalled fails t unless every registered responder was called at
 // least once, listing those that were not in one message.
 func (m *OutboundMock) AssertAllCalled(t testing.TB) {
+	t.Helper()
 	calls := m.mt.GetCallCountInfo()
 	var uncalled []string
 	for _, r := range m.mt.Responders() {
@@ -94,7 +106,6 @@ func (m *OutboundMock) AssertAllCalled(t testing.TB) {
 		}
 	}
 	if len(uncalled) > 0 {
-		t.Helper()
 		t.Errorf("testbackend: OutboundMock: %d registered responders were never called:\n  %s\nThe code under test did not make these requests; remove the responders or find out why the calls are missing.",
 			len(uncalled), strings.Join(uncalled, "\n  "))
 	}
@@ -148,12 +159,14 @@ func (m *OutboundMock) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// As a server that goes away: the client sees a transport error.
 		panic(http.ErrAbortHandler)
 	}
-	defer resp.Body.Close()
 	for k, vs := range resp.Header {
 		w.Header()[k] = vs
 	}
 	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, resp.Body)
+	if resp.Body != nil { // a responder's own *http.Response may have none
+		defer resp.Body.Close()
+		_, _ = io.Copy(w, resp.Body)
+	}
 }
 
 // unmatched is the responder of requests that match no responder.
@@ -167,8 +180,12 @@ func (m *OutboundMock) unmatched(r *http.Request) (*http.Response, error) {
 	if len(registered) > 0 {
 		list = strings.Join(registered, ", ")
 	}
-	m.t.Errorf("testbackend: OutboundMock: unexpected request %s %s matches no responder (registered: %s); register one with mock.On(%q, %q, responder) or find out why the code under test sends it",
-		r.Method, target, list, r.Method, r.URL.Path)
+	m.mu.Lock()
+	if !m.ended { // failing a test that has ended panics
+		m.t.Errorf("testbackend: OutboundMock: unexpected request %s %s matches no responder (registered: %s); register one with mock.On(%q, %q, responder) or find out why the code under test sends it",
+			r.Method, target, list, r.Method, r.URL.Path)
+	}
+	m.mu.Unlock()
 	body, err := json.Marshal(errs.Body{
 		Error: errs.BodyError{
 			Name:    "NotImplementedError",

@@ -150,3 +150,53 @@ func TestOutboundMockParallel(t *testing.T) {
 		})
 	}
 }
+
+// TestOutboundMockRequestAfterTheTestEnded is the regression test of an
+// unmatched request through Client after the test ended (a goroutine the
+// test left running): it failed the ended test, which panics.
+func TestOutboundMockRequestAfterTheTestEnded(t *testing.T) {
+	t.Parallel()
+	var client *http.Client
+	// Not parallel: t.Run must return after the subtest has ended.
+	t.Run("ended", func(t *testing.T) {
+		mock := testbackend.MockOutbound(t)
+		mock.On("GET", "https://api.example.com/a", httpmock.NewStringResponder(http.StatusOK, "a"))
+		client = mock.Client()
+		resp, err := client.Get("https://api.example.com/a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	})
+	resp, err := client.Get("https://api.example.com/unregistered")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotImplemented {
+		t.Errorf("the request after the test answered %s, want 501", resp.Status)
+	}
+}
+
+// TestOutboundMockResponseWithoutBody is the regression test of a
+// responder returning an *http.Response without a Body: serving it
+// panicked on the nil Body.
+func TestOutboundMockResponseWithoutBody(t *testing.T) {
+	t.Parallel()
+	mock := testbackend.MockOutbound(t)
+	mock.On("DELETE", "/x", func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusNoContent, Header: http.Header{"X-Done": {"yes"}}}, nil
+	})
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodDelete, mock.URL()+"/x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("DELETE /x: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("X-Done") != "yes" {
+		t.Errorf("DELETE /x answered %s %v, want 204 with X-Done: yes", resp.Status, resp.Header)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"path"
 	"slices"
@@ -78,11 +79,11 @@ func newCoverCommand() *cobra.Command {
 			if cmd.Flags().Changed("package-min") {
 				th.pkg, th.pkgSource = minPackage, "--package-min"
 			}
-			if th.total < 0 || th.pkg < 0 {
-				return usagef("thresholds are percentages from 0 up, got --min %g --package-min %g", th.total, th.pkg)
+			if !validThreshold(th.total) || !validThreshold(th.pkg) {
+				return usagef("thresholds are percentages from 0 up, got %s %g and %s %g", orFlag(th.totalSource, "--min"), th.total, orFlag(th.pkgSource, "--package-min"), th.pkg)
 			}
 			for p, v := range th.packages {
-				if v < 0 {
+				if !validThreshold(v) {
 					return fmt.Errorf("invalid coverage config %s: packages[%s] is %g; give a percentage from 0 up", cfgName, p, v)
 				}
 			}
@@ -92,6 +93,10 @@ func newCoverCommand() *cobra.Command {
 			}
 			profiles = excludeProfiles(profiles, cfg.Exclude)
 			rep := summarize(profiles, th)
+			if rep.Total.Count.statements == 0 {
+				// 0 of 0 statements would be 100 % and pass any threshold.
+				return fmt.Errorf("the coverage profile %s has no statements to check (it is empty, has only its mode line, or the exclude patterns of the coverage config remove every file); write it with go test -coverprofile=%s ./... on the packages to measure", args[0], args[0])
+			}
 			if err := rep.print(cmd.OutOrStdout()); err != nil {
 				return err
 			}
@@ -112,6 +117,19 @@ func newCoverCommand() *cobra.Command {
 	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
 	_ = cmd.MarkFlagFilename("html", "html")
 	return cmd
+}
+
+// validThreshold reports whether v is a percentage a threshold can be: a
+// number from 0 up. NaN is not: no coverage would be below it or above it.
+// Above 100 is, and nothing reaches it.
+func validThreshold(v float64) bool { return v >= 0 && !math.IsInf(v, 1) }
+
+// orFlag returns source, or flag when source is empty (the default).
+func orFlag(source, flag string) string {
+	if source == "" {
+		return flag
+	}
+	return source
 }
 
 // loadCoverConfig reads the coverage config file. The default file may be

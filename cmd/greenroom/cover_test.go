@@ -181,3 +181,48 @@ func checkRows(t *testing.T, table string, rows [][]string) {
 		}
 	}
 }
+
+// TestCoverRefusesWhatCannotFail is the regression test of thresholds and
+// profiles with which the gate could never fail, or never pass.
+func TestCoverRefusesWhatCannotFail(t *testing.T) {
+	t.Parallel()
+	profile := realProfile(t)
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	empty := write("empty.out", "")
+	modeOnly := write("mode.out", "mode: atomic\n")
+	excludeAll := write("exclude-all.yaml", "exclude: [\"example.com/...\"]\n")
+	nanConfig := write("nan.yaml", "min: .nan\n")
+	nanPackage := write("nan-package.yaml", "packages: {example.com/tiny/calc: .nan}\n")
+	for _, c := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"empty profile", []string{"cover", "--min", "80", empty}, 1, "has no statements to check"},
+		{"mode line only", []string{"cover", "--min", "80", modeOnly}, 1, "has no statements to check"},
+		{"everything excluded", []string{"cover", "--config", excludeAll, profile}, 1, "has no statements to check"},
+		{"--min NaN", []string{"cover", "--min", "NaN", profile}, 2, "thresholds are percentages from 0 up, got --min NaN"},
+		{"--package-min NaN", []string{"cover", "--package-min", "nan", profile}, 2, "--package-min NaN"},
+		{"--min +Inf", []string{"cover", "--min", "+Inf", profile}, 2, "--min +Inf"},
+		{"min NaN in the config", []string{"cover", "--config", nanConfig, profile}, 2, "min of " + nanConfig + " NaN"},
+		{"packages NaN in the config", []string{"cover", "--config", nanPackage, profile}, 1, "packages[example.com/tiny/calc] is NaN"},
+		{"--min -0.5", []string{"cover", "--min", "-0.5", profile}, 2, "--min -0.5"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runCmd(t, c.args...)
+			if code != c.code || !strings.Contains(stderr, c.stderr) {
+				t.Errorf("%s = %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", strings.Join(c.args, " "), code, c.code, c.stderr, stdout, stderr)
+			}
+		})
+	}
+}

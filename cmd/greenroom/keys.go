@@ -92,11 +92,11 @@ func newJWKSCommand() *cobra.Command {
 func loadIssuer(path string) (*auth.UserTokenIssuer, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading the key: %w", err)
+		return nil, fmt.Errorf("reading the key: %w; create one with 'greenroom keygen --out %s'", err, path)
 	}
 	iss, err := auth.ParseUserTokenIssuer(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s is not a private key written by 'greenroom keygen' (a public key set printed by keygen or jwks is not one): %w; create one with 'greenroom keygen --out <file>'", path, err)
 	}
 	return iss, nil
 }

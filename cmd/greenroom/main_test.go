@@ -167,6 +167,15 @@ func TestCommandLineErrors(t *testing.T) {
 	}
 	garbage := filepath.Join(dir, "garbage")
 	_ = os.WriteFile(garbage, []byte("hello"), 0o600)
+	// The public key set keygen prints: a user may pass it for the key.
+	jwks := filepath.Join(dir, "jwks.json")
+	code, out, _ := runCmd(t, "jwks", "--key", key)
+	if code != 0 {
+		t.Fatal("jwks failed")
+	}
+	if err := os.WriteFile(jwks, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name       string
@@ -191,8 +200,9 @@ func TestCommandLineErrors(t *testing.T) {
 		{"token negative ttl", []string{"token", "--key", key, "--user", "user:default/alice", "--ttl", "-1h"}, 2, []string{"greenroom token: --ttl must be positive, got -1h0m0s"}},
 		{"token bad sub", []string{"token", "--key", key, "--user", "alice"}, 1, []string{`greenroom token: auth: issuing user token: invalid user entity reference "alice"`}},
 		{"token bad ent", []string{"token", "--key", key, "--user", "user:default/alice", "--ent", "team-a"}, 1, []string{"ownership ref"}},
-		{"token missing key file", []string{"token", "--key", filepath.Join(dir, "nope"), "--user", "user:default/alice"}, 1, []string{"greenroom token: reading the key:"}},
-		{"token garbage key file", []string{"token", "--key", garbage, "--user", "user:default/alice"}, 1, []string{"greenroom token: " + garbage + ": auth: the key is neither a JWK nor PEM"}},
+		{"token missing key file", []string{"token", "--key", filepath.Join(dir, "nope"), "--user", "user:default/alice"}, 1, []string{"greenroom token: reading the key:", "create one with 'greenroom keygen --out " + filepath.Join(dir, "nope") + "'"}},
+		{"token public key set as the key", []string{"token", "--key", jwks, "--user", "user:default/alice"}, 1, []string{"greenroom token: " + jwks + " is not a private key written by 'greenroom keygen'", "create one with 'greenroom keygen --out <file>'"}},
+		{"token garbage key file", []string{"token", "--key", garbage, "--user", "user:default/alice"}, 1, []string{"greenroom token: " + garbage + " is not a private key written by 'greenroom keygen'", "auth: the key is neither a JWK nor PEM"}},
 		{"token missing config", []string{"token", "--config", filepath.Join(dir, "nope.yaml"), "--user", "user:default/alice"}, 1, []string{"greenroom token: reading the config " + filepath.Join(dir, "nope.yaml")}},
 		{"jwks without --key", []string{"jwks"}, 2, []string{"greenroom jwks: --key is required"}},
 		{"jwks garbage key file", []string{"jwks", "--key", garbage}, 1, []string{"neither a JWK nor PEM"}},

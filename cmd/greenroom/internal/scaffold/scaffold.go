@@ -5,12 +5,18 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"go/ast"
 	"go/format"
+	"go/parser"
+	"go/token"
+	"go/types"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"text/template"
 
 	"golang.org/x/mod/modfile"
@@ -50,12 +56,15 @@ var templates embed.FS
 type data struct {
 	ID         string // the plugin id (plugin templates)
 	Package    string // the Go package name of the new package
+	Ident      string // the name the generated files that import the new package give it
+	Import     string // the import spec of the new package: Ident, when it differs from the path's last element, and the quoted path
 	ImportPath string // the import path of the new package
 	Table      string // the items table (plugin templates)
 
 	PluginID      string // module templates
 	ModuleID      string // module templates
 	PluginPackage string // the package name a plugin of PluginID gets
+	PluginIdent   string // the name importers give a plugin of PluginID
 }
 
 // file is one file to write: a template and where its output goes,
@@ -70,6 +79,9 @@ func Plugin(opts PluginOptions) ([]string, error) {
 	if err := checkID("plugin", opts.ID); err != nil {
 		return nil, err
 	}
+	if len(opts.ID) > MaxPluginIDLen {
+		return nil, fmt.Errorf("plugin id %q is %d characters long: the generated table index %s_items_owner would exceed the 63-character identifier limit of PostgreSQL and MySQL; use an id of at most %d characters", opts.ID, len(opts.ID), strings.ReplaceAll(opts.ID, "-", "_"), MaxPluginIDLen)
+	}
 	dir := opts.Dir
 	if dir == "" {
 		dir = filepath.Join("plugins", opts.ID)
@@ -78,8 +90,14 @@ func Plugin(opts PluginOptions) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new plugin %s: %w", opts.ID, err)
 	}
+	reserved, err := reservedNames()
+	if err != nil {
+		return nil, fmt.Errorf("new plugin %s: %w", opts.ID, err)
+	}
 	table := strings.ReplaceAll(opts.ID, "-", "_") + "_items"
-	d := data{ID: opts.ID, Package: packageName(opts.ID), ImportPath: t.importPath, Table: table}
+	pkg := packageName(opts.ID)
+	ident := importName(pkg, reserved)
+	d := data{ID: opts.ID, Package: pkg, Ident: ident, Import: importSpec(ident, t.importPath), ImportPath: t.importPath, Table: table}
 	migration := "00001_create_" + table + ".sql"
 	files := []file{
 		{"plugin/doc.go.tmpl", "doc.go"},
@@ -112,12 +130,22 @@ func Module(opts ModuleOptions) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new module %s of plugin %s: %w", opts.ID, opts.PluginID, err)
 	}
+	reserved, err := reservedNames()
+	if err != nil {
+		return nil, fmt.Errorf("new module %s of plugin %s: %w", opts.ID, opts.PluginID, err)
+	}
+	pkg := packageName(dirID)
+	ident := importName(pkg, reserved)
+	pluginPkg := packageName(opts.PluginID)
 	d := data{
-		Package:       packageName(dirID),
+		Package:       pkg,
+		Ident:         ident,
+		Import:        importSpec(ident, t.importPath),
 		ImportPath:    t.importPath,
 		PluginID:      opts.PluginID,
 		ModuleID:      opts.ID,
-		PluginPackage: packageName(opts.PluginID),
+		PluginPackage: pluginPkg,
+		PluginIdent:   importName(pluginPkg, reserved),
 	}
 	files := []file{
 		{"module/doc.go.tmpl", "doc.go"},
@@ -158,9 +186,85 @@ func validID(id string) bool {
 	return true
 }
 
+// MaxPluginIDLen is the longest plugin id Plugin accepts: the index of the
+// generated items table, <id>_items_owner with dashes as underscores, must
+// fit the 63-character identifiers of PostgreSQL (MySQL allows 64).
+const MaxPluginIDLen = 63 - len("_items_owner")
+
 // packageName is the Go package name of a valid id: the id without its
-// dashes ("tech-radar" is package techradar).
-func packageName(id string) string { return strings.ReplaceAll(id, "-", "") }
+// dashes ("tech-radar" is package techradar), with the suffix "plugin" when
+// that is a Go keyword or "main", which cannot name an importable package
+// ("func" is package funcplugin).
+func packageName(id string) string {
+	name := strings.ReplaceAll(id, "-", "")
+	if token.IsKeyword(name) || name == "main" {
+		name += "plugin"
+	}
+	return name
+}
+
+// importName returns the name the generated files that import package pkg
+// give it: pkg itself, unless that is a predeclared identifier or a name the
+// generated files use (an imported package such as testing or backend, a
+// local variable such as t), where it would be shadowed or redeclared; then
+// pkg with the suffix "plugin" ("testing" is imported as testingplugin).
+func importName(pkg string, reserved map[string]bool) string {
+	for reserved[pkg] {
+		pkg += "plugin"
+	}
+	return pkg
+}
+
+// importSpec is the import spec of importPath under the name ident: with
+// an explicit name when ident differs from the path's last element.
+func importSpec(ident, importPath string) string {
+	if ident == path.Base(importPath) {
+		return strconv.Quote(importPath)
+	}
+	return ident + " " + strconv.Quote(importPath)
+}
+
+// probe is the package name reservedNames renders the templates with.
+const probe = "zzgreenroomprobe"
+
+// reservedNames returns the names that a package imported by the generated
+// files must not have: Go's predeclared identifiers and every identifier
+// that appears in the Go templates (rendered with a probe name), which
+// includes the imported packages and the local names.
+func reservedNames() (map[string]bool, error) {
+	reserved := make(map[string]bool)
+	for _, name := range types.Universe.Names() {
+		reserved[name] = true
+	}
+	d := data{
+		ID: probe, Package: probe, Ident: probe, Import: strconv.Quote("example.com/" + probe), ImportPath: "example.com/" + probe,
+		Table: probe + "_items", PluginID: probe, ModuleID: probe, PluginPackage: probe, PluginIdent: probe,
+	}
+	err := fs.WalkDir(templates, "templates", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasSuffix(p, ".go.tmpl") {
+			return err
+		}
+		src, err := render(strings.TrimPrefix(p, "templates/"), d)
+		if err != nil {
+			return err
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), p, src, parser.SkipObjectResolution)
+		if err != nil {
+			return fmt.Errorf("template %s: %w", p, err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok && !strings.Contains(id.Name, probe) {
+				reserved[id.Name] = true
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the templates: %w", err)
+	}
+	return reserved, nil
+}
 
 // target is the directory of a new package inside a Go module.
 type target struct {
@@ -192,11 +296,48 @@ func locate(workDir, dir string) (target, error) {
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return target{}, fmt.Errorf("directory %s is outside the Go module %s (%s); choose a --dir inside it", dir, modPath, root)
 	}
+	if err := checkInside(root, modPath, dir); err != nil {
+		return target{}, err
+	}
 	importPath := modPath
 	if rel != "." {
 		importPath = path.Join(modPath, filepath.ToSlash(rel))
 	}
 	return target{workDir: workDir, dir: dir, importPath: importPath}, nil
+}
+
+// checkInside returns an error when dir, inside the module's root
+// lexically, is not a directory to write a package into: its nearest
+// existing ancestor (or itself) is a file, or a symbolic link on the way
+// leads outside the module, where the files would not be part of it.
+func checkInside(root, modPath, dir string) error {
+	existing := dir
+	for {
+		fi, err := os.Stat(existing)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("%s is a file, not a directory; choose a --dir that is a directory or does not exist yet", existing)
+			}
+			break
+		}
+		// ENOTDIR (a file on the way) is found on the way up.
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return err
+		}
+		existing = filepath.Dir(existing)
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return err
+	}
+	realExisting, err := filepath.EvalSymlinks(existing)
+	if err != nil {
+		return err
+	}
+	if rel, err := filepath.Rel(realRoot, realExisting); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("directory %s leads through a symbolic link to %s, outside the Go module %s (%s); choose a --dir inside it", existing, realExisting, modPath, root)
+	}
+	return nil
 }
 
 // findModule returns the directory and the module path of the go.mod in dir

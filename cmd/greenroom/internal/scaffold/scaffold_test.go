@@ -101,6 +101,50 @@ func TestBothModuleIDsInvalid(t *testing.T) {
 	}
 }
 
+func TestTooLongPluginID(t *testing.T) {
+	t.Parallel()
+	dir := newModule(t, "example.com/m")
+	id := longestID() + "x"
+	created, err := scaffold.Plugin(scaffold.PluginOptions{ID: id, WorkDir: dir})
+	if err == nil || !strings.Contains(err.Error(), "at most 51 characters") || len(created) > 0 {
+		t.Fatalf("Plugin(%d characters) = %v, %v; want an error naming the limit", len(id), created, err)
+	}
+	if files := tree(t, dir); !slices.Equal(files, []string{"go.mod"}) {
+		t.Errorf("files after the refusal: %v", files)
+	}
+}
+
+// TestAwkwardPackageNames checks the names of the generated packages and
+// imports for ids that are Go keywords or names the generated files use.
+func TestAwkwardPackageNames(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ id, clause, spec string }{
+		{"func", "package funcplugin\n", `funcplugin "example.com/m/plugins/func"`},
+		{"main", "package mainplugin\n", `mainplugin "example.com/m/plugins/main"`},
+		{"testing", "package testing\n", `testingplugin "example.com/m/plugins/testing"`},
+		{"t", "package t\n", `tplugin "example.com/m/plugins/t"`},
+		{"string", "package string\n", `stringplugin "example.com/m/plugins/string"`},
+		{"demo", "package demo\n", "\t\"example.com/m/plugins/demo\"\n"},
+	} {
+		t.Run(c.id, func(t *testing.T) {
+			t.Parallel()
+			dir := newModule(t, "example.com/m")
+			if _, err := scaffold.Plugin(scaffold.PluginOptions{ID: c.id, WorkDir: dir}); err != nil {
+				t.Fatal(err)
+			}
+			pkgDir := filepath.Join(dir, "plugins", c.id)
+			if got := readFile(t, filepath.Join(pkgDir, "plugin.go")); !strings.Contains(got, c.clause) {
+				t.Errorf("plugin.go lacks %q:\n%s", c.clause, got)
+			}
+			for _, f := range []string{"plugin_test.go", "example_test.go"} {
+				if got := readFile(t, filepath.Join(pkgDir, f)); !strings.Contains(got, c.spec) {
+					t.Errorf("%s lacks the import %q:\n%s", f, c.spec, got)
+				}
+			}
+		})
+	}
+}
+
 func TestPlugin(t *testing.T) {
 	t.Parallel()
 	dir := newModule(t, "example.com/backend")
@@ -292,5 +336,41 @@ func TestModule(t *testing.T) {
 	_, err = scaffold.Module(scaffold.ModuleOptions{PluginID: "tech-radar", ID: "github-sync", WorkDir: dir})
 	if err == nil || !strings.Contains(err.Error(), "refusing to overwrite") || !strings.Contains(err.Error(), want[3]) {
 		t.Errorf("second run: error %v, want a refusal naming %s", err, want[3])
+	}
+}
+
+// TestDirThatIsNotADirectoryInTheModule is the regression test of --dir
+// naming a file, or a symbolic link that leads outside the module.
+func TestDirThatIsNotADirectoryInTheModule(t *testing.T) {
+	t.Parallel()
+	dir := newModule(t, "example.com/m")
+	outside := t.TempDir()
+	writeFile(t, filepath.Join(dir, "afile"), "hello")
+	if err := os.Symlink(outside, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "inner"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "inner"), filepath.Join(dir, "innerlink")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ dir, want string }{
+		{"afile", "afile is a file, not a directory; choose a --dir"},
+		{"afile/sub", "afile is a file, not a directory; choose a --dir"},
+		{"link", "leads through a symbolic link to " + outside + ", outside the Go module example.com/m"},
+		{"link/sub/pkg", "leads through a symbolic link to " + outside + ", outside the Go module example.com/m"},
+	} {
+		created, err := scaffold.Plugin(scaffold.PluginOptions{ID: "demo", Dir: c.dir, WorkDir: dir})
+		if err == nil || !strings.Contains(err.Error(), c.want) || len(created) > 0 {
+			t.Errorf("--dir %s: %v, %v; want an error containing %q", c.dir, created, err, c.want)
+		}
+	}
+	if files := tree(t, outside); len(files) > 0 {
+		t.Errorf("files written outside the module: %v", files)
+	}
+	// A link to a directory inside the module is fine.
+	if _, err := scaffold.Plugin(scaffold.PluginOptions{ID: "demo", Dir: "innerlink/demo", WorkDir: dir}); err != nil {
+		t.Errorf("--dir innerlink/demo: %v", err)
 	}
 }
