@@ -72,8 +72,11 @@ func FuzzBodies(bodies ...string) FuzzOption {
 //     HEAD responses, which have no body, are not checked for one;
 //   - it has no valid credentials (none, or an invalid token), is answered
 //     2xx or 3xx, and does not match a route listed with [FuzzPublic]. An
-//     input whose fuzzed header is Authorization or Cookie carries
-//     credentials of its own making and is not checked for this; nor is
+//     input whose fuzzed header is Authorization or Cookie may carry
+//     credentials of its own making: with the mock auth, a value holding a
+//     mock token ("mock-" anywhere in it) is not checked for this, any
+//     other value (a forged token) is; with [WithRealAuth] no such input
+//     is checked, as a configured static token cannot be told apart. Nor is
 //     the redirect with which net/http's ServeMux answers a path with "."
 //     or ".." segments or double slashes, to the clean path, before any
 //     route applies.
@@ -293,7 +296,7 @@ func (fz *fuzzer) exec(t testing.TB, in fuzzInput) fuzzResult {
 		return fuzzResult{problem: fmt.Sprintf("testbackend: FuzzRoutes: reading the response to %s %s: %v", method, u, err)}
 	}
 	h := http.CanonicalHeaderKey(in.HeaderName)
-	anonymous := (creds == credsNone || creds == credsInvalid) && h != "Authorization" && h != "Cookie"
+	anonymous := (creds == credsNone || creds == credsInvalid) && !((h == "Authorization" || h == "Cookie") && fz.mayAuthenticate(in.HeaderValue))
 	if p := fz.check(hreq, resp, body, anonymous); p != "" {
 		return fuzzResult{problem: fmt.Sprintf("testbackend: FuzzRoutes: route %q (plugin '%s'), sent with %s: %s\n%s",
 			r.route.Pattern, r.pluginID, credsNames[creds], p, describeExchange(hreq, in.Body, resp, body))}
@@ -303,6 +306,16 @@ func (fz *fuzzer) exec(t testing.TB, in fuzzInput) fuzzResult {
 
 // check returns what is wrong with the response resp (its body read) to
 // req, or "". anonymous says the request carries no valid credentials.
+// mayAuthenticate reports whether value, of a fuzzed Authorization or
+// Cookie header, may be valid credentials: with the mock auth only a value
+// with a mock token in it ("mock-user-token", ...) can be.
+func (fz *fuzzer) mayAuthenticate(value string) bool {
+	if _, mock := fz.tb.auth.(mockAuth); mock {
+		return strings.Contains(value, "mock-")
+	}
+	return true
+}
+
 func (fz *fuzzer) check(req *http.Request, resp *http.Response, body []byte, anonymous bool) string {
 	status := resp.StatusCode
 	switch {
