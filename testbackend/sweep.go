@@ -11,6 +11,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/backend"
 	"github.com/greenroom-dev/greenroom/core"
+	"github.com/greenroom-dev/greenroom/testbackend/internal/routepattern"
 )
 
 // AssertSecureByDefault sends, for every route of every plugin of the
@@ -137,7 +138,7 @@ func (tb *Backend) listRoutes(ctx context.Context) (routes []listedRoute, disabl
 				problems = append(problems, fmt.Sprintf("plugin '%s': route %q: %v", id, route.Pattern, err))
 				continue
 			}
-			_, rest := splitPattern(route.Pattern)
+			_, rest := routepattern.Split(route.Pattern)
 			routes = append(routes, listedRoute{
 				pluginID: id,
 				route:    route,
@@ -170,22 +171,8 @@ func openedBy(route core.Route, disabled bool) string {
 // mountedPattern returns the pattern of a plugin's route with the plugin's
 // mount, "GET /api/<pluginId>/health", as a test lists a public route.
 func mountedPattern(pluginID, pattern string) string {
-	method, path := splitPattern(pattern)
+	method, path := routepattern.Split(pattern)
 	return normalizePattern(method + " /api/" + pluginID + path)
-}
-
-// splitPattern returns the method of a ServeMux pattern ("" when it has
-// none) and its path, without the host of a host pattern.
-func splitPattern(pattern string) (method, path string) {
-	method, path, found := strings.Cut(strings.TrimSpace(pattern), " ")
-	if !found {
-		method, path = "", method
-	}
-	path = strings.TrimSpace(path)
-	if i := strings.Index(path, "/"); i > 0 {
-		path = path[i:] // a host pattern: keep the path
-	}
-	return method, path
 }
 
 // normalizePattern trims a pattern and separates its method and path with
@@ -210,7 +197,7 @@ var wildcard = regexp.MustCompile(`\{[^}]*\}`)
 // sampleRequest returns a method and a concrete path matching the
 // net/http ServeMux pattern, relative to a plugin's mount.
 func sampleRequest(pattern string) (method, path string, err error) {
-	method, rest := splitPattern(pattern)
+	method, rest := routepattern.Split(pattern)
 	if method == "" {
 		method = http.MethodGet
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/greenroom-dev/greenroom/core"
 	"github.com/greenroom-dev/greenroom/testbackend"
 	"github.com/greenroom-dev/greenroom/testbackend/internal/extension"
+	"github.com/greenroom-dev/greenroom/testbackend/internal/routepattern"
 )
 
 // Option configures the contract check of [WithOpenAPI].
@@ -377,7 +378,7 @@ func (c *openAPIContract) coverage(patterns []string) (undocumented, unserved []
 		}
 	}
 	for _, p := range patterns {
-		method, path := splitPattern(p)
+		method, path := routepattern.Split(p)
 		key := routeKey(path)
 		switch {
 		case method == "":
@@ -411,19 +412,4 @@ func (c *openAPIContract) coverage(patterns []string) (undocumented, unserved []
 	}
 	slices.Sort(undocumented)
 	return undocumented, unserved
-}
-
-// splitPattern returns the method ("" for none) and the path of a
-// ServeMux pattern, without its host, as testbackend's route sweep reads
-// patterns.
-func splitPattern(pattern string) (method, path string) {
-	method, path, found := strings.Cut(strings.TrimSpace(pattern), " ")
-	if !found {
-		method, path = "", method
-	}
-	path = strings.TrimSpace(path)
-	if i := strings.Index(path, "/"); i > 0 {
-		path = path[i:] // a host pattern: keep the path
-	}
-	return method, path
 }
